@@ -1,0 +1,90 @@
+"""Test-wide setup: real services when configured, skipped (or failed) when not.
+
+Tests marked `postgres`, `redis`, `browser` or `celery_worker` need that service. Without it they
+are skipped with the reason printed in the summary; with REQUIRE_SERVICES=1 (CI) a missing service
+is a failure instead, so nothing is silently skipped there.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+
+import pytest
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "").strip().lower() in {"1", "true", "yes"}
+CHROMIUM = "/usr/bin/chromium"
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make beside
+# it are ordinary synchronous code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@functools.cache
+def _postgres_missing() -> str | None:
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if not engine.endswith("postgresql"):
+        return "needs PostgreSQL: set DATABASE_URL=postgres://..."
+    return None
+
+
+@functools.cache
+def _redis_missing() -> str | None:
+    from django.conf import settings
+
+    if not settings.REDIS_URL:
+        return "needs Redis: set REDIS_URL=redis://..."
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        return f"Redis at REDIS_URL is not reachable: {exc}"
+    return None
+
+
+@functools.cache
+def _browser_missing() -> str | None:
+    if not shutil.which(CHROMIUM):
+        return f"needs Chromium at {CHROMIUM} (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "needs the playwright package (requirements-dev.txt)"
+    return None
+
+
+_CHECKS = {
+    "postgres": _postgres_missing,
+    "redis": _redis_missing,
+    "browser": _browser_missing,
+    "celery_worker": _redis_missing,
+}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for marker, check in _CHECKS.items():
+        if item.get_closest_marker(marker) is None:
+            continue
+        reason = check()
+        if reason is None:
+            continue
+        if REQUIRE_SERVICES:
+            pytest.fail(f"REQUIRE_SERVICES=1 but this test {reason}", pytrace=False)
+        pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media(settings, tmp_path):
+    """Files written by a test land in its own directory, never in var/media."""
+    if settings.STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):
+        media = tmp_path / "media"
+        settings.MEDIA_ROOT = media
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "default": {**settings.STORAGES["default"], "OPTIONS": {"location": media}},
+        }

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    name = "hengyang_cbec.accounts"
+    label = "accounts"
+    verbose_name = _("Accounts and roles")
+
+    def ready(self) -> None:
+        from .roles import sync_role_groups
+
+        # After every migrate, so permissions that later apps add reach their roles.
+        post_migrate.connect(sync_role_groups, dispatch_uid="accounts.sync_role_groups")

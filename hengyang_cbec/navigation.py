@@ -1,0 +1,51 @@
+"""The role-aware main navigation.
+
+Each app adds its entries to NAV_ITEMS; an entry appears when its predicate holds for the user and
+its URL exists (so an entry can be declared before its page is built).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from .accounts.permissions import is_applicant, is_reviewer, may_use_admin_site
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str | Promise
+    url_name: str
+    visible: Callable[[object], bool]
+    section: str  # "public", "applicant" or "staff": used for styling and tests
+
+
+def _everyone(user) -> bool:
+    return True
+
+
+NAV_ITEMS: list[NavItem] = [
+    NavItem(_("Measures"), "policies:measure_list", _everyone, "public"),
+    NavItem(_("Public notices"), "reviews:public_notices", _everyone, "public"),
+    NavItem(_("My enterprise"), "applications:dashboard", is_applicant, "applicant"),
+    NavItem(_("My applications"), "applications:application_list", is_applicant, "applicant"),
+    NavItem(_("Review workspace"), "reviews:workspace", is_reviewer, "staff"),
+    NavItem(_("Administration"), "admin:index", may_use_admin_site, "staff"),
+]
+
+
+def items_for(user) -> list[dict]:
+    items = []
+    for item in NAV_ITEMS:
+        if not item.visible(user):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        items.append({"label": item.label, "url": url, "section": item.section})
+    return items

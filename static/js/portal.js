@@ -1,0 +1,11 @@
+// Small progressive enhancements; every page works without JavaScript.
+(function () {
+  "use strict";
+  // Move focus to the page heading after htmx swaps a result in, for screen readers.
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (target && target.hasAttribute("data-focus-after-swap")) {
+      target.focus();
+    }
+  });
+})();

@@ -1,0 +1,81 @@
+"""Personas and browser fixtures for the whole suite."""
+
+from __future__ import annotations
+
+import pytest
+
+from hengyang_cbec.accounts.roles import Role
+
+from .factories import PASSWORD, make_user
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+@pytest.fixture
+def applicant(db):
+    return make_user(Role.APPLICANT, username="applicant")
+
+
+@pytest.fixture
+def commerce_reviewer(db):
+    return make_user(Role.COMMERCE_REVIEWER, username="reviewer")
+
+
+@pytest.fixture
+def finance_reviewer(db):
+    return make_user(Role.FINANCE_REVIEWER, username="financier")
+
+
+@pytest.fixture
+def outsider(db):
+    """Logged in, but holds no role at all."""
+    return make_user(username="outsider")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def login(page, live_server):
+    """Log a user in through the real login form."""
+
+    def _login(username: str, password: str = PASSWORD) -> None:
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", password)
+        page.click("main form button[type=submit]")
+        page.wait_for_load_state("networkidle")
+
+    return _login

@@ -88,3 +88,9 @@ def _isolated_media(settings, tmp_path):
             **settings.STORAGES,
             "default": {**settings.STORAGES["default"], "OPTIONS": {"location": media}},
         }
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2's deliberate slowness protects passwords, not tests."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

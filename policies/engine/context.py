@@ -1,0 +1,52 @@
+"""The context of an assessment: the reference date and the applicant's earlier awards."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class PriorAward:
+    """An award already approved for the same applicant (or declared under a linked policy).
+
+    `measure` is a measure code or the code of an external policy linked to an overlap group.
+    `components` names the components the award covered (None: all of the measure's components).
+    """
+
+    measure: str
+    year: int
+    amount_cny: Decimal
+    warehouse_id: str | None = None
+    store_id: str | None = None
+    reference: str | None = None
+    components: tuple[str, ...] | None = None
+
+    def describe(self) -> tuple[str, str]:
+        """'M06 2026 年 150,000.00 元（编号 X）' / 'M06 2026 CNY 150,000.00 (ref. X)'."""
+        amount = f"{self.amount_cny:,.2f}"
+        zh = f"{self.measure} {self.year} 年 {amount} 元"
+        en = f"{self.measure} {self.year} CNY {amount}"
+        if self.store_id:
+            zh += f"，门店 {self.store_id}"
+            en += f", store {self.store_id}"
+        if self.warehouse_id:
+            zh += f"，海外仓 {self.warehouse_id}"
+            en += f", warehouse {self.warehouse_id}"
+        if self.reference:
+            zh += f"（编号 {self.reference}）"
+            en += f" (ref. {self.reference})"
+        return zh, en
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """`on_date` is the reference date: it selects parameter values and decides validity (I-5)."""
+
+    on_date: date
+    prior_awards: tuple[PriorAward, ...] = ()
+
+    def __post_init__(self) -> None:
+        if isinstance(self.on_date, datetime) or not isinstance(self.on_date, date):
+            raise TypeError("Context.on_date must be a datetime.date")

@@ -13,6 +13,8 @@ import shutil
 
 import pytest
 
+pytest_plugins = ["tests.fixtures"]
+
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "").strip().lower() in {"1", "true", "yes"}
 CHROMIUM = "/usr/bin/chromium"
 

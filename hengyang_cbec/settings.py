@@ -68,6 +68,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "hengyang_cbec.accounts",
+    "hengyang_cbec.audit",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

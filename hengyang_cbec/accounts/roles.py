@@ -63,6 +63,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "policies.change_externalpolicy",
         "policies.view_externalpolicy",
         "policies.view_fundsource",
+        "policies.view_place",
     ),
     Role.AUDITOR: ("accounts.audit",),
     Role.SYSTEM_ADMINISTRATOR: (
@@ -77,6 +78,12 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
 
 def sync_role_groups(**kwargs) -> None:
     """Create one group per role and give it exactly the permissions listed (idempotent)."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+
+    # post_migrate reaches this receiver before auth has created the permissions of later apps.
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0)
     for role, names in ROLE_PERMISSIONS.items():
         group, _created = Group.objects.get_or_create(name=role.value)
         wanted = []

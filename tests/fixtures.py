@@ -1,12 +1,11 @@
-"""Personas and browser fixtures for the whole suite."""
+"""Personas, the loaded catalogue and browser fixtures for the whole suite (a pytest plugin)."""
 
 from __future__ import annotations
 
 import pytest
 
 from hengyang_cbec.accounts.roles import Role
-
-from .factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_user
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -18,6 +17,20 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+@pytest.fixture
+def catalogue(db):
+    """The policy catalogue loaded from the files into the test database (once per database)."""
+    from policies.models import Policy
+    from policies.services import current_catalogue, load_catalogue, read_catalogue_files
+
+    if not Policy.objects.exists():
+        load_catalogue(read_catalogue_files())
+        from policies.services import bump_catalogue_version
+
+        bump_catalogue_version()
+    return current_catalogue()
 
 
 @pytest.fixture

@@ -1,0 +1,477 @@
+"""Loading the catalogue into the database, reading it back for the engine, and assessing.
+
+The database is the catalogue of record once loaded: the engine always sees `current_catalogue()`,
+built from the tables and validated by `Catalogue.from_data`, so a value a policy administrator
+adds in the admin takes effect exactly like one from the files.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from .engine import Catalogue, CatalogueError, Context, PriorAward, Result, assess
+from .engine import load_catalogue_dir as _read_catalogue_dir
+from .models import (
+    ExternalPolicy,
+    FundSource,
+    Interpretation,
+    Measure,
+    OverlapGroup,
+    Parameter,
+    ParameterValue,
+    Place,
+    Policy,
+)
+
+CATALOGUE_DIR = Path(__file__).resolve().parent / "catalogue"
+SOURCE_DIR = Path(__file__).resolve().parent / "source"
+# Items kept in their own tables; everything else of the catalogue lives in Policy.data.
+_RELATIONAL_KEYS = frozenset(
+    {
+        "measures",
+        "parameters",
+        "interpretations",
+        "overlap_groups",
+        "external_policies",
+        "fund_sources",
+        "places",
+    }
+)
+_VERSION_KEY = "policies:catalogue-version"
+
+
+class PolicyNotLoaded(Exception):
+    """The database holds no catalogue yet: run `manage.py load_policy`."""
+
+
+@dataclass
+class LoadReport:
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    kept: list[str] = field(default_factory=list)
+
+    def count(self, bucket: dict[str, int], kind: str) -> None:
+        bucket[kind] = bucket.get(kind, 0) + 1
+
+    def summary(self) -> str:
+        created = ", ".join(f"{n} {kind}" for kind, n in sorted(self.created.items())) or "nothing"
+        updated = ", ".join(f"{n} {kind}" for kind, n in sorted(self.updated.items())) or "nothing"
+        return f"created {created}; updated {updated}"
+
+
+# --- Loading the files --------------------------------------------------------------------------
+
+
+def read_catalogue_files(directory: Path = CATALOGUE_DIR) -> dict[str, Any]:
+    return _read_catalogue_dir(directory)
+
+
+@transaction.atomic
+def load_catalogue(data: Mapping[str, Any]) -> LoadReport:
+    """Write a validated catalogue into the database (idempotent).
+
+    Raises CatalogueError when the data is invalid, or when it would change a dated parameter
+    value that is already stored: values are never overwritten, a change is a new dated value.
+    """
+    Catalogue.from_data(data)  # refuse invalid data before touching anything
+    report = LoadReport()
+    policy_data = dict(data["policy"])
+    shared = {key: value for key, value in data.items() if key not in _RELATIONAL_KEYS}
+    source_file = SOURCE_DIR / str(policy_data.get("source_file", ""))
+    source_text = source_file.read_text(encoding="utf-8") if source_file.is_file() else ""
+    policy, created = Policy.objects.update_or_create(
+        code=policy_data["code"],
+        defaults={
+            "title_zh": policy_data["title_zh"],
+            "title_en": policy_data["title_en"],
+            "issuer_zh": policy_data["issuer_zh"],
+            "issuer_en": policy_data["issuer_en"],
+            "published_on": policy_data["published_on"],
+            "valid_from": policy_data["valid_from"],
+            "valid_to": policy_data["valid_to"],
+            "source_text": source_text,
+            "data": shared,
+        },
+    )
+    report.count(report.created if created else report.updated, "policy")
+
+    measures = {}
+    for position, item in enumerate(data["measures"]):
+        measure, created = Measure.objects.update_or_create(
+            code=item["code"],
+            defaults={
+                "policy": policy,
+                "clause": item["clause"],
+                "section": item["section"],
+                "position": position,
+                "title_zh": item["title_zh"],
+                "title_en": item["title_en"],
+                "kind": item["kind"],
+                "one_time": item.get("one_time", False),
+                "annual_cap": item.get("annual_cap", False),
+                "entity_types": list(item.get("entity_types", [])),
+                "responsible_units": list(item.get("responsible_units", [])),
+                "evidence_types": list(item.get("evidence_types", [])),
+                "article_text_zh": item.get("article_text_zh", ""),
+                "article_text_en": item.get("article_text_en", ""),
+                "conditions_zh": item.get("conditions_zh", ""),
+                "conditions_en": item.get("conditions_en", ""),
+                "data": dict(item),
+            },
+        )
+        measures[measure.code] = measure
+        report.count(report.created if created else report.updated, "measures")
+
+    for item in data["parameters"]:
+        _load_parameter(item, measures, report)
+
+    for item in data.get("interpretations", []):
+        existing = Interpretation.objects.filter(code=item["code"]).first()
+        if existing is not None and existing.edited_in_admin:
+            report.kept.append(f"interpretation {existing.code} (edited in the admin)")
+            continue
+        _, created = Interpretation.objects.update_or_create(
+            code=item["code"],
+            defaults={
+                "clauses": list(item.get("clauses", [])),
+                "title_zh": item["title_zh"],
+                "title_en": item["title_en"],
+                "text_zh": item["text_zh"],
+                "text_en": item["text_en"],
+                "applies_to": list(item.get("applies_to", [])),
+                "implemented_by": item.get("implemented_by", ""),
+            },
+        )
+        report.count(report.created if created else report.updated, "interpretations")
+
+    externals = {}
+    for item in _external_policy_items(data):
+        external, created = ExternalPolicy.objects.update_or_create(
+            code=item["code"],
+            defaults={"title_zh": item.get("title_zh", ""), "title_en": item.get("title_en", "")},
+        )
+        externals[external.code] = external
+        if created:
+            report.count(report.created, "external policies")
+
+    for item in data.get("overlap_groups", []):
+        group, created = OverlapGroup.objects.update_or_create(
+            code=item["code"],
+            defaults={
+                "clause": item["clause"],
+                "interpretation": item.get("interpretation") or "",
+                "name_zh": item.get("name_zh", ""),
+                "name_en": item.get("name_en", ""),
+            },
+        )
+        group.measures.set([measures[code] for code in item.get("measures", [])])
+        linked = [_code_of(entry) for entry in item.get("external_policies", [])]
+        # Links an administrator added in the admin stay; the files only add.
+        group.external_policies.add(*[externals[code] for code in linked])
+        report.count(report.created if created else report.updated, "overlap groups")
+
+    for item in data.get("fund_sources", []):
+        _, created = FundSource.objects.update_or_create(
+            code=item["code"],
+            defaults={
+                "clause": item["clause"],
+                "name_zh": item["name_zh"],
+                "name_en": item["name_en"],
+            },
+        )
+        report.count(report.created if created else report.updated, "fund sources")
+
+    for position, item in enumerate(data.get("places", [])):
+        _, created = Place.objects.update_or_create(
+            code=item["code"],
+            defaults={
+                "kind": item.get("kind", ""),
+                "name_zh": item["name_zh"],
+                "name_en": item["name_en"],
+                "position": position,
+            },
+        )
+        report.count(report.created if created else report.updated, "places")
+
+    # What is now stored (files plus values added in the admin) must still be one valid catalogue.
+    Catalogue.from_data(catalogue_data_from_db())
+    transaction.on_commit(bump_catalogue_version)
+    return report
+
+
+def _code_of(entry: Any) -> str:
+    return entry["code"] if isinstance(entry, Mapping) else str(entry)
+
+
+def _external_policy_items(data: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
+    seen: dict[str, Mapping[str, Any]] = {}
+    for item in data.get("external_policies", []):
+        seen[item["code"]] = item
+    for group in data.get("overlap_groups", []):
+        for entry in group.get("external_policies", []):
+            if isinstance(entry, Mapping):
+                seen.setdefault(entry["code"], entry)
+    return seen.values()
+
+
+def _load_parameter(item: Mapping[str, Any], measures: dict[str, Measure], report) -> None:
+    prefix = item["key"].split(".", 1)[0]
+    parameter, created = Parameter.objects.update_or_create(
+        key=item["key"],
+        defaults={
+            "measure": measures.get(prefix),
+            "clause": item["clause"],
+            "kind": item.get("kind", ""),
+            "unit": item.get("unit", ""),
+            "comparison": item.get("comparison") or "",
+            "interpretation": item.get("interpretation") or "",
+            "label_zh": item.get("label_zh", ""),
+            "label_en": item.get("label_en", ""),
+        },
+    )
+    report.count(report.created if created else report.updated, "parameters")
+    stored = {value.effective_from: value for value in parameter.values.all()}
+    for value in item["values"]:
+        start = _as_date(value["effective_from"])
+        end = _as_date(value["effective_to"]) if value.get("effective_to") else None
+        text = str(value["value"])
+        existing = stored.get(start)
+        if existing is None:
+            ParameterValue.objects.create(
+                parameter=parameter,
+                value=Decimal(text),
+                text=text,
+                effective_from=start,
+                effective_to=end,
+                note="policies/catalogue",
+            )
+            report.count(report.created, "parameter values")
+        elif Decimal(existing.text) != Decimal(text):
+            raise CatalogueError(
+                f"parameter {parameter.key}: the files give {text} from {start}, but "
+                f"{existing.text} is stored for that date; stored values are never overwritten, "
+                "add a new value with a later effective date instead"
+            )
+        elif existing.effective_to != end and end is not None and existing.effective_to is None:
+            # Closing an open-ended value the files now end is not an overwrite of the value.
+            existing.effective_to = end
+            existing.save(update_fields=["effective_to"])
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+# --- Reading the catalogue back -----------------------------------------------------------------
+
+
+def catalogue_data_from_db() -> dict[str, Any]:
+    """The catalogue dict (policies.engine.catalogue's structure) as the database holds it."""
+    policy = Policy.objects.order_by("-published_on").first()
+    if policy is None:
+        raise PolicyNotLoaded("no policy is loaded: run `python manage.py load_policy`")
+    data = dict(policy.data)
+    data["measures"] = [dict(m.data) for m in Measure.objects.filter(policy=policy)]
+    values_by_parameter: dict[int, list[dict[str, Any]]] = {}
+    for value in ParameterValue.objects.order_by("effective_from"):
+        values_by_parameter.setdefault(value.parameter_id, []).append(
+            {
+                "value": value.text,
+                "effective_from": value.effective_from,
+                "effective_to": value.effective_to,
+            }
+        )
+    data["parameters"] = [
+        {
+            "key": p.key,
+            "clause": p.clause,
+            "kind": p.kind,
+            "unit": p.unit,
+            **({"comparison": p.comparison} if p.comparison else {}),
+            **({"interpretation": p.interpretation} if p.interpretation else {}),
+            "label_zh": p.label_zh,
+            "label_en": p.label_en,
+            "values": values_by_parameter.get(p.pk, []),
+        }
+        for p in Parameter.objects.all()
+    ]
+    data["interpretations"] = [
+        {
+            "code": i.code,
+            "clauses": list(i.clauses),
+            "title_zh": i.title_zh,
+            "title_en": i.title_en,
+            "text_zh": i.text_zh,
+            "text_en": i.text_en,
+            "applies_to": list(i.applies_to),
+            "implemented_by": i.implemented_by,
+        }
+        for i in Interpretation.objects.all()
+    ]
+    data["external_policies"] = [
+        {"code": e.code, "title_zh": e.title_zh, "title_en": e.title_en}
+        for e in ExternalPolicy.objects.all()
+    ]
+    data["overlap_groups"] = [
+        {
+            "code": g.code,
+            "clause": g.clause,
+            "interpretation": g.interpretation or None,
+            "name_zh": g.name_zh,
+            "name_en": g.name_en,
+            "measures": [m.code for m in g.measures.all()],
+            "external_policies": [e.code for e in g.external_policies.all()],
+        }
+        for g in OverlapGroup.objects.prefetch_related("measures", "external_policies")
+    ]
+    data["fund_sources"] = [
+        {"code": f.code, "clause": f.clause, "name_zh": f.name_zh, "name_en": f.name_en}
+        for f in FundSource.objects.all()
+    ]
+    data["places"] = [
+        {"code": p.code, "kind": p.kind, "name_zh": p.name_zh, "name_en": p.name_en}
+        for p in Place.objects.all()
+    ]
+    return data
+
+
+_memo_lock = threading.Lock()
+_memo: dict[str, Catalogue] = {}
+
+
+def bump_catalogue_version() -> None:
+    """Tell every process that the stored catalogue changed."""
+    cache.set(_VERSION_KEY, timezone.now().isoformat(), timeout=None)
+
+
+def current_catalogue() -> Catalogue:
+    """The validated catalogue as stored, rebuilt only after a change (one cache read)."""
+    version = cache.get(_VERSION_KEY)
+    if version is None:
+        version = timezone.now().isoformat()
+        cache.add(_VERSION_KEY, version, timeout=None)
+        version = cache.get(_VERSION_KEY) or version
+    with _memo_lock:
+        catalogue = _memo.get(version)
+    if catalogue is None:
+        catalogue = Catalogue.from_data(catalogue_data_from_db())
+        with _memo_lock:
+            _memo.clear()
+            _memo[version] = catalogue
+    return catalogue
+
+
+def file_catalogue() -> Catalogue:
+    """The catalogue straight from the files (for a database that has not been loaded)."""
+    return Catalogue.from_data(read_catalogue_files())
+
+
+# --- Changing parameters ------------------------------------------------------------------------
+
+
+def check_new_parameter_value(
+    *,
+    parameter: Parameter,
+    value_text: str,
+    effective_from: date,
+    effective_to: date | None = None,
+) -> Decimal:
+    """Validate a new dated value the way the files are validated; raise CatalogueError.
+
+    A new value must take effect after every stored one (values are never overwritten); an
+    open-ended previous value will be closed the day before. The catalogue with the new value
+    must pass the engine's own validation.
+    """
+    text = value_text.strip()
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise CatalogueError(f"parameter {parameter.key}: {value_text!r} is not a number") from None
+    if not value.is_finite() or value < 0:
+        raise CatalogueError(f"parameter {parameter.key}: the value must be a finite number ≥ 0")
+    latest = parameter.values.order_by("-effective_from").first()
+    if latest is not None and effective_from <= latest.effective_from:
+        raise CatalogueError(
+            f"parameter {parameter.key}: a new value must take effect after "
+            f"{latest.effective_from}, the start of the latest stored value"
+        )
+    if effective_to is not None and effective_to < effective_from:
+        raise CatalogueError(f"parameter {parameter.key}: the end date is before the start")
+    data = catalogue_data_from_db()
+    for item in data["parameters"]:
+        if item["key"] != parameter.key:
+            continue
+        previous = item["values"][-1] if item["values"] else None
+        if previous is not None and (
+            previous["effective_to"] is None or previous["effective_to"] >= effective_from
+        ):
+            previous["effective_to"] = effective_from - timedelta(days=1)
+        item["values"].append(
+            {"value": text, "effective_from": effective_from, "effective_to": effective_to}
+        )
+    Catalogue.from_data(data)
+    return value
+
+
+@transaction.atomic
+def add_parameter_value(
+    *,
+    parameter: Parameter,
+    value_text: str,
+    effective_from: date,
+    effective_to: date | None = None,
+    note: str = "",
+    user=None,
+) -> ParameterValue:
+    """Add a dated value (see check_new_parameter_value); nothing is saved when it is refused."""
+    parameter = Parameter.objects.select_for_update().get(pk=parameter.pk)
+    value = check_new_parameter_value(
+        parameter=parameter,
+        value_text=value_text,
+        effective_from=effective_from,
+        effective_to=effective_to,
+    )
+    latest = parameter.values.order_by("-effective_from").first()
+    if latest is not None and (
+        latest.effective_to is None or latest.effective_to >= effective_from
+    ):
+        latest.effective_to = effective_from - timedelta(days=1)
+        latest.save(update_fields=["effective_to"])
+    created = ParameterValue.objects.create(
+        parameter=parameter,
+        value=value,
+        text=value_text.strip(),
+        effective_from=effective_from,
+        effective_to=effective_to,
+        note=note,
+        created_by=user,
+    )
+    transaction.on_commit(bump_catalogue_version)
+    return created
+
+
+# --- Assessing ----------------------------------------------------------------------------------
+
+
+def assess_measure(
+    code: str,
+    facts: Mapping[str, Any],
+    *,
+    on_date: date | None = None,
+    prior_awards: Iterable[PriorAward] = (),
+    catalogue: Catalogue | None = None,
+) -> Result:
+    """Assess one measure against the stored catalogue (the pages' and other apps' entry point)."""
+    catalogue = catalogue or current_catalogue()
+    context = Context(on_date=on_date or timezone.localdate(), prior_awards=tuple(prior_awards))
+    return assess(catalogue, code, facts, context)

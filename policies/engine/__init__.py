@@ -7,7 +7,7 @@
 See MEASURES.md for the rules and `catalogue.py` for the data the engine reads.
 """
 
-from .assess import assess, parse_request
+from .assess import assess, parse_request, precheck
 from .catalogue import Catalogue, load_catalogue_dir
 from .context import Context, PriorAward
 from .errors import AssessInputError, CatalogueError, FactError, UnknownMeasure
@@ -30,4 +30,5 @@ __all__ = [
     "load_catalogue_dir",
     "money",
     "parse_request",
+    "precheck",
 ]

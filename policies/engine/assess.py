@@ -102,6 +102,64 @@ def _assess(
     return _result(ev)
 
 
+def precheck(
+    catalogue: Catalogue, measure_code: str, general_facts: Mapping[str, Any], context: Context
+) -> Result:
+    """What can be said from the general facts alone (an applicant's profile), before any figures.
+
+    Runs the gate of `assess` (I-5 validity, Art. I general conditions with the I-1 waiver,
+    admitted entity types) and, for one-time measures without a store scope, the I-3 rule. An
+    eligible result means "may apply", with amount and cap None: no figures, no amount.
+    """
+    measure = catalogue.measures.get(measure_code) if isinstance(measure_code, str) else None
+    if measure is None:
+        raise UnknownMeasure(str(measure_code))
+    general = {
+        fact.name: general_facts[fact.name]
+        for fact, _required in measure.fact_defs
+        if fact.scope == "general" and general_facts.get(fact.name) is not None
+    }
+    parsed: dict[str, Any] = {}
+    for fact, required in measure.fact_defs:
+        if fact.scope != "general":
+            continue
+        if fact.name not in general:
+            if required and fact.name != "year":
+                raise FactError(measure.code, fact.name, "is missing", "缺失")
+            continue
+        try:
+            parsed[fact.name] = fact.parse(general[fact.name])
+        except BadNumber as error:
+            raise FactError(measure.code, fact.name, error.message_en, error.message_zh) from None
+    year = parsed.get("year", context.on_date.year)
+    with localcontext(_ARITHMETIC):
+        ev = Evaluation(catalogue, measure, parsed, context.on_date, year)
+        _check_gate(ev)
+        if not ev.reasons and measure.one_time and measure.scope_fact is None:
+            earlier = [a for a in context.prior_awards if a.measure == measure.code]
+            if earlier and not measure.one_time_components:
+                text_zh, text_en = _describe(earlier)
+                ev.fail(
+                    f"一次性奖励已获得：{text_zh}",
+                    f"One-time reward already awarded: {text_en}",
+                    interpretation="I-3",
+                )
+        result = _result(ev)
+    if result.eligible:
+        return Result(
+            measure=result.measure,
+            eligible=True,
+            amount_cny=None,
+            cap_cny=None,
+            components=(),
+            reasons=(),
+            trace=result.trace,
+            rules_version=result.rules_version,
+            year=result.year,
+        )
+    return result
+
+
 def _check_gate(ev: Evaluation) -> None:
     """I-5 validity, Art. I general conditions (with the I-1 waiver) and the admitted types."""
     cat = ev.catalogue

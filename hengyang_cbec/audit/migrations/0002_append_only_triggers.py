@@ -30,17 +30,17 @@ SQLITE_DOWN = "DROP TRIGGER IF EXISTS audit_auditevent_no_update;"
 def forwards(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_UP)
+        schema_editor.execute(POSTGRES_UP, params=None)
     elif vendor == "sqlite":
-        schema_editor.execute(SQLITE_UP)
+        schema_editor.execute(SQLITE_UP, params=None)
 
 
 def backwards(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_DOWN)
+        schema_editor.execute(POSTGRES_DOWN, params=None)
     elif vendor == "sqlite":
-        schema_editor.execute(SQLITE_DOWN)
+        schema_editor.execute(SQLITE_DOWN, params=None)
 
 
 class Migration(migrations.Migration):

@@ -209,7 +209,16 @@ CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
 CELERY_TIMEZONE = "Asia/Shanghai"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "rescan-pending-evidence": {
+        "task": "applications.tasks.rescan_pending_evidence",
+        "schedule": 15 * 60,
+    },
+    "lapse-overdue-returns": {
+        "task": "applications.tasks.lapse_overdue_returns",
+        "schedule": 60 * 60,
+    },
+}
 
 # --- E-mail -------------------------------------------------------------------------------------
 
@@ -321,5 +330,57 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
+
+# --- Virus scanning -----------------------------------------------------------------------------
+
+# "eicar" (embedded default) flags only the EICAR test file: a stand-in so the quarantine path runs,
+# not a virus scanner. Production sets VIRUS_SCANNER=clamd and CLAMD_URL (tcp://host:port or
+# unix:///path/to/clamd.ctl); an unreachable clamd leaves files pending (fail closed).
+VIRUS_SCANNER = env_str("VIRUS_SCANNER", "eicar")
+if VIRUS_SCANNER not in {"eicar", "clamd"}:
+    raise ImproperlyConfigured(f"VIRUS_SCANNER must be 'eicar' or 'clamd', got {VIRUS_SCANNER!r}")
+CLAMD_URL = env_str("CLAMD_URL", "")
+if VIRUS_SCANNER == "clamd" and not CLAMD_URL.startswith(("tcp://", "unix://")):
+    raise ImproperlyConfigured(
+        "CLAMD_URL (tcp://host:port or unix:///path) is required when VIRUS_SCANNER=clamd, "
+        f"got {CLAMD_URL!r}"
+    )
+
+# --- Reviews ------------------------------------------------------------------------------------
+
+# Public notice (公示) period in days; 0 turns public notice off (a published batch closes at once).
+PUBLIC_NOTICE_DAYS = env_int("PUBLIC_NOTICE_DAYS", 7, minimum=0)
+# A return for correction gives the applicant this many working days unless the reviewer says so.
+RETURN_DEADLINE_WORKING_DAYS = env_int("RETURN_DEADLINE_WORKING_DAYS", 10, minimum=1)
+# Applications older than this (days since submission) stand out in the queues.
+REVIEW_OVERDUE_DAYS = env_int("REVIEW_OVERDUE_DAYS", 20, minimum=1)
+REVIEW_QUEUE_PAGE_SIZE = env_int("REVIEW_QUEUE_PAGE_SIZE", 50, minimum=10)
+# Working days are Monday to Friday minus these public holidays (ISO dates, comma-separated), plus
+# the weekend days declared working days (调休). A Chinese calendar can fill both lists later.
+REVIEW_HOLIDAYS = env_list("REVIEW_HOLIDAYS", [])
+REVIEW_EXTRA_WORKING_DAYS = env_list("REVIEW_EXTRA_WORKING_DAYS", [])
+CELERY_BEAT_SCHEDULE["close-public-notices"] = {
+    "task": "reviews.tasks.close_public_notices",
+    "schedule": 15 * 60,
+}
+
+
+def _check_review_dates() -> None:
+    from datetime import date
+
+    for day in (*REVIEW_HOLIDAYS, *REVIEW_EXTRA_WORKING_DAYS):
+        try:
+            date.fromisoformat(day)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"REVIEW_HOLIDAYS and REVIEW_EXTRA_WORKING_DAYS take ISO dates, got {day!r}"
+            ) from None
+
+
+_check_review_dates()

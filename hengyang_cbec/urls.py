@@ -19,6 +19,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("", include("policies.urls")),
+    path("", include("applications.urls")),
     path("", include("reviews.urls")),
 ]
 

@@ -27,10 +27,15 @@ def _english() -> bool:
 class FactsForm(forms.Form):
     """The facts of one measure: general facts first, then the measure's own."""
 
-    def __init__(self, *args, catalogue: Catalogue, measure_code: str, **kwargs):
+    def __init__(
+        self, *args, catalogue: Catalogue, measure_code: str, include_general: bool = True, **kwargs
+    ):
+        """include_general=False leaves out the general facts except `year`: an application
+        takes them from the enterprise's profile."""
         super().__init__(*args, **kwargs)
         self.catalogue = catalogue
         self.measure = catalogue.measures[measure_code]
+        self.include_general = include_general
         raw_defs = {item["name"]: item for item in catalogue.data.get("facts", [])}
         english = _english()
         for fact, required in self.fact_definitions():
@@ -51,7 +56,11 @@ class FactsForm(forms.Form):
 
     def fact_definitions(self):
         """(definition, required) for every fact this measure asks, general ones first."""
-        defs = list(self.measure.fact_defs)
+        defs = [
+            pair
+            for pair in self.measure.fact_defs
+            if self.include_general or pair[0].scope != "general" or pair[0].name == "year"
+        ]
         return sorted(defs, key=lambda pair: 0 if pair[0].scope == "general" else 1)
 
     def _field(self, fact, required: bool, label: str, help_text: str) -> forms.Field:
@@ -59,6 +68,11 @@ class FactsForm(forms.Form):
         kind = fact.kind
         if kind == "bool":
             return forms.BooleanField(required=False, **common)
+        if fact.name == "year" and not self.include_general:
+            years = range(self.catalogue.valid_from.year, self.catalogue.valid_to.year + 1)
+            return forms.TypedChoiceField(
+                required=True, coerce=int, choices=[(y, str(y)) for y in years], **common
+            )
         if kind == "int":
             return forms.IntegerField(
                 required=required,

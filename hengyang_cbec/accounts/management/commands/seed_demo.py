@@ -3,7 +3,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.module_loading import import_string
 
 # Each step is idempotent; apps append theirs as they gain demo data.
-DEMO_STEPS = ("hengyang_cbec.accounts.demo.seed_accounts",)
+DEMO_STEPS = (
+    "hengyang_cbec.accounts.demo.seed_accounts",
+    "applications.demo.seed",
+    "reviews.demo.seed",
+)
 
 
 class Command(BaseCommand):

@@ -1,0 +1,117 @@
+"""Demo enterprises and applications for the embedded mode (`make run`) and browser tests."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+
+from hengyang_cbec.accounts.models import User
+from policies.models import Place
+
+from . import services
+from .models import Application, Enterprise, Membership
+
+DEMO_ENTERPRISES = (
+    {
+        "username": "enterprise",
+        "uscc": "91430400MA4L1A2B3Y",
+        "name": "衡阳湘南跨境贸易有限公司",
+        "district": "yanfeng",
+        "registered_address": "衡阳市雁峰区白沙洲工业园跨境电商产业园 3 栋 201 室",
+        "legal_representative": "王建国",
+        "contact_name": "王芳",
+        "contact_phone": "13807340001",
+        "bank_name": "中国工商银行衡阳分行",
+        "bank_account": "0622020903001234567",
+        "customs_code": "4304960001",
+    },
+    {
+        "username": "enterprise2",
+        "uscc": "91430400MA4PXQ8K55",
+        "name": "衡阳雁城电子商务有限公司",
+        "district": "zhengxiang",
+        "registered_address": "衡阳市蒸湘区解放西路 88 号",
+        "legal_representative": "李明",
+        "contact_name": "李强",
+        "contact_phone": "13907340002",
+        "bank_name": "中国建设银行衡阳分行",
+        "bank_account": "43050166000000012345",
+        "customs_code": "4304960002",
+    },
+)
+
+
+@cache
+def demo_pdf() -> bytes:
+    """A small real PDF (rendered by WeasyPrint), used as demo evidence."""
+    from weasyprint import HTML
+
+    return HTML(string="<h1>Demo evidence</h1><p>衡阳跨境电商 示例材料</p>").write_pdf()
+
+
+def _place(code: str) -> Place:
+    return Place.objects.filter(code=code).first() or Place.objects.first()
+
+
+@transaction.atomic
+def seed() -> None:
+    """Create the demo enterprises and a few applications (idempotent)."""
+    for spec in DEMO_ENTERPRISES:
+        user = User.objects.get(username=spec["username"])
+        enterprise = Enterprise.objects.filter(uscc=spec["uscc"]).first()
+        if enterprise is None:
+            data = {k: v for k, v in spec.items() if k not in {"username", "uscc", "district"}}
+            data.update(
+                entity_type="enterprise",
+                district=_place(spec["district"]),
+                **dict.fromkeys(Enterprise.GENERAL_FACTS, True),
+            )
+            enterprise = services.enterprise_register(user=user, uscc=spec["uscc"], data=data)
+        elif not Membership.objects.filter(user=user, enterprise=enterprise).exists():
+            Membership.objects.create(
+                user=user,
+                enterprise=enterprise,
+                role=Membership.Role.ADMINISTRATOR,
+                status=Membership.Status.ACTIVE,
+            )
+    first = Enterprise.objects.get(uscc=DEMO_ENTERPRISES[0]["uscc"])
+    user = User.objects.get(username="enterprise")
+    if not Application.objects.filter(enterprise=first, measure__code="M16").exists():
+        draft = services.application_start(
+            user=user, enterprise=first, measure_code="M16", year=2026
+        )
+        services.application_autosave(
+            user=user, application=draft, values={"social_security_paid_cny": "480000"}
+        )
+    if not Application.objects.filter(enterprise=first, measure__code="M06").exists():
+        application = services.application_start(
+            user=user, enterprise=first, measure_code="M06", year=2026
+        )
+        services.application_autosave(
+            user=user,
+            application=application,
+            values={
+                "promotion_expenses_cny": "160000",
+                "new_store": "on",
+                "settlement_fee_cny": "30000",
+            },
+        )
+        for code in application.measure.evidence_types:
+            services.evidence_add(
+                user=user,
+                application=application,
+                document_type=code,
+                upload=SimpleUploadedFile(f"{code}.pdf", demo_pdf(), "application/pdf"),
+            )
+        application.refresh_from_db()
+        # Scans run after commit; the demo files are known to be clean.
+        application.evidence.update(scan_state="clean", scan_detail="demo")
+        services.application_submit(
+            user=user,
+            application=application,
+            signer_name="王芳",
+            declared=True,
+            version=application.version,
+        )

@@ -1,0 +1,166 @@
+"""The applicant's forms: sign-up, enterprise profile, joining, starting, evidence, declaration."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.contrib.auth.forms import UserCreationForm
+from django.core.exceptions import ValidationError
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from hengyang_cbec.accounts.models import User
+from policies.models import Place
+from policies.services import current_catalogue
+
+from .models import Enterprise
+from .validators import validate_uscc
+
+_PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,19}$")
+_ACCOUNT = re.compile(r"^[0-9]{8,32}$")
+
+
+def _english() -> bool:
+    return (get_language() or "zh-hans").startswith("en")
+
+
+def validate_phone(value: str) -> None:
+    if not _PHONE.match(value):
+        raise ValidationError(_("Enter a phone number of digits (a leading + and spaces allowed)."))
+
+
+def validate_bank_account(value: str) -> None:
+    if not _ACCOUNT.match(value):
+        raise ValidationError(_("A bank account number has 8 to 32 digits and nothing else."))
+
+
+class SignUpForm(UserCreationForm):
+    email = forms.EmailField(
+        label=_("E-mail address"), help_text=_("We send a link to confirm it.")
+    )
+    full_name = forms.CharField(label=_("Your name"), max_length=100)
+    phone = forms.CharField(label=_("Mobile phone"), max_length=30, validators=[validate_phone])
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ("username", "full_name", "email", "phone")
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip()
+        if User.objects.filter(email__iexact=email).exists():
+            raise ValidationError(_("An account with this e-mail address exists already."))
+        return email
+
+
+class EnterpriseForm(forms.ModelForm):
+    """The enterprise profile. The entity types come from the policy catalogue."""
+
+    class Meta:
+        model = Enterprise
+        fields = (
+            "name",
+            "uscc",
+            "entity_type",
+            "district",
+            "registered_address",
+            "legal_representative",
+            "contact_name",
+            "contact_phone",
+            "bank_name",
+            "bank_account",
+            "customs_code",
+            *Enterprise.GENERAL_FACTS,
+        )
+        help_texts = {
+            "uscc": _("18 characters, as on the business licence (统一社会信用代码)."),
+            "bank_account": _("The account the award is paid into; digits only."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        catalogue = current_catalogue()
+        english = _english()
+        self.fields["entity_type"] = forms.ChoiceField(
+            label=_("Type of applicant"),
+            choices=[
+                (code, item.get("label_en" if english else "label_zh", code))
+                for code, item in catalogue.entity_types.items()
+            ],
+        )
+        self.fields["district"].queryset = Place.objects.all()
+        self.fields["district"].label_from_instance = lambda place: place.name
+        self.fields["contact_phone"].validators.append(validate_phone)
+        self.fields["bank_account"].validators.append(validate_bank_account)
+        if self.instance.pk:
+            # The code identifies the enterprise; it is never changed here.
+            self.fields["uscc"].disabled = True
+
+    def clean_uscc(self):
+        value = self.cleaned_data["uscc"].strip()
+        validate_uscc(value)
+        return value
+
+
+class SensitiveChangeForm(forms.Form):
+    password = forms.CharField(
+        label=_("Your password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        required=False,
+        help_text=_("Needed to change the bank details or the contact phone."),
+    )
+
+
+class JoinForm(forms.Form):
+    uscc = forms.CharField(
+        label=_("Unified social credit code of the enterprise"),
+        max_length=18,
+        min_length=18,
+        validators=[validate_uscc],
+    )
+
+
+class StartForm(forms.Form):
+    year = forms.TypedChoiceField(label=_("Performance year"), coerce=int)
+    scope_key = forms.CharField(
+        label=_("Store or warehouse"),
+        max_length=100,
+        required=False,
+        help_text=_("The store or overseas warehouse this application is for."),
+    )
+
+    def __init__(self, *args, years: list[int], scoped: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = [(year, str(year)) for year in years]
+        if scoped:
+            self.fields["scope_key"].required = True
+        else:
+            del self.fields["scope_key"]
+
+
+class EvidenceForm(forms.Form):
+    document_type = forms.CharField(widget=forms.HiddenInput)
+    file = forms.FileField(label=_("File"))
+
+
+class DeclarationForm(forms.Form):
+    declared = forms.BooleanField(
+        label=_(
+            "I declare that the information and documents in this application are true, complete "
+            "and accurate, and I accept legal liability for any false statement, including the "
+            "return of funds obtained by false claims."
+        ),
+        required=True,
+    )
+    signer_name = forms.CharField(
+        label=_("Name of the signer"),
+        max_length=100,
+        help_text=_("Type the full name of the person making this declaration."),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason (optional)"), max_length=500, required=False, widget=forms.Textarea
+    )

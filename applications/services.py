@@ -1,0 +1,677 @@
+"""The applicant's actions: enterprise, members, drafts, evidence, submission, withdrawal.
+
+Each write is one function: lock the row, re-check state and permission, do the work, write the
+audit event, all in one transaction; e-mail and tasks only after commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from hengyang_cbec.audit.services import record
+from policies.engine import PriorAward, Result
+from policies.forms import FactsForm
+from policies.models import Measure
+from policies.services import assess_measure, current_catalogue
+
+from .models import Application, Enterprise, Evidence, Membership, Notification, ReferenceCounter
+from .workflow import APPLICANT, EDITABLE_STATES, Action, State, transition_for
+
+logger = logging.getLogger(__name__)
+
+
+class ApplicationError(Exception):
+    """A refused applicant action; the message is shown to the user as it is."""
+
+
+class DuplicateApplication(ApplicationError):
+    def __init__(self, existing: Application):
+        self.existing = existing
+        super().__init__(
+            _("Your enterprise already has an open application for this measure and year.")
+        )
+
+
+class StaleVersion(ApplicationError):
+    pass
+
+
+# --- Who the applicant is ---------------------------------------------------------------------
+
+
+def active_membership(user) -> Membership | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (
+        Membership.objects.select_related("enterprise")
+        .filter(user=user, status=Membership.Status.ACTIVE)
+        .first()
+    )
+
+
+def is_member(user, enterprise_id: int) -> bool:
+    return Membership.objects.filter(
+        user=user, enterprise_id=enterprise_id, status=Membership.Status.ACTIVE
+    ).exists()
+
+
+def _audit(application: Application, action: str, user, *, ip=None, data=None):
+    record(
+        action=f"application.{action}",
+        actor=user,
+        actor_role=APPLICANT,
+        ip=ip,
+        obj=application,
+        application_id=application.pk,
+        data=data or {},
+        visible_to_applicant=True,
+    )
+
+
+def _locked(application: Application) -> Application:
+    return Application.objects.select_for_update().get(pk=application.pk)
+
+
+def _check_member(user, application: Application) -> None:
+    if not is_member(user, application.enterprise_id):
+        raise ApplicationError(_("Only members of the applicant enterprise may do this."))
+
+
+# --- Notifications ------------------------------------------------------------------------------
+
+
+def notify(application: Application, *, message_zh: str, message_en: str) -> None:
+    """Tell every active member of the application's enterprise, in the portal and by e-mail.
+
+    Call inside the transaction that made the change: rows are written with it, e-mail after it.
+    """
+    members = list(
+        Membership.objects.filter(
+            enterprise_id=application.enterprise_id, status=Membership.Status.ACTIVE
+        ).select_related("user")
+    )
+    Notification.objects.bulk_create(
+        Notification(
+            user=m.user, application=application, message_zh=message_zh, message_en=message_en
+        )
+        for m in members
+    )
+    recipients = [(m.user.email, m.user.preferred_language) for m in members if m.user.email]
+    reference = application.reference or ""
+    transaction.on_commit(
+        lambda: _send_notification_mail(recipients, reference, message_zh, message_en)
+    )
+
+
+def _send_notification_mail(recipients, reference: str, message_zh: str, message_en: str) -> None:
+    for email, language in recipients:
+        with translation.override(language or "zh-hans"):
+            english = (language or "").startswith("en")
+            body = render_to_string(
+                "emails/notification.txt",
+                {"message": message_en if english else message_zh, "reference": reference},
+            )
+            subject = _("Your subsidy application %(reference)s") % {"reference": reference}
+        try:
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
+        except OSError:
+            # The notification is in the portal already; a mail server outage must not undo it.
+            logger.exception("could not e-mail a notification to %s", email.split("@")[-1])
+
+
+# --- Prior awards for the rules ------------------------------------------------------------------
+
+
+def prior_awards_for(
+    enterprise_id: int, *, exclude_application_id: int | None = None
+) -> list[PriorAward]:
+    """The enterprise's awards the engine must know about (I-3, I-4, I-6): approved and paid."""
+    rows = (
+        Application.objects.filter(
+            enterprise_id=enterprise_id,
+            state__in=[State.APPROVED, State.DISBURSED],
+            approved_amount_cny__isnull=False,
+        )
+        .exclude(pk=exclude_application_id)
+        .select_related("measure")
+    )
+    awards = []
+    for row in rows:
+        scope = row.measure.data.get("scope_fact")
+        awards.append(
+            PriorAward(
+                measure=row.measure.code,
+                year=row.year,
+                amount_cny=row.approved_amount_cny,
+                store_id=row.scope_key or None if scope == "store_id" else None,
+                warehouse_id=row.scope_key or None if scope == "warehouse_id" else None,
+                reference=row.reference,
+            )
+        )
+    return awards
+
+
+# --- Enterprise and members ---------------------------------------------------------------------
+
+PROFILE_FIELDS = (
+    "name",
+    "entity_type",
+    "district",
+    "registered_address",
+    "legal_representative",
+    "contact_name",
+    "contact_phone",
+    "bank_name",
+    "bank_account",
+    "customs_code",
+    *Enterprise.GENERAL_FACTS,
+)
+# Changing these asks for the password again and is audited (SECURITY.md row 10).
+SENSITIVE_FIELDS = ("bank_name", "bank_account", "contact_phone")
+
+
+@transaction.atomic
+def enterprise_register(*, user, uscc: str, data: Mapping[str, Any], ip=None) -> Enterprise:
+    """Create the enterprise; its first user becomes its administrator."""
+    if active_membership(user) is not None:
+        raise ApplicationError(_("Your account already belongs to an enterprise."))
+    if Enterprise.objects.filter(uscc=uscc).exists():
+        raise ApplicationError(
+            _("An enterprise with this code is registered already: ask to join it instead.")
+        )
+    enterprise = Enterprise(uscc=uscc, **{name: data[name] for name in PROFILE_FIELDS})
+    enterprise.full_clean()
+    enterprise.save()
+    Membership.objects.create(
+        user=user,
+        enterprise=enterprise,
+        role=Membership.Role.ADMINISTRATOR,
+        status=Membership.Status.ACTIVE,
+        decided_at=timezone.now(),
+    )
+    record(action="enterprise.register", actor=user, actor_role=APPLICANT, ip=ip, obj=enterprise)
+    return enterprise
+
+
+@transaction.atomic
+def enterprise_update(*, user, enterprise: Enterprise, data: Mapping[str, Any], ip=None) -> list:
+    """Change the profile; the caller has re-checked the password when sensitive fields change."""
+    enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+    membership = Membership.objects.filter(
+        user=user, enterprise=enterprise, status=Membership.Status.ACTIVE
+    ).first()
+    if membership is None or membership.role != Membership.Role.ADMINISTRATOR:
+        raise ApplicationError(_("Only the enterprise's administrator may change its profile."))
+    changed = []
+    for name in PROFILE_FIELDS:
+        if name in data and getattr(enterprise, name) != data[name]:
+            changed.append(name)
+            setattr(enterprise, name, data[name])
+    if not changed:
+        return []
+    enterprise.full_clean()
+    enterprise.save(update_fields=[*changed, "updated_at"])
+    audit_data = {"changed": changed}
+    if "bank_account" in changed:
+        audit_data["bank_account"] = enterprise.masked_bank_account  # never in full
+    record(
+        action="enterprise.update",
+        actor=user,
+        actor_role=APPLICANT,
+        ip=ip,
+        obj=enterprise,
+        data=audit_data,
+    )
+    return changed
+
+
+@transaction.atomic
+def membership_request(*, user, enterprise: Enterprise, ip=None) -> Membership:
+    if active_membership(user) is not None:
+        raise ApplicationError(_("Your account already belongs to an enterprise."))
+    membership, created = Membership.objects.get_or_create(
+        user=user, enterprise=enterprise, defaults={"status": Membership.Status.PENDING}
+    )
+    if not created and membership.status == Membership.Status.DECLINED:
+        membership.status = Membership.Status.PENDING
+        membership.save(update_fields=["status"])
+    record(action="membership.request", actor=user, actor_role=APPLICANT, ip=ip, obj=membership)
+    return membership
+
+
+@transaction.atomic
+def membership_decide(*, user, membership: Membership, accept: bool, ip=None) -> Membership:
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    admin = Membership.objects.filter(
+        user=user,
+        enterprise_id=membership.enterprise_id,
+        status=Membership.Status.ACTIVE,
+        role=Membership.Role.ADMINISTRATOR,
+    ).exists()
+    if not admin:
+        raise ApplicationError(_("Only the enterprise's administrator may decide on members."))
+    if membership.status != Membership.Status.PENDING:
+        raise ApplicationError(_("This request has been decided already."))
+    if accept and active_membership(membership.user) is not None:
+        raise ApplicationError(_("This person already belongs to another enterprise."))
+    membership.status = Membership.Status.ACTIVE if accept else Membership.Status.DECLINED
+    membership.decided_at = timezone.now()
+    membership.decided_by = user
+    membership.save(update_fields=["status", "decided_at", "decided_by"])
+    if accept:
+        from hengyang_cbec.accounts.roles import Role, grant_role
+
+        grant_role(membership.user, Role.APPLICANT)
+    record(
+        action="membership.accept" if accept else "membership.decline",
+        actor=user,
+        actor_role=APPLICANT,
+        ip=ip,
+        obj=membership,
+    )
+    return membership
+
+
+# --- Drafts -------------------------------------------------------------------------------------
+
+
+def covered_years() -> list[int]:
+    catalogue = current_catalogue()
+    return list(range(catalogue.valid_from.year, catalogue.valid_to.year + 1))
+
+
+@transaction.atomic
+def application_start(
+    *, user, enterprise: Enterprise, measure_code: str, year: int, scope_key: str = "", ip=None
+) -> Application:
+    """Open a draft; a second open one for the same measure and year points to the first."""
+    if not is_member(user, enterprise.pk):
+        raise ApplicationError(_("Only members of the applicant enterprise may do this."))
+    catalogue = current_catalogue()
+    engine_measure = catalogue.measures.get(measure_code)
+    if engine_measure is None:
+        raise ApplicationError(_("There is no such measure."))
+    if enterprise.entity_type not in engine_measure.entity_types:
+        raise ApplicationError(_("This measure does not admit your type of applicant."))
+    if year not in covered_years():
+        raise ApplicationError(_("Choose a year the policy covers."))
+    scope_fact = engine_measure.scope_fact
+    scope_key = scope_key.strip()[:100]
+    if scope_fact and not scope_key:
+        raise ApplicationError(_("Name the store or warehouse this application is for."))
+    existing = _open_application(enterprise, measure_code, year, scope_key)
+    if existing is not None:
+        raise DuplicateApplication(existing)
+    try:
+        with transaction.atomic():
+            application = Application.objects.create(
+                enterprise=enterprise,
+                measure=Measure.objects.get(code=measure_code),
+                year=year,
+                scope_key=scope_key if scope_fact else "",
+                created_by=user,
+                draft_facts={"year": str(year), **({scope_fact: scope_key} if scope_fact else {})},
+            )
+    except IntegrityError:
+        # Another request opened the same application a moment ago.
+        raise DuplicateApplication(
+            _open_application(enterprise, measure_code, year, scope_key)
+        ) from None
+    _audit(application, "start", user, ip=ip)
+    return application
+
+
+def _open_application(enterprise, measure_code, year, scope_key) -> Application | None:
+    from .workflow import OPEN_STATES
+
+    return Application.objects.filter(
+        enterprise=enterprise,
+        measure__code=measure_code,
+        year=year,
+        scope_key=scope_key,
+        state__in=OPEN_STATES,
+    ).first()
+
+
+def editable_fields(application: Application, form_fields: Iterable[str]) -> set[str]:
+    """The fact fields the applicant may change now: all in a draft, the named ones if returned."""
+    names = set(form_fields)
+    if application.state == State.DRAFT:
+        # The year and the store or warehouse identify the application; they are fixed at start.
+        return names - {"year", application.measure.data.get("scope_fact")}
+    if application.state == State.RETURNED:
+        return names & set(application.return_fields)
+    return set()
+
+
+def application_form(application: Application, data=None) -> FactsForm:
+    """The measure's facts form for this application, bound to its draft unless data is given."""
+    catalogue = current_catalogue()
+    form = FactsForm(
+        data if data is not None else application.draft_facts,
+        catalogue=catalogue,
+        measure_code=application.measure.code,
+        include_general=False,
+    )
+    allowed = editable_fields(application, form.fields)
+    for name, field in form.fields.items():
+        if name not in allowed:
+            field.disabled = True
+    return form
+
+
+@transaction.atomic
+def application_autosave(
+    *, user, application: Application, values: Mapping[str, Any]
+) -> Application:
+    """Keep what was typed, as typed, for the fields that are editable now (nothing is lost)."""
+    application = _locked(application)
+    _check_member(user, application)
+    if application.state not in EDITABLE_STATES:
+        raise ApplicationError(_("This application can no longer be changed."))
+    form = application_form(application)
+    allowed = editable_fields(application, form.fields)
+    draft = dict(application.draft_facts)
+    for name in allowed:
+        field = form.fields[name]
+        if isinstance(field, forms.BooleanField):
+            draft[name] = "on" if values.get(name) in ("on", "true", "1", True) else ""
+        elif name in values:
+            draft[name] = str(values[name])[:200]
+    application.draft_facts = draft
+    application.draft_saved_at = timezone.now()
+    application.version += 1
+    application.save(update_fields=["draft_facts", "draft_saved_at", "version", "updated_at"])
+    return application
+
+
+# --- Evidence -----------------------------------------------------------------------------------
+
+
+def required_documents(application: Application) -> list[str]:
+    return list(application.measure.evidence_types)
+
+
+def _evidence_allowed(application: Application, document_type: str) -> bool:
+    if application.state == State.DRAFT:
+        return document_type in required_documents(application)
+    if application.state == State.RETURNED:
+        return document_type in application.return_documents
+    return False
+
+
+@transaction.atomic
+def evidence_add(
+    *, user, application: Application, document_type: str, upload: UploadedFile, ip=None
+) -> Evidence:
+    from .tasks import scan_evidence
+    from .uploads import inspect_upload, safe_display_name, storage_name
+
+    application = _locked(application)
+    _check_member(user, application)
+    if not _evidence_allowed(application, document_type):
+        raise ApplicationError(_("Files of this kind cannot be added to this application now."))
+    catalogue = current_catalogue()
+    allows_zip = bool(catalogue.evidence_types.get(document_type, {}).get("allows_zip"))
+    checked = inspect_upload(upload, allow_zip=allows_zip)
+    evidence = Evidence(
+        application=application,
+        document_type=document_type,
+        original_name=safe_display_name(upload.name or ""),
+        kind=checked.kind,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=user,
+    )
+    upload.seek(0)
+    evidence.file.save(storage_name(prefix="evidence", kind=checked.kind), upload, save=False)
+    evidence.save()
+    transaction.on_commit(lambda: scan_evidence.delay(evidence.pk))
+    _audit(
+        application,
+        "evidence_add",
+        user,
+        ip=ip,
+        data={"document_type": document_type, "sha256": checked.sha256, "size": checked.size},
+    )
+    return evidence
+
+
+@transaction.atomic
+def evidence_remove(*, user, evidence: Evidence, ip=None) -> None:
+    application = _locked(evidence.application)
+    _check_member(user, application)
+    if evidence.frozen or not _evidence_allowed(application, evidence.document_type):
+        raise ApplicationError(_("This file is part of a submission and cannot be removed."))
+    name = evidence.file.name
+    evidence.delete()
+    transaction.on_commit(lambda: evidence.file.storage.delete(name))
+    _audit(application, "evidence_remove", user, ip=ip, data={"sha256": evidence.sha256})
+
+
+# --- Checking and submitting --------------------------------------------------------------------
+
+
+@dataclass
+class Check:
+    """Everything the "check your answers" page shows and submission requires."""
+
+    form: FactsForm
+    result: Result | None
+    missing_documents: list[str]
+    infected_documents: list[str]
+    problems: list[str]
+
+    @property
+    def ready(self) -> bool:
+        return not self.problems
+
+
+def application_check(application: Application, *, on_date: date | None = None) -> Check:
+    form = application_form(application, data=application.draft_facts)
+    for field in form.fields.values():
+        field.disabled = False  # validate every value, editable or not
+    problems: list[str] = []
+    result = None
+    if not form.is_valid():
+        problems.append(_("Some figures are missing or not valid."))
+    else:
+        facts = {**application.enterprise.general_facts(), **form.engine_facts()}
+        try:
+            result = assess_measure(
+                application.measure.code,
+                facts,
+                on_date=on_date,
+                prior_awards=prior_awards_for(
+                    application.enterprise_id, exclude_application_id=application.pk
+                ),
+            )
+        except Exception as exc:  # FactError: a fact the form let through but the engine did not
+            problems.append(str(exc))
+        else:
+            if not result.eligible:
+                problems.append(_("According to the rules, this application is not eligible."))
+    files = list(application.evidence.all())
+    present = {e.document_type for e in files if e.scan_state != Evidence.ScanState.INFECTED}
+    missing = [code for code in required_documents(application) if code not in present]
+    infected = [e.original_name for e in files if e.scan_state == Evidence.ScanState.INFECTED]
+    if missing:
+        problems.append(_("Some required documents are missing."))
+    if infected:
+        problems.append(_("Remove the quarantined files before submitting."))
+    return Check(form, result, missing, infected, problems)
+
+
+def _next_reference(year: int) -> str:
+    counter, _created = ReferenceCounter.objects.select_for_update().get_or_create(year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"HY-CBEC-{year}-{counter.last:06d}"
+
+
+def _freeze(application: Application, check: Check) -> None:
+    assert check.result is not None
+    facts = {**application.enterprise.general_facts(), **check.form.engine_facts()}
+    application.declared_facts = {
+        name: (str(value) if isinstance(value, Decimal | date) else value)
+        for name, value in facts.items()
+    }
+    result = check.result
+    application.estimate = result.to_dict("zh-hans") | {"trace_en": result.to_dict("en")["trace"]}
+    application.estimate_cny = (
+        result.amount_cny if result.amount_cny is not None else result.cap_cny
+    )
+    application.evidence.filter(frozen=False).update(frozen=True)
+
+
+@transaction.atomic
+def application_submit(
+    *, user, application: Application, signer_name: str, declared: bool, version: int, ip=None
+) -> Application:
+    """Declare and submit: the figures and evidence freeze and a reference number is assigned."""
+    application = _locked(application)
+    _check_member(user, application)
+    action = Action.RESUBMIT if application.state == State.RETURNED else Action.SUBMIT
+    transition = transition_for(application.state, action, APPLICANT)
+    if version != application.version:
+        raise StaleVersion(
+            _("The application changed since this page was loaded. Please check it again.")
+        )
+    if not declared or not signer_name.strip():
+        raise ApplicationError(_("Tick the declaration and type the signer's name."))
+    check = application_check(application)
+    if not check.ready:
+        raise ApplicationError(" ".join(str(p) for p in check.problems))
+    now = timezone.now()
+    _freeze(application, check)
+    if application.reference is None:
+        application.reference = _next_reference(now.astimezone().year)
+    application.state = transition.target
+    application.signer_name = signer_name.strip()[:100]
+    application.declared_at = now
+    application.submitted_at = application.submitted_at or now
+    application.submitted_by = user
+    application.version += 1
+    fields = [
+        "declared_facts",
+        "estimate",
+        "estimate_cny",
+        "reference",
+        "state",
+        "signer_name",
+        "declared_at",
+        "submitted_at",
+        "submitted_by",
+        "version",
+        "updated_at",
+    ]
+    if action == Action.RESUBMIT:
+        application.resubmission_count += 1
+        application.return_fields = []
+        application.return_documents = []
+        fields += ["resubmission_count", "return_fields", "return_documents"]
+    application.save(update_fields=fields)
+    again = action == Action.RESUBMIT
+    message_zh = f"申报 {application.reference} 已{'重新' if again else ''}提交，等待商务局审核。"
+    message_en = (
+        f"Application {application.reference} was {'re' if again else ''}submitted "
+        "and waits for the Bureau of Commerce's review."
+    )
+    _audit(
+        application,
+        action.value,
+        user,
+        ip=ip,
+        data={"estimate_cny": application.estimate_cny, "signer": application.signer_name},
+    )
+    notify(application, message_zh=message_zh, message_en=message_en)
+    return application
+
+
+@transaction.atomic
+def application_withdraw(
+    *, user, application: Application, reason: str = "", ip=None
+) -> Application:
+    application = _locked(application)
+    _check_member(user, application)
+    transition = transition_for(application.state, Action.WITHDRAW, APPLICANT)
+    application.state = transition.target
+    application.version += 1
+    application.save(update_fields=["state", "version", "updated_at"])
+    _audit(
+        application,
+        "withdraw",
+        user,
+        ip=ip,
+        data={"reason": reason[:500]},
+    )
+    notify(
+        application,
+        message_zh=f"申报 {application.reference or ''} 已撤回。",
+        message_en=f"Application {application.reference or ''} was withdrawn.",
+    )
+    return application
+
+
+@transaction.atomic
+def draft_discard(*, user, application: Application, ip=None) -> None:
+    """A draft that was never submitted may be deleted with its files."""
+    application = _locked(application)
+    _check_member(user, application)
+    if application.state != State.DRAFT or application.reference:
+        raise ApplicationError(_("Only an unsubmitted draft can be deleted."))
+    names = [e.file.name for e in application.evidence.all()]
+    _audit(application, "discard", user, ip=ip)
+    application.delete()
+    from django.core.files.storage import default_storage
+
+    transaction.on_commit(lambda: [default_storage.delete(n) for n in names])
+
+
+def lapse_overdue_returns(today: date | None = None) -> int:
+    """Applications whose correction deadline has passed lapse (a periodic task runs this)."""
+    today = today or timezone.localdate()
+    count = 0
+    for pk in Application.objects.filter(
+        state=State.RETURNED, return_deadline__lt=today
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            application = Application.objects.select_for_update().get(pk=pk)
+            if application.state != State.RETURNED or not application.return_deadline:
+                continue
+            if application.return_deadline >= today:
+                continue
+            transition = transition_for(application.state, Action.LAPSE, "system")
+            application.state = transition.target
+            application.version += 1
+            application.save(update_fields=["state", "version", "updated_at"])
+            record(
+                action="application.lapse",
+                actor_role="system",
+                obj=application,
+                application_id=application.pk,
+                visible_to_applicant=True,
+            )
+            notify(
+                application,
+                message_zh=f"申报 {application.reference} 未在期限内补正，已失效。",
+                message_en=f"Application {application.reference} lapsed: "
+                "the correction deadline passed.",
+            )
+            count += 1
+    return count

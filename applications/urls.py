@@ -1,0 +1,37 @@
+from django.urls import path
+
+from . import views
+
+app_name = "applications"
+
+urlpatterns = [
+    path("register/", views.register, name="register"),
+    path("register/sent/", views.register_done, name="register_done"),
+    path("register/verify/<str:uidb64>/<str:token>/", views.verify, name="verify"),
+    path("my/", views.dashboard, name="dashboard"),
+    path("my/enterprise/", views.enterprise, name="enterprise"),
+    path("my/enterprise/new/", views.enterprise_create, name="enterprise_create"),
+    path("my/enterprise/join/", views.enterprise_join, name="enterprise_join"),
+    path("my/enterprise/members/", views.members, name="members"),
+    path("my/notifications/", views.notifications, name="notifications"),
+    path("my/apply/<str:code>/", views.application_start, name="application_start"),
+    path("my/applications/", views.application_list, name="application_list"),
+    path("my/applications/<int:pk>/", views.application_detail, name="application_detail"),
+    path("my/applications/<int:pk>/edit/", views.application_edit, name="application_edit"),
+    path("my/applications/<int:pk>/autosave/", views.application_autosave, name="autosave"),
+    path("my/applications/<int:pk>/evidence/", views.evidence_upload, name="evidence_upload"),
+    path(
+        "my/applications/<int:pk>/evidence/<int:evidence_pk>/delete/",
+        views.evidence_delete,
+        name="evidence_delete",
+    ),
+    path(
+        "my/applications/<int:pk>/evidence/<int:evidence_pk>/download/",
+        views.evidence_download,
+        name="evidence_download",
+    ),
+    path("my/applications/<int:pk>/check/", views.application_check, name="application_check"),
+    path("my/applications/<int:pk>/receipt/", views.receipt, name="receipt"),
+    path("my/applications/<int:pk>/withdraw/", views.application_withdraw, name="withdraw"),
+    path("my/applications/<int:pk>/discard/", views.application_discard, name="discard"),
+]

@@ -99,6 +99,10 @@ class EnterpriseForm(forms.ModelForm):
     def clean_uscc(self):
         value = self.cleaned_data["uscc"].strip()
         validate_uscc(value)
+        if not self.instance.pk and Enterprise.objects.filter(uscc=value).exists():
+            raise ValidationError(
+                _("An enterprise with this code is registered already."), code="exists"
+            )
         return value
 
 

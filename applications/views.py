@@ -212,14 +212,15 @@ def enterprise_create(request: HttpRequest) -> HttpResponse:
     if _membership_or_none(request) is not None:
         return redirect("applications:enterprise")
     form = EnterpriseForm(request.POST or None)
+    if request.method == "POST" and not form.is_valid() and form.has_error("uscc", "exists"):
+        messages.info(
+            request,
+            _("This enterprise is registered already. Ask its administrator to let you join."),
+        )
+        uscc = request.POST["uscc"].strip()
+        return redirect(f"{reverse('applications:enterprise_join')}?uscc={uscc}")
     if request.method == "POST" and form.is_valid():
         uscc = form.cleaned_data["uscc"]
-        if Enterprise.objects.filter(uscc=uscc).exists():
-            messages.info(
-                request,
-                _("This enterprise is registered already. Ask its administrator to let you join."),
-            )
-            return redirect(f"{reverse('applications:enterprise_join')}?uscc={uscc}")
         try:
             services.enterprise_register(
                 user=request.user, uscc=uscc, data=form.cleaned_data, ip=client_ip(request)

@@ -19,6 +19,15 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the policy catalogue once into the test database (tests roll back around it)."""
+    from policies.services import load_catalogue, read_catalogue_files
+
+    with django_db_blocker.unblock():
+        load_catalogue(read_catalogue_files())
+
+
 @pytest.fixture
 def catalogue(db):
     """The policy catalogue loaded from the files into the test database (once per database)."""

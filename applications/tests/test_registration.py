@@ -1,0 +1,169 @@
+"""Sign-up with e-mail verification, the enterprise profile and joining an enterprise."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from applications.models import Enterprise, Membership
+from hengyang_cbec.accounts.models import User
+from hengyang_cbec.accounts.roles import Role, has_role
+from hengyang_cbec.audit.models import AuditEvent
+from policies.models import Place
+
+from .factories import EnterpriseFactory, make_uscc, member_of
+
+pytestmark = pytest.mark.django_db
+
+SIGN_UP = {
+    "username": "newcomer",
+    "full_name": "赵新",
+    "email": "newcomer@example.test",
+    "phone": "13912345678",
+    "password1": "a-Long-passphrase-2026",
+    "password2": "a-Long-passphrase-2026",
+}
+
+
+def profile(**overrides):
+    data = {
+        "name": "衡阳新星跨境电商有限公司",
+        "uscc": make_uscc(7),
+        "entity_type": "enterprise",
+        "district": Place.objects.get(code="yanfeng").pk,
+        "registered_address": "衡阳市雁峰区",
+        "legal_representative": "赵大",
+        "contact_name": "赵新",
+        "contact_phone": "13912345678",
+        "bank_name": "中国银行衡阳分行",
+        "bank_account": "0012345678901234567",
+        "customs_code": "4304960009",
+        "registered_in_hengyang": "on",
+        "pays_taxes": "on",
+        "independent_legal_person": "on",
+        "has_cbec_performance": "on",
+        "in_customs_cbec_statistics": "on",
+    }
+    data.update(overrides)
+    return data
+
+
+def verification_link() -> str:
+    return re.search(r"https?://[^/]+(/register/verify/\S+)", mail.outbox[-1].body).group(1)
+
+
+def test_sign_up_needs_a_confirmed_email_before_anything(client, catalogue):
+    response = client.post(reverse("applications:register"), SIGN_UP)
+    assert response.status_code == 302
+    user = User.objects.get(username="newcomer")
+    assert not user.is_active
+    assert not client.login(username="newcomer", password=SIGN_UP["password1"])
+    link = verification_link()
+    response = client.get(link)
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.is_active and has_role(user, Role.APPLICANT)
+    # The link works once.
+    client.logout()
+    assert client.get(link).status_code == 400
+
+
+def test_a_tampered_verification_link_is_refused(client, catalogue):
+    client.post(reverse("applications:register"), SIGN_UP)
+    link = verification_link()
+    assert client.get(link[:-3] + "xyz/").status_code == 400
+    assert not User.objects.get(username="newcomer").is_active
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("email", "not-an-email"), ("phone", "call me"), ("password2", "different-Passphrase-1")],
+)
+def test_sign_up_nonsense_gets_a_clear_error_and_keeps_the_input(client, catalogue, field, value):
+    response = client.post(reverse("applications:register"), {**SIGN_UP, field: value})
+    assert response.status_code == 200
+    assert "invalid-feedback" in response.content.decode()
+    assert 'value="赵新"' in response.content.decode()
+    assert not User.objects.filter(username="newcomer").exists()
+
+
+def _verified(client) -> User:
+    client.post(reverse("applications:register"), SIGN_UP)
+    client.get(verification_link())
+    return User.objects.get(username="newcomer")
+
+
+def test_the_first_user_registers_the_enterprise_and_administers_it(client, catalogue):
+    user = _verified(client)
+    response = client.post(reverse("applications:enterprise_create"), profile())
+    assert response.status_code == 302, response.content.decode()[:3000]
+    enterprise = Enterprise.objects.get()
+    assert enterprise.bank_account == "0012345678901234567"  # leading zeros kept
+    membership = Membership.objects.get(user=user)
+    assert membership.role == Membership.Role.ADMINISTRATOR
+    assert membership.status == Membership.Status.ACTIVE
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("uscc", "91430400MA4L1A2B3X"),
+        ("uscc", "91430400ma4l1a2b3y"),
+        ("bank_account", "12-34"),
+        ("contact_phone", "abc"),
+        ("district", "999999"),
+        ("entity_type", "pirate"),
+        ("name", ""),
+    ],
+)
+def test_profile_nonsense_gets_a_clear_error(client, catalogue, field, value):
+    _verified(client)
+    response = client.post(reverse("applications:enterprise_create"), profile(**{field: value}))
+    assert response.status_code == 200
+    assert "invalid-feedback" in response.content.decode()
+    assert not Enterprise.objects.exists()
+
+
+def test_a_second_registration_with_the_same_code_asks_to_join(client, catalogue, password):
+    existing = EnterpriseFactory(uscc=profile()["uscc"])
+    admin = member_of(existing, "boss")
+    _verified(client)
+    response = client.post(reverse("applications:enterprise_create"), profile())
+    assert response.status_code == 302
+    assert reverse("applications:enterprise_join") in response.url
+    client.post(reverse("applications:enterprise_join"), {"uscc": existing.uscc})
+    request = Membership.objects.get(user__username="newcomer")
+    assert request.status == Membership.Status.PENDING
+    client.logout()
+    client.login(username=admin.username, password=password)
+    client.post(reverse("applications:members"), {"membership": request.pk, "decision": "accept"})
+    request.refresh_from_db()
+    assert request.status == Membership.Status.ACTIVE
+
+
+def test_changing_the_bank_account_asks_for_the_password_and_is_audited(
+    client, member, enterprise, password
+):
+    client.login(username=member.username, password=password)
+    form = profile(uscc=enterprise.uscc, name=enterprise.name, bank_account="6222000011112222333")
+    response = client.post(reverse("applications:enterprise"), form)
+    assert response.status_code == 200
+    enterprise.refresh_from_db()
+    assert enterprise.bank_account == "0123456789012345678"
+    response = client.post(reverse("applications:enterprise"), {**form, "password": password})
+    assert response.status_code == 302
+    enterprise.refresh_from_db()
+    assert enterprise.bank_account == "6222000011112222333"
+    event = AuditEvent.objects.get(action="enterprise.update")
+    assert "bank_account" in event.data["changed"]
+    assert "6222000011112222333" not in event.canonical()  # masked in the log
+
+
+def test_a_filer_cannot_change_the_profile(client, enterprise, password):
+    filer = member_of(enterprise, "filer", admin=False)
+    client.login(username=filer.username, password=password)
+    response = client.post(reverse("applications:enterprise"), profile(uscc=enterprise.uscc))
+    assert response.status_code == 403

@@ -18,7 +18,7 @@ from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from hengyang_cbec.accounts.models import User
@@ -388,10 +388,10 @@ def application_list(request: HttpRequest) -> HttpResponse:
 
 # Labels of timeline steps that are not transitions of the table.
 _STEP_LABELS = {
-    "start": _lazy("Draft started"),
-    "evidence_add": _lazy("Document uploaded"),
-    "evidence_remove": _lazy("Document removed"),
-    "discard": _lazy("Draft deleted"),
+    "start": gettext_lazy("Draft started"),
+    "evidence_add": gettext_lazy("Document uploaded"),
+    "evidence_remove": gettext_lazy("Document removed"),
+    "discard": gettext_lazy("Draft deleted"),
 }
 
 

@@ -64,7 +64,7 @@ def test_register_verify_profile_apply_upload_declare_submit_in_chinese(
     page.wait_for_load_state("networkidle")
     link = re.search(r"https?://\S+/register/verify/\S+", mail.outbox[-1].body).group(0)
     page.goto(link)
-    page.click(f"a[href='/my/enterprise/new/']")
+    page.click("a[href='/my/enterprise/new/']")
     page.fill("#id_name", "衡阳新星跨境电商有限公司")
     page.fill("#id_uscc", make_uscc(99))
     page.select_option("#id_entity_type", "enterprise")

@@ -74,3 +74,16 @@ def test_every_hostile_string_is_text_in_xlsx():
     sheet = openpyxl.load_workbook(xlsx_file(COLUMNS, rows)).active
     for cell in [row[1] for row in sheet.iter_rows(min_row=2)]:
         assert cell.data_type == "s" and cell.value.startswith("'")
+
+
+def test_charts_escape_labels_and_carry_no_script_or_inline_style():
+    from reviews.charts import bar_chart, line_chart
+
+    hostile = "<script>alert(1)</script>"
+    for chart in (
+        bar_chart([hostile, "M05"], [("承诺", [Decimal(5), Decimal(0)])], title=hostile),
+        line_chart(["2026-01", "2026-02"], [(hostile, [Decimal(1), Decimal(2)])], title="t"),
+    ):
+        assert "<script>" not in chart and "style=" not in chart
+        assert "&lt;script&gt;" in chart
+        assert chart.startswith("<svg")

@@ -96,3 +96,15 @@ def _isolated_media(settings, tmp_path):
 def _fast_password_hashing(settings):
     """PBKDF2's deliberate slowness protects passwords, not tests."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_catalogue_cache():
+    """A test that adds a parameter value rolls it back; its cached catalogue must go too."""
+    yield
+    from django.core.cache import cache
+
+    from policies import services
+
+    cache.delete(services._VERSION_KEY)
+    services._memo.clear()

@@ -100,11 +100,14 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_catalogue_cache():
-    """A test that adds a parameter value rolls it back; its cached catalogue must go too."""
-    yield
+    """A test that added a parameter value rolled it back; its cached catalogue must go too.
+
+    Cleared before each test, while the settings (and so the cache) are still the defaults.
+    """
     from django.core.cache import cache
 
     from policies import services
 
     cache.delete(services._VERSION_KEY)
     services._memo.clear()
+    yield

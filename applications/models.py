@@ -172,7 +172,7 @@ class Application(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["enterprise", "measure", "year", "scope_key"],
-                condition=Q(state__in=[s.value for s in OPEN_STATES]),
+                condition=Q(state__in=sorted(s.value for s in OPEN_STATES)),
                 name="application_one_open_per_enterprise_measure_year",
                 violation_error_message=_(
                     "Your enterprise already has an open application for this measure and year."

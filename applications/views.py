@@ -391,6 +391,7 @@ _STEP_LABELS = {
     "evidence_add": gettext_lazy("Document uploaded"),
     "evidence_remove": gettext_lazy("Document removed"),
     "discard": gettext_lazy("Draft deleted"),
+    "pay": gettext_lazy("Award paid"),
 }
 
 

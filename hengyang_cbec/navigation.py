@@ -14,6 +14,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from .accounts.permissions import is_applicant, is_reviewer, may_use_admin_site
+from .accounts.roles import Role, has_role
 
 
 @dataclass(frozen=True)
@@ -28,12 +29,24 @@ def _everyone(user) -> bool:
     return True
 
 
+def is_disbursement_officer(user) -> bool:
+    return has_role(user, Role.DISBURSEMENT_OFFICER)
+
+
+def reads_reports(user) -> bool:
+    return has_role(
+        user, Role.DISBURSEMENT_OFFICER, Role.FINANCE_REVIEWER, Role.COMMERCE_REVIEWER, Role.AUDITOR
+    )
+
+
 NAV_ITEMS: list[NavItem] = [
     NavItem(_("Measures"), "policies:measure_list", _everyone, "public"),
     NavItem(_("Public notices"), "reviews:public_notices", _everyone, "public"),
     NavItem(_("My enterprise"), "applications:dashboard", is_applicant, "applicant"),
     NavItem(_("My applications"), "applications:application_list", is_applicant, "applicant"),
     NavItem(_("Review workspace"), "reviews:workspace", is_reviewer, "staff"),
+    NavItem(_("Disbursements"), "reviews:finance_disbursements", is_disbursement_officer, "staff"),
+    NavItem(_("Reports"), "reviews:finance_reports", reads_reports, "staff"),
     NavItem(_("Administration"), "admin:index", may_use_admin_site, "staff"),
 ]
 

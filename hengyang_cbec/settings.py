@@ -384,3 +384,51 @@ def _check_review_dates() -> None:
 
 
 _check_review_dates()
+
+# --- Approval notices (issue 6) -----------------------------------------------------------------
+
+# The issuer of approval notices: its code (in the verification URL), the number's prefix
+# (衡商跨补〔2026〕0001号), its name and the bodies named at the foot of the notice.
+NOTICE_ISSUER = env_str("NOTICE_ISSUER", "HSKB")
+if not NOTICE_ISSUER.isascii() or not NOTICE_ISSUER.isalnum() or len(NOTICE_ISSUER) > 20:
+    raise ImproperlyConfigured(
+        f"NOTICE_ISSUER must be 1-20 ASCII letters or digits, got {NOTICE_ISSUER!r}"
+    )
+NOTICE_NUMBER_PREFIX = env_str("NOTICE_NUMBER_PREFIX", "衡商跨补")
+NOTICE_ISSUER_NAME_ZH = env_str("NOTICE_ISSUER_NAME_ZH", "衡阳市商务局")
+NOTICE_ISSUER_NAME_EN = env_str("NOTICE_ISSUER_NAME_EN", "Hengyang Municipal Bureau of Commerce")
+NOTICE_ISSUING_BODIES_ZH = env_list("NOTICE_ISSUING_BODIES_ZH", ["衡阳市商务局", "衡阳市财政局"])
+NOTICE_ISSUING_BODIES_EN = env_list(
+    "NOTICE_ISSUING_BODIES_EN",
+    ["Hengyang Municipal Bureau of Commerce", "Hengyang Municipal Bureau of Finance"],
+)
+# The portal's public address, printed in the notice and in its QR code (verification page).
+NOTICE_PUBLIC_URL = env_str("NOTICE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+if not NOTICE_PUBLIC_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(
+        f"NOTICE_PUBLIC_URL must be an http(s) URL, got {NOTICE_PUBLIC_URL!r}"
+    )
+# Rendering runs as a Celery task with these limits (seconds). The soft limit marks the notice
+# failed (staff can retry); the hard limit kills the worker child, which the pool replaces.
+# Time limits need the prefork pool (the default); the solo pool ignores them.
+NOTICE_SOFT_TIME_LIMIT = env_int("NOTICE_SOFT_TIME_LIMIT", 60, minimum=1)
+NOTICE_TIME_LIMIT = env_int("NOTICE_TIME_LIMIT", NOTICE_SOFT_TIME_LIMIT + 30, minimum=2)
+if NOTICE_TIME_LIMIT <= NOTICE_SOFT_TIME_LIMIT:
+    raise ImproperlyConfigured("NOTICE_TIME_LIMIT must be greater than NOTICE_SOFT_TIME_LIMIT")
+# Attempts per render job (retries with backoff and redeliveries after a lost worker included).
+NOTICE_MAX_ATTEMPTS = env_int("NOTICE_MAX_ATTEMPTS", 5, minimum=1)
+# The queue render jobs go to.
+NOTICE_QUEUE = env_str("NOTICE_QUEUE", "celery")
+# The sweep re-enqueues jobs the broker never took, and jobs not finished this long after their
+# last enqueue (longer than the hard time limit, so a running render is not doubled needlessly).
+NOTICE_SWEEP_SECONDS = env_int("NOTICE_SWEEP_SECONDS", 60, minimum=5)
+NOTICE_STALE_SECONDS = env_int("NOTICE_STALE_SECONDS", 10 * 60, minimum=1)
+# Without HarfBuzz's subsetter WeasyPrint falls back to fontTools: ~10x slower notices. A worker
+# refuses to start without it unless this is turned off (then it only logs an error).
+NOTICE_REQUIRE_HARFBUZZ_SUBSET = env_bool("NOTICE_REQUIRE_HARFBUZZ_SUBSET", True)
+# The public verification page accepts PDFs up to this size (a notice is well below it).
+NOTICE_VERIFY_MAX_BYTES = env_int("NOTICE_VERIFY_MAX_BYTES", 1024 * 1024, minimum=1024)
+CELERY_BEAT_SCHEDULE["sweep-notice-outbox"] = {
+    "task": "reviews.notice_tasks.sweep_notice_outbox",
+    "schedule": NOTICE_SWEEP_SECONDS,
+}

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("policies.urls")),
     path("", include("applications.urls")),
     path("", include("reviews.urls")),
+    path("", include("reviews.notice_urls")),
 ]
 
 handler400 = "hengyang_cbec.views.bad_request"

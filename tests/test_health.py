@@ -33,6 +33,7 @@ def test_healthz_answers_503_and_names_redis_when_redis_is_down(client, settings
         response = client.get("/healthz")
     finally:
         del caches._settings
+        del caches["default"]  # the next use builds the configured cache again
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "error"

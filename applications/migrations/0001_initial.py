@@ -148,7 +148,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='application',
-            constraint=models.UniqueConstraint(condition=models.Q(('state__in', ['commerce_review', 'returned', 'submitted', 'public_notice', 'government_approval', 'draft', 'finance_review'])), fields=('enterprise', 'measure', 'year', 'scope_key'), name='application_one_open_per_enterprise_measure_year', violation_error_message='Your enterprise already has an open application for this measure and year.'),
+            constraint=models.UniqueConstraint(condition=models.Q(('state__in', ['commerce_review', 'draft', 'finance_review', 'government_approval', 'public_notice', 'returned', 'submitted'])), fields=('enterprise', 'measure', 'year', 'scope_key'), name='application_one_open_per_enterprise_measure_year', violation_error_message='Your enterprise already has an open application for this measure and year.'),
         ),
         migrations.AddConstraint(
             model_name='application',

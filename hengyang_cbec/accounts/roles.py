@@ -64,6 +64,9 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "policies.view_externalpolicy",
         "policies.view_fundsource",
         "policies.view_place",
+        "reviews.view_budgetallocation",
+        "reviews.add_budgetallocation",
+        "reviews.change_budgetallocation",
     ),
     Role.AUDITOR: ("accounts.audit",),
     Role.SYSTEM_ADMINISTRATOR: (

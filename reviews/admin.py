@@ -1,0 +1,74 @@
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+
+from hengyang_cbec.audit.services import client_ip
+
+from .models import ApprovalBatch, Award, BudgetAllocation, PublicNoticeBatch
+from .services import ReviewError, allocation_save
+
+
+@admin.register(BudgetAllocation)
+class BudgetAllocationAdmin(admin.ModelAdmin):
+    """Policy administrators maintain allocations; the committed total is never typed in."""
+
+    list_display = ("fiscal_year", "fund_source", "measure", "amount_cny", "committed_cny")
+    list_filter = ("fiscal_year", "fund_source")
+    readonly_fields = ("committed_cny", "updated_at")
+    fields = ("fiscal_year", "fund_source", "measure", "amount_cny", "note", "committed_cny")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:
+            # Year, source and measure identify the allocation once awards point to it.
+            return ("fiscal_year", "fund_source", "measure", *self.readonly_fields)
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        data = {
+            name: form.cleaned_data.get(name) for name in self.fields if name in form.cleaned_data
+        }
+        try:
+            saved = allocation_save(
+                user=request.user,
+                allocation=obj if change else None,
+                data=data,
+                ip=client_ip(request),
+            )
+        except ReviewError as exc:
+            messages.error(request, str(exc))
+            raise ValidationError(str(exc)) from exc
+        obj.pk = saved.pk
+        obj.committed_cny = saved.committed_cny
+
+    def has_delete_permission(self, request, obj=None):
+        return (
+            obj is not None
+            and obj.committed_cny == 0
+            and super().has_delete_permission(request, obj)
+        )
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Award)
+class AwardAdmin(ReadOnlyAdmin):
+    list_display = ("application", "status", "amount_cny", "cap_cny", "fund_source")
+    list_filter = ("status",)
+
+
+@admin.register(ApprovalBatch)
+class ApprovalBatchAdmin(ReadOnlyAdmin):
+    list_display = ("document_number", "document_date", "recorded_at")
+
+
+@admin.register(PublicNoticeBatch)
+class PublicNoticeBatchAdmin(ReadOnlyAdmin):
+    list_display = ("published_at", "period_days", "ends_at", "closed_at")

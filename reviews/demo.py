@@ -1,0 +1,202 @@
+"""Demo work for every queue (`seed_demo`): applications in each state, budgets, a co-reviewer.
+
+Idempotent: an application already present for an enterprise, measure and year is left alone,
+whoever created it (the applications demo runs first and owns its own examples).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.test import override_settings
+from django.utils import timezone
+
+from applications.models import Application, Enterprise, Membership
+from applications.workflow import State
+from hengyang_cbec.accounts.models import User
+from hengyang_cbec.accounts.roles import Role
+from policies.models import FundSource, Measure, Place
+
+from . import services
+from .models import BudgetAllocation
+
+# Used only when the applications demo has not registered the enterprises.
+_ENTERPRISES = {
+    "enterprise": {
+        "uscc": "91430400MA4L1A2B3Y",
+        "name": "衡阳湘南跨境贸易有限公司",
+        "district": "yanfeng",
+        "bank_account": "0622020903001234567",
+    },
+    "enterprise2": {
+        "uscc": "91430400MA4PXQ8K55",
+        "name": "衡阳雁城电子商务有限公司",
+        "district": "zhengxiang",
+        "bank_account": "43050166000000012345",
+    },
+}
+M16 = {"social_security_paid_cny": "600000"}
+M05 = {"cbec_export_volume_usd": "600000"}
+M06 = {"promotion_expenses_cny": "160000", "new_store": True, "settlement_fee_cny": "30000"}
+# (enterprise user, measure, year, declared facts, state to reach)
+_APPLICATIONS = (
+    ("enterprise", "M16", 2025, M16, State.APPROVED),
+    ("enterprise", "M05", 2026, M05, State.GOVERNMENT_APPROVAL),
+    ("enterprise2", "M05", 2026, M05, State.PUBLIC_NOTICE),
+    ("enterprise2", "M16", 2026, M16, State.FINANCE_REVIEW),
+    ("enterprise2", "M16", 2025, M16, State.COMMERCE_REVIEW),
+    ("enterprise2", "M05", 2025, M05, State.RETURNED),
+    ("enterprise2", "M06", 2026, M06, State.SUBMITTED),
+)
+ALLOCATION_CNY = Decimal("5000000")
+
+
+def _enterprise(username: str) -> tuple[Enterprise, User]:
+    user = User.objects.get(username=username)
+    membership = Membership.objects.filter(user=user, status=Membership.Status.ACTIVE).first()
+    if membership is not None:
+        return membership.enterprise, user
+    spec = _ENTERPRISES[username]
+    enterprise = Enterprise.objects.filter(uscc=spec["uscc"]).first()
+    if enterprise is None:
+        enterprise = Enterprise.objects.create(
+            uscc=spec["uscc"],
+            name=spec["name"],
+            entity_type="enterprise",
+            district=Place.objects.filter(code=spec["district"]).first() or Place.objects.first(),
+            registered_address="衡阳市",
+            legal_representative="王建国",
+            contact_name=user.full_name[:100],
+            contact_phone="13807340001",
+            bank_name="中国工商银行衡阳分行",
+            bank_account=spec["bank_account"],
+            **dict.fromkeys(Enterprise.GENERAL_FACTS, True),
+        )
+    Membership.objects.create(
+        user=user,
+        enterprise=enterprise,
+        role=Membership.Role.ADMINISTRATOR,
+        status=Membership.Status.ACTIVE,
+    )
+    return enterprise, user
+
+
+def _coreviewer() -> User:
+    user, created = User.objects.get_or_create(
+        username="coreviewer",
+        defaults={"full_name": "何静（市人社局）", "unit": "hrss_bureau"},
+    )
+    if created or not user.check_password(settings.DEMO_PASSWORD):
+        user.set_password(settings.DEMO_PASSWORD)
+        user.save()
+    user.groups.add(Group.objects.get(name=Role.CO_REVIEWER.value))
+    return user
+
+
+def _submitted(enterprise, user, code, year, facts, index) -> Application:
+    declared = {**enterprise.general_facts(), "year": year, **facts}
+    now = timezone.now() - timedelta(days=3 + 9 * index)
+    return Application.objects.create(
+        enterprise=enterprise,
+        measure=Measure.objects.get(code=code),
+        year=year,
+        state=State.SUBMITTED,
+        reference=f"HY-CBEC-{year}-8{index:05d}",
+        draft_facts={k: str(v) for k, v in declared.items()},
+        declared_facts=declared,
+        signer_name=user.full_name[:100],
+        declared_at=now,
+        submitted_at=now,
+        submitted_by=user,
+        created_by=user,
+    )
+
+
+def _v(application: Application) -> int:
+    application.refresh_from_db()
+    return application.version
+
+
+def _advance(application: Application, target: State, staff: dict, allocation) -> None:
+    commerce, finance, registrar = staff["commerce"], staff["finance"], staff["registrar"]
+    if target == State.SUBMITTED:
+        return
+    services.application_take(user=commerce, application=application, version=_v(application))
+    if target == State.COMMERCE_REVIEW:
+        services.coreview_request(
+            user=commerce,
+            application=application,
+            units=[u for u in application.measure.responsible_units if u == "hrss_bureau"]
+            or [application.measure.responsible_units[-1]],
+            message="请核实社保缴费数据。",
+            version=_v(application),
+        )
+        return
+    if target == State.RETURNED:
+        services.application_return(
+            user=commerce,
+            application=application,
+            fields=list(application.declared_facts.keys() & {"cbec_export_volume_usd"}),
+            documents=["business_licence"],
+            message="出口额与海关统计不一致，请核对并上传海关证明。",
+            version=_v(application),
+        )
+        return
+    result = services.preview_assessment(application)
+    amount = result["result"].amount_cny if result else Decimal("10000")
+    services.application_recommend(
+        user=commerce, application=application, amount=amount, version=_v(application)
+    )
+    if target == State.FINANCE_REVIEW:
+        return
+    services.application_commit(
+        user=finance, application=application, allocation=allocation, version=_v(application)
+    )
+    if target == State.PUBLIC_NOTICE:
+        services.notice_publish(user=registrar, application_ids=[application.pk])
+        return
+    with override_settings(PUBLIC_NOTICE_DAYS=0):
+        services.notice_publish(user=registrar, application_ids=[application.pk])
+    if target == State.GOVERNMENT_APPROVAL:
+        return
+    services.approval_record(
+        user=registrar,
+        application_ids=[application.pk],
+        document_number=f"衡政函〔{timezone.localdate().year}〕演示{application.pk}号",
+        document_date=timezone.localdate(),
+    )
+
+
+@transaction.atomic
+def seed() -> None:
+    """Budgets for 2026 × both fund sources, a co-reviewer, and an application in each state."""
+    for source in FundSource.objects.all():
+        BudgetAllocation.objects.get_or_create(
+            fiscal_year=2026,
+            fund_source=source,
+            measure=None,
+            defaults={"amount_cny": ALLOCATION_CNY, "note": "demo"},
+        )
+    allocation = (
+        BudgetAllocation.objects.filter(fiscal_year=2026, measure__isnull=True)
+        .order_by("fund_source__code")
+        .first()
+    )
+    _coreviewer()
+    staff = {
+        "commerce": User.objects.get(username="commerce"),
+        "finance": User.objects.get(username="finance"),
+        "registrar": User.objects.get(username="registrar"),
+    }
+    for index, (username, code, year, facts, target) in enumerate(_APPLICATIONS):
+        enterprise, user = _enterprise(username)
+        if Application.objects.filter(
+            enterprise=enterprise, measure__code=code, year=year
+        ).exists():
+            continue
+        application = _submitted(enterprise, user, code, year, facts, index)
+        _advance(application, target, staff, allocation)

@@ -1,0 +1,561 @@
+"""Finance: disbursement batches (maker-checker), exports for the bank, payments and
+reconciliation, and the reports on where the money went.
+
+Every write follows the services' pattern: lock, re-check state, role and four eyes, change,
+audit in the same transaction, tell the applicant after commit.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from applications.models import Application
+from applications.services import notify
+from applications.workflow import Action, State, transition_for
+from hengyang_cbec.accounts.roles import Role, has_role
+from hengyang_cbec.audit.services import record
+
+from .exports import Column
+from .models import Award, DisbursementBatch, DisbursementCounter, DisbursementLine
+from .numerals import amount_in_capitals
+
+ZERO = Decimal("0.00")
+
+
+class FinanceError(Exception):
+    """A refused finance action; the message is shown as it is."""
+
+
+def _require_officer(user) -> None:
+    if not has_role(user, Role.DISBURSEMENT_OFFICER):
+        raise FinanceError(_("Only a disbursement officer may do this."))
+
+
+def _audit(action: str, user, obj, *, ip=None, data=None, application_id=None, public=False):
+    record(
+        action=f"finance.{action}",
+        actor=user,
+        actor_role=Role.DISBURSEMENT_OFFICER,
+        ip=ip,
+        obj=obj,
+        application_id=application_id,
+        data=data or {},
+        visible_to_applicant=public,
+    )
+
+
+# --- Building and confirming batches -------------------------------------------------------------
+
+
+def payable_awards():
+    """Fixed awards of approved applications that are in no disbursement batch yet."""
+    return (
+        Award.objects.filter(
+            status=Award.Status.FIXED,
+            application__state=State.APPROVED,
+            disbursement_line__isnull=True,
+        )
+        .select_related(
+            "application__enterprise", "application__measure", "fund_source", "approval_batch"
+        )
+        .order_by("approval_batch__document_date", "pk")
+    )
+
+
+def _next_batch_number(year: int) -> str:
+    counter, _created = DisbursementCounter.objects.select_for_update().get_or_create(year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"PB-{year}-{counter.last:04d}"
+
+
+@transaction.atomic
+def batch_create(*, user, award_ids: Iterable[int], note: str = "", ip=None) -> DisbursementBatch:
+    """Put payable awards into a new open batch (the preparer is the maker)."""
+    _require_officer(user)
+    ids = sorted(set(award_ids))
+    if not ids:
+        raise FinanceError(_("Choose at least one approved award."))
+    awards = list(
+        payable_awards().filter(pk__in=ids).select_for_update(of=("self",)).order_by("pk")
+    )
+    if len(awards) != len(ids):
+        raise FinanceError(
+            _("Some awards are not payable any more (already in a batch, or not approved).")
+        )
+    batch = DisbursementBatch.objects.create(
+        number=_next_batch_number(timezone.localdate().year),
+        prepared_by=user,
+        note=note[:200],
+    )
+    DisbursementLine.objects.bulk_create(
+        _line(batch, sequence, award) for sequence, award in enumerate(awards, start=1)
+    )
+    total = sum((award.amount_cny for award in awards), ZERO)
+    _audit(
+        "batch_create",
+        user,
+        batch,
+        ip=ip,
+        data={"lines": len(awards), "total_cny": f"{total:.2f}", "awards": ids},
+    )
+    return batch
+
+
+def _line(batch: DisbursementBatch, sequence: int, award: Award) -> DisbursementLine:
+    application = award.application
+    enterprise = application.enterprise
+    return DisbursementLine(
+        batch=batch,
+        award=award,
+        sequence=sequence,
+        payee_name=enterprise.name,
+        uscc=enterprise.uscc,
+        bank_name=enterprise.bank_name,
+        bank_account=enterprise.bank_account,
+        amount_cny=award.amount_cny,
+        measure_code=application.measure.code,
+        measure_title=application.measure.title_zh,
+        fund_source=award.fund_source.name_zh if award.fund_source else "",
+        approval_document=award.approval_batch.document_number if award.approval_batch else "",
+        application_reference=application.reference or "",
+    )
+
+
+def _locked_batch(batch: DisbursementBatch) -> DisbursementBatch:
+    return DisbursementBatch.objects.select_for_update().get(pk=batch.pk)
+
+
+@transaction.atomic
+def batch_remove_line(*, user, line: DisbursementLine, ip=None) -> None:
+    _require_officer(user)
+    batch = _locked_batch(line.batch)
+    if batch.state != DisbursementBatch.State.OPEN:
+        raise FinanceError(_("A confirmed batch cannot change."))
+    line.delete()
+    _audit("batch_remove_line", user, batch, ip=ip, data={"award": line.award_id})
+
+
+@transaction.atomic
+def batch_confirm(*, user, batch: DisbursementBatch, ip=None) -> DisbursementBatch:
+    """The checker confirms: a second officer, never the preparer. The batch is then frozen."""
+    _require_officer(user)
+    batch = _locked_batch(batch)
+    if batch.state != DisbursementBatch.State.OPEN:
+        raise FinanceError(_("This batch is confirmed already."))
+    if batch.prepared_by_id == user.pk:
+        raise FinanceError(_("The officer who prepared a batch cannot confirm it."))
+    if not batch.lines.exists():
+        raise FinanceError(_("An empty batch cannot be confirmed."))
+    batch.state = DisbursementBatch.State.CONFIRMED
+    batch.confirmed_by = user
+    batch.confirmed_at = timezone.now()
+    batch.save(update_fields=["state", "confirmed_by", "confirmed_at"])
+    _audit("batch_confirm", user, batch, ip=ip, data={"lines": batch.lines.count()})
+    return batch
+
+
+# --- Exports -------------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = [
+    Column("序号 Seq.", "int"),
+    Column("收款单位 Payee"),
+    Column("统一社会信用代码 USCC"),
+    Column("开户银行 Bank"),
+    Column("银行账号 Account"),
+    Column("金额（元） Amount (CNY)", "money"),
+    Column("大写金额 Amount in capitals"),
+    Column("措施代码 Measure"),
+    Column("措施名称 Measure title"),
+    Column("申报编号 Application"),
+    Column("资金来源 Fund source"),
+    Column("批准文号 Approval document"),
+]
+
+
+def export_preamble(batch: DisbursementBatch) -> list[list[str]]:
+    return [
+        ["拨付批次 Batch", batch.number],
+        ["日期 Date", timezone.localdate().isoformat()],
+        ["制单 Prepared by", str(batch.prepared_by)],
+        ["复核 Confirmed by", str(batch.confirmed_by or "")],
+    ]
+
+
+def export_rows(batch: DisbursementBatch) -> Iterator[list[Any]]:
+    """The batch's lines, read in chunks from the database (never all at once)."""
+    lines = batch.lines.order_by("sequence").values_list(
+        "sequence",
+        "payee_name",
+        "uscc",
+        "bank_name",
+        "bank_account",
+        "amount_cny",
+        "measure_code",
+        "measure_title",
+        "application_reference",
+        "fund_source",
+        "approval_document",
+    )
+    for row in lines.iterator(chunk_size=2000):
+        yield [*row[:6], amount_in_capitals(row[5]), *row[6:]]
+
+
+def check_exportable(user, batch: DisbursementBatch) -> None:
+    if not has_role(user, Role.DISBURSEMENT_OFFICER, Role.FINANCE_REVIEWER):
+        raise FinanceError(_("Only finance staff may export disbursement lists."))
+    if batch.state == DisbursementBatch.State.OPEN:
+        raise FinanceError(_("Confirm the batch before exporting it for the bank."))
+
+
+def audit_export(*, user, batch: DisbursementBatch, file_format: str, ip=None) -> None:
+    _audit(
+        "export",
+        user,
+        batch,
+        ip=ip,
+        data={"format": file_format, "rows": batch.lines.count()},
+    )
+
+
+# --- Payments ------------------------------------------------------------------------------------
+
+
+def _pay(user, line: DisbursementLine, *, paid_on: date, reference: str, ip=None) -> None:
+    """Mark one locked line paid and move its application to DISBURSED."""
+    if line.state == DisbursementLine.State.PAID:
+        raise FinanceError(_("Line %(n)s is paid already.") % {"n": line.sequence})
+    application = Application.objects.select_for_update().get(pk=line.award.application_id)
+    transition = transition_for(application.state, Action.DISBURSE, Role.DISBURSEMENT_OFFICER)
+    line.state = DisbursementLine.State.PAID
+    line.paid_on = paid_on
+    line.bank_reference = reference[:80]
+    line.failure_reason = ""
+    line.recorded_by = user
+    line.save(update_fields=["state", "paid_on", "bank_reference", "failure_reason", "recorded_by"])
+    application.state = transition.target
+    application.version += 1
+    application.save(update_fields=["state", "version", "updated_at"])
+    _audit(
+        "pay",
+        user,
+        line,
+        ip=ip,
+        application_id=application.pk,
+        public=True,
+        data={"amount_cny": f"{line.amount_cny:.2f}", "paid_on": paid_on, "reference": reference},
+    )
+    notify(
+        application,
+        message_zh=f"申报 {application.reference} 的资助资金 {line.amount_cny:,.2f} 元已于 "
+        f"{paid_on} 拨付到贵单位账户（尾号 {line.bank_account[-4:]}）。",
+        message_en=f"The award of CNY {line.amount_cny:,.2f} for application "
+        f"{application.reference} was paid on {paid_on} into your account ending "
+        f"{line.bank_account[-4:]}.",
+    )
+
+
+def _fail(user, line: DisbursementLine, *, reason: str, ip=None) -> None:
+    if line.state == DisbursementLine.State.PAID:
+        raise FinanceError(_("Line %(n)s is paid already.") % {"n": line.sequence})
+    line.failure_reason = reason[:200] or _("Refused by the bank")
+    line.save(update_fields=["failure_reason"])
+    _audit("payment_failed", user, line, ip=ip, data={"reason": line.failure_reason})
+
+
+def _payable_line(user, line: DisbursementLine) -> DisbursementLine:
+    _require_officer(user)
+    line = (
+        DisbursementLine.objects.select_for_update()
+        .select_related("batch", "award")
+        .get(pk=line.pk)
+    )
+    if line.batch.state != DisbursementBatch.State.CONFIRMED:
+        raise FinanceError(_("Only the lines of a confirmed batch can be paid."))
+    return line
+
+
+@transaction.atomic
+def line_mark_paid(*, user, line: DisbursementLine, paid_on: date, reference: str, ip=None):
+    line = _payable_line(user, line)
+    if not reference.strip():
+        raise FinanceError(_("Enter the bank's reference of the payment."))
+    _pay(user, line, paid_on=paid_on, reference=reference.strip(), ip=ip)
+    _close_if_done(line.batch)
+
+
+@transaction.atomic
+def line_mark_failed(*, user, line: DisbursementLine, reason: str, ip=None):
+    line = _payable_line(user, line)
+    _fail(user, line, reason=reason.strip(), ip=ip)
+
+
+def _close_if_done(batch: DisbursementBatch) -> None:
+    if not batch.lines.exclude(state=DisbursementLine.State.PAID).exists():
+        DisbursementBatch.objects.filter(pk=batch.pk).update(
+            state=DisbursementBatch.State.PAID, closed_at=timezone.now()
+        )
+
+
+# --- Reconciliation with the bank's result file --------------------------------------------------
+
+RESULT_COLUMNS = ("account", "amount", "reference", "status", "reason")
+_PAID = {"paid", "success", "成功", "已支付"}
+_FAILED = {"failed", "failure", "失败", "退回"}
+
+
+@dataclass
+class ReconciliationReport:
+    rows: int = 0
+    errors: list[str] = field(default_factory=list)
+    paid: int = 0
+    failed: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def read_result_file(upload) -> list[dict[str, str]]:
+    """The bank's result file as rows of text (CSV in UTF-8 with or without BOM, or XLSX)."""
+    head = upload.read(4)
+    upload.seek(0)
+    if head.startswith(b"PK"):
+        import openpyxl
+
+        sheet = openpyxl.load_workbook(upload, read_only=True, data_only=True).active
+        rows = [
+            ["" if cell is None else str(cell).strip() for cell in row]
+            for row in sheet.iter_rows(values_only=True)
+        ]
+    else:
+        text = upload.read(5 * 1024 * 1024 + 1).decode("utf-8-sig")
+        rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
+    if not rows:
+        return []
+    header = [cell.lower() for cell in rows[0]]
+    if not set(RESULT_COLUMNS[:4]) <= set(header):
+        raise FinanceError(
+            _("The first row must name the columns: account, amount, reference, status.")
+        )
+    index = {name: header.index(name) for name in RESULT_COLUMNS if name in header}
+    return [
+        {name: (row[i] if i < len(row) else "") for name, i in index.items()}
+        for row in rows[1:]
+        if any(row)
+    ]
+
+
+@transaction.atomic
+def reconcile(*, user, batch: DisbursementBatch, upload, ip=None) -> ReconciliationReport:
+    """Apply the bank's results: every line is validated first; one bad line applies nothing."""
+    _require_officer(user)
+    batch = _locked_batch(batch)
+    if batch.state != DisbursementBatch.State.CONFIRMED:
+        raise FinanceError(_("Only the lines of a confirmed batch can be paid."))
+    report = ReconciliationReport()
+    try:
+        rows = read_result_file(upload)
+    except (UnicodeDecodeError, csv.Error, ValueError, KeyError) as exc:
+        raise FinanceError(_("The file could not be read: %(error)s") % {"error": exc}) from None
+    lines = {
+        (line.bank_account, line.amount_cny): line
+        for line in batch.lines.select_for_update().select_related("award")
+    }
+    planned: list[tuple[DisbursementLine, dict[str, str]]] = []
+    seen: set[int] = set()
+    for number, row in enumerate(rows, start=2):
+        report.rows += 1
+        try:
+            amount = Decimal(row["amount"].replace(",", ""))
+        except (InvalidOperation, AttributeError):
+            report.errors.append(_("Line %(n)s: the amount is not a number.") % {"n": number})
+            continue
+        line = lines.get((row["account"], amount.quantize(Decimal("0.01"))))
+        status = row["status"].strip().lower()
+        if line is None:
+            report.errors.append(
+                _("Line %(n)s: no line of this batch has this account and amount.") % {"n": number}
+            )
+        elif line.pk in seen:
+            report.errors.append(_("Line %(n)s: this payment appears twice.") % {"n": number})
+        elif line.state == DisbursementLine.State.PAID:
+            report.errors.append(_("Line %(n)s: this line is paid already.") % {"n": number})
+        elif status not in _PAID | _FAILED:
+            report.errors.append(
+                _("Line %(n)s: the status must be paid or failed.") % {"n": number}
+            )
+        elif status in _PAID and not row["reference"]:
+            report.errors.append(
+                _("Line %(n)s: a paid line needs the bank's reference.") % {"n": number}
+            )
+        else:
+            seen.add(line.pk)
+            planned.append((line, row))
+    if report.errors:
+        _audit("reconcile_refused", user, batch, ip=ip, data={"errors": report.errors[:50]})
+        return report
+    today = timezone.localdate()
+    for line, row in planned:
+        if row["status"].strip().lower() in _PAID:
+            _pay(user, line, paid_on=today, reference=row["reference"], ip=ip)
+            report.paid += 1
+        else:
+            _fail(user, line, reason=row.get("reason", ""), ip=ip)
+            report.failed += 1
+    _audit("reconcile", user, batch, ip=ip, data={"paid": report.paid, "failed": report.failed})
+    _close_if_done(batch)
+    return report
+
+
+# --- Reports -------------------------------------------------------------------------------------
+
+
+def report_tables(year: int | None = None) -> dict[str, Any]:
+    """Applications, approvals, rejection rate, committed and paid amounts by measure,
+    district, fund source and month; average days from submission to approval and payment."""
+    applications = Application.objects.exclude(state=State.DRAFT).exclude(submitted_at=None)
+    awards = Award.objects.filter(status__in=[Award.Status.COMMITTED, Award.Status.FIXED])
+    paid_lines = DisbursementLine.objects.filter(state=DisbursementLine.State.PAID)
+    if year:
+        applications = applications.filter(year=year)
+        awards = awards.filter(application__year=year)
+        paid_lines = paid_lines.filter(award__application__year=year)
+    approved_states = [State.APPROVED, State.DISBURSED]
+
+    def by(key: str, label_key: str, award_key: str, line_key: str) -> list[dict[str, Any]]:
+        counts = {
+            row[key]: row
+            for row in applications.values(key)
+            .annotate(
+                label=F(label_key),
+                applications=Count("pk"),
+                approved=Count("pk", filter=Q(state__in=approved_states)),
+                rejected=Count("pk", filter=Q(state=State.REJECTED)),
+            )
+            .order_by(key)
+        }
+        committed = dict(awards.values_list(award_key).annotate(Sum("amount_cny")))
+        paid = dict(paid_lines.values_list(line_key).annotate(Sum("amount_cny")))
+        rows = []
+        for group in sorted(set(counts) | set(committed) | set(paid), key=str):
+            base = counts.get(group, {})
+            decided = base.get("approved", 0) + base.get("rejected", 0)
+            rows.append(
+                {
+                    "key": group,
+                    "label": base.get("label") or group,
+                    "applications": base.get("applications", 0),
+                    "approved": base.get("approved", 0),
+                    "rejected": base.get("rejected", 0),
+                    "rejection_rate": (
+                        (Decimal(base.get("rejected", 0)) * 100 / decided).quantize(Decimal("0.1"))
+                        if decided
+                        else None
+                    ),
+                    "committed_cny": committed.get(group) or ZERO,
+                    "paid_cny": paid.get(group) or ZERO,
+                }
+            )
+        return rows
+
+    by_measure = by(
+        "measure__code",
+        "measure__title_zh",
+        "application__measure__code",
+        "award__application__measure__code",
+    )
+    by_district = by(
+        "enterprise__district__code",
+        "enterprise__district__name_zh",
+        "application__enterprise__district__code",
+        "award__application__enterprise__district__code",
+    )
+    fund_committed = awards.values("fund_source__code", "fund_source__name_zh").annotate(
+        committed=Sum("amount_cny")
+    )
+    fund_paid = dict(paid_lines.values_list("award__fund_source__code").annotate(Sum("amount_cny")))
+    by_fund = [
+        {
+            "key": row["fund_source__code"],
+            "label": row["fund_source__name_zh"],
+            "committed_cny": row["committed"] or ZERO,
+            "paid_cny": fund_paid.get(row["fund_source__code"]) or ZERO,
+        }
+        for row in fund_committed.order_by("fund_source__code")
+    ]
+    months: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"applications": 0, "committed_cny": ZERO, "paid_cny": ZERO}
+    )
+    for row in (
+        applications.annotate(month=TruncMonth("submitted_at"))
+        .values("month")
+        .annotate(n=Count("pk"))
+    ):
+        months[row["month"].strftime("%Y-%m")]["applications"] = row["n"]
+    for row in (
+        awards.exclude(committed_at=None)
+        .annotate(month=TruncMonth("committed_at"))
+        .values("month")
+        .annotate(total=Sum("amount_cny"))
+    ):
+        months[row["month"].strftime("%Y-%m")]["committed_cny"] = row["total"]
+    for row in (
+        paid_lines.annotate(month=TruncMonth("paid_on"))
+        .values("month")
+        .annotate(total=Sum("amount_cny"))
+    ):
+        months[row["month"].strftime("%Y-%m")]["paid_cny"] = row["total"]
+    by_month = [
+        {"key": month, "label": month, **values} for month, values in sorted(months.items())
+    ]
+
+    to_approval = [
+        (fixed - submitted).total_seconds() / 86400
+        for fixed, submitted in awards.filter(status=Award.Status.FIXED)
+        .exclude(fixed_at=None)
+        .values_list("fixed_at", "application__submitted_at")
+    ]
+    to_payment = [
+        (line.paid_on - timezone.localtime(line.award.application.submitted_at).date()).days
+        for line in paid_lines.select_related("award__application").only(
+            "paid_on", "award__application__submitted_at"
+        )
+    ]
+    totals = {
+        "applications": applications.count(),
+        "approved": applications.filter(state__in=approved_states).count(),
+        "rejected": applications.filter(state=State.REJECTED).count(),
+        "committed_cny": awards.aggregate(total=Sum("amount_cny"))["total"] or ZERO,
+        "paid_cny": paid_lines.aggregate(total=Sum("amount_cny"))["total"] or ZERO,
+        "days_to_approval": (
+            Decimal(sum(to_approval) / len(to_approval)).quantize(Decimal("0.1"))
+            if to_approval
+            else None
+        ),
+        "days_to_payment": (
+            (Decimal(sum(to_payment)) / len(to_payment)).quantize(Decimal("0.1"))
+            if to_payment
+            else None
+        ),
+    }
+    return {
+        "by_measure": by_measure,
+        "by_district": by_district,
+        "by_fund": by_fund,
+        "by_month": by_month,
+        "totals": totals,
+    }

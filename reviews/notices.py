@@ -1,0 +1,687 @@
+"""Approval notices (批复通知书): numbering, rendering to PDF, the render job and its sweep.
+
+DESIGN.md §4. When an award is fixed, `notice_request` (called from `services.award_fixed`, in the
+approving transaction) takes the next number of the issuer's year under a row lock, freezes what
+the notice says and writes a NoticeOutbox row; after commit the job goes to Celery. The task
+(`notice_tasks.render_notice`) calls `notice_render`, which renders the Chinese and the English
+PDF with WeasyPrint, stores them under generated names and marks the notice ready in one short
+transaction: running it twice, or after a worker died, still leaves one notice. The beat task
+`sweep_notice_outbox` sends again what the broker never took (Redis down) or what went stale.
+
+WeasyPrint only ever reads the portal's own static files (`StaticOnlyFetcher`, SECURITY.md row
+24); every applicant value reaches the HTML through the template engine's escaping.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import logging
+import mimetypes
+import uuid
+from datetime import date, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+import segno
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Max, Q
+from django.http import Http404
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from applications.models import Membership
+from applications.services import notify
+from hengyang_cbec.accounts.roles import Role, has_role
+from hengyang_cbec.audit.models import AuditEvent
+from hengyang_cbec.audit.services import record
+
+from .models import Award, Notice, NoticeCounter, NoticeOutbox
+from .numerals import amount_in_capitals
+from .permissions import READERS
+
+logger = logging.getLogger(__name__)
+
+LANGUAGES = ("zh", "en")
+# Staff who may download any notice: the readers of applications and the disbursement officers.
+NOTICE_READERS = (*READERS, Role.DISBURSEMENT_OFFICER)
+# Staff who may retry a failed render or issue a new version.
+NOTICE_MANAGERS = (Role.APPROVAL_REGISTRAR, Role.COMMERCE_REVIEWER)
+STYLESHEET = "pdf/notice.css"
+HARFBUZZ_SUBSET_NAMES = (
+    "libharfbuzz-subset.so.0",
+    "libharfbuzz-subset.0.dylib",
+    "libharfbuzz-subset-0.dll",
+)
+
+
+class NoticeError(Exception):
+    """A refused notice operation; the message is for the user."""
+
+
+# --- Numbering and issuing ------------------------------------------------------------------------
+
+
+def format_number(year: int, serial: int, prefix: str | None = None) -> str:
+    """衡商跨补〔2026〕0001号."""
+    prefix = settings.NOTICE_NUMBER_PREFIX if prefix is None else prefix
+    return f"{prefix}〔{year}〕{serial:04d}号"
+
+
+def next_serial(issuer: str, year: int) -> int:
+    """The next number of the issuer's year, under a row lock held until the caller commits."""
+    counter, _created = NoticeCounter.objects.select_for_update().get_or_create(
+        issuer=issuer, year=year
+    )
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return counter.last
+
+
+def _applicant_language(award: Award) -> str:
+    submitter = award.application.submitted_by
+    language = getattr(submitter, "preferred_language", "") or "zh-hans"
+    return "en" if language.startswith("en") else "zh-hans"
+
+
+def notice_issue(*, award: Award, created_by=None) -> Notice:
+    """Issue the next version of the award's notice and its render job (caller's transaction).
+
+    The number and the content are fixed here; the PDFs follow after commit.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("notice_issue must run inside the transaction that asks for it")
+    application = award.application
+    enterprise = application.enterprise
+    measure = application.measure
+    version = (award.notices.aggregate(v=Max("version"))["v"] or 0) + 1
+    issued_on = timezone.localdate()
+    issuer = settings.NOTICE_ISSUER
+    serial = next_serial(issuer, issued_on.year)
+    notice = Notice.objects.create(
+        award=award,
+        application=application,
+        version=version,
+        issuer=issuer,
+        year=issued_on.year,
+        serial=serial,
+        number=format_number(issued_on.year, serial),
+        issued_on=issued_on,
+        language=_applicant_language(award),
+        enterprise_name=enterprise.name,
+        enterprise_uscc=enterprise.uscc,
+        measure_code=measure.code,
+        measure_title_zh=measure.title_zh,
+        measure_title_en=measure.title_en,
+        amount_cny=award.amount_cny,
+        created_by=created_by,
+    )
+    outbox = NoticeOutbox.objects.create(notice=notice)
+    transaction.on_commit(lambda: enqueue(outbox.pk))
+    return notice
+
+
+def notice_request(award: Award) -> Notice:
+    """Called by `services.award_fixed` inside the government-approval transaction."""
+    return notice_issue(award=award)
+
+
+# --- The render job -------------------------------------------------------------------------------
+
+
+def enqueue(outbox_id: int) -> bool:
+    """Hand the job to Celery; if the broker is down, leave it to the sweep (never raise)."""
+    from .notice_tasks import render_notice
+
+    try:
+        # No publish retries: a request must not hang on a dead broker; the sweep sends it again.
+        render_notice.apply_async(
+            args=[outbox_id],
+            queue=settings.NOTICE_QUEUE,
+            retry=True,
+            retry_policy={"max_retries": 0},
+        )
+    except Exception:
+        logger.warning("notice job %s not enqueued; the sweep will send it again", outbox_id)
+        return False
+    NoticeOutbox.objects.filter(pk=outbox_id, status=NoticeOutbox.Status.PENDING).update(
+        enqueued_at=timezone.now()
+    )
+    return True
+
+
+def backoff_seconds(attempts: int) -> int:
+    """10 s, 20 s, 40 s … at most 10 minutes between attempts."""
+    return min(10 * 2 ** max(attempts - 1, 0), 600)
+
+
+def _claim(outbox_id: int) -> NoticeOutbox | None:
+    """Count an attempt (committed before rendering, so a killed worker's attempts count too)."""
+    with transaction.atomic():
+        outbox = (
+            NoticeOutbox.objects.select_for_update().select_related("notice").filter(pk=outbox_id)
+        ).first()
+        if outbox is None or outbox.status != NoticeOutbox.Status.PENDING:
+            return None
+        if outbox.notice.status == Notice.Status.READY:
+            outbox.status = NoticeOutbox.Status.DONE
+            outbox.finished_at = timezone.now()
+            outbox.save(update_fields=["status", "finished_at"])
+            return None
+        if outbox.attempts >= settings.NOTICE_MAX_ATTEMPTS:
+            _fail(outbox, _("Gave up after %(n)d attempts.") % {"n": outbox.attempts})
+            return None
+        outbox.attempts += 1
+        outbox.started_at = timezone.now()
+        outbox.save(update_fields=["attempts", "started_at"])
+    return outbox
+
+
+def _fail(outbox: NoticeOutbox, error: str) -> None:
+    """Mark job and notice failed (caller holds the row lock); staff see it and may retry."""
+    now = timezone.now()
+    outbox.status = NoticeOutbox.Status.FAILED
+    outbox.last_error = error[:2000]
+    outbox.finished_at = now
+    outbox.save(update_fields=["status", "last_error", "finished_at"])
+    Notice.objects.filter(pk=outbox.notice_id).exclude(status=Notice.Status.READY).update(
+        status=Notice.Status.FAILED, error=error[:2000]
+    )
+    record(
+        action="notice.failed",
+        obj=outbox.notice,
+        application_id=outbox.notice.application_id,
+        result=AuditEvent.Result.FAILED,
+        data={"number": outbox.notice.number, "attempts": outbox.attempts, "error": error[:500]},
+    )
+
+
+def notice_render(outbox_id: int) -> str:
+    """Render and store the notice of a job; 'done' if it is (or already was) ready.
+
+    Idempotent: a job that is done, failed or unknown is left alone; two runs racing each other
+    both render, and the second to finish throws its files away.
+    """
+    outbox = _claim(outbox_id)
+    if outbox is None:
+        return "skipped"
+    notice = (
+        Notice.objects.select_related(
+            "award__assessment",
+            "award__fund_source",
+            "award__approval_batch",
+            "application__measure__policy",
+        )
+        .filter(pk=outbox.notice_id)
+        .get()
+    )
+    order = ("en", "zh") if notice.language.startswith("en") else ("zh", "en")
+    stored: dict[str, tuple[str, str, int]] = {}
+    try:
+        for language in order:
+            pdf = write_pdf(render_html(notice, language))
+            name = default_storage.save(
+                f"notices/{notice.year}/{uuid.uuid4().hex}.pdf", ContentFile(pdf)
+            )
+            stored[language] = (name, hashlib.sha256(pdf).hexdigest(), len(pdf))
+        return _finish(outbox_id, stored)
+    except BaseException:
+        _discard(stored)
+        raise
+
+
+def _discard(stored: dict[str, tuple[str, str, int]]) -> None:
+    for name, _sha, _size in stored.values():
+        try:
+            default_storage.delete(name)
+        except Exception:
+            logger.exception("could not delete an unused notice file")
+
+
+def _finish(outbox_id: int, stored: dict[str, tuple[str, str, int]]) -> str:
+    with transaction.atomic():
+        outbox = NoticeOutbox.objects.select_for_update().get(pk=outbox_id)
+        notice = (
+            Notice.objects.select_for_update()
+            .select_related("application")
+            .get(pk=outbox.notice_id)
+        )
+        if notice.status == Notice.Status.READY or outbox.status != NoticeOutbox.Status.PENDING:
+            # Another run finished first (or staff acted meanwhile): keep what is there.
+            transaction.on_commit(lambda: _discard(stored))
+            return "done" if notice.status == Notice.Status.READY else "skipped"
+        now = timezone.now()
+        for language, (name, sha, size) in stored.items():
+            setattr(notice, f"file_{language}", name)
+            setattr(notice, f"sha256_{language}", sha)
+            setattr(notice, f"size_{language}", size)
+        notice.status = Notice.Status.READY
+        notice.error = ""
+        notice.ready_at = now
+        notice.save(
+            update_fields=[
+                *(
+                    f"{field}_{language}"
+                    for field in ("file", "sha256", "size")
+                    for language in stored
+                ),
+                "status",
+                "error",
+                "ready_at",
+            ]
+        )
+        outbox.status = NoticeOutbox.Status.DONE
+        outbox.finished_at = now
+        outbox.last_error = ""
+        outbox.save(update_fields=["status", "finished_at", "last_error"])
+        older = list(
+            Notice.objects.select_for_update()
+            .filter(
+                award_id=notice.award_id, version__lt=notice.version, superseded_at__isnull=True
+            )
+            .values_list("pk", flat=True)
+        )
+        Notice.objects.filter(pk__in=older).update(superseded_at=now, superseded_by=notice)
+        record(
+            action="notice.ready",
+            obj=notice,
+            application_id=notice.application_id,
+            data={
+                "number": notice.number,
+                "version": notice.version,
+                "sha256_zh": notice.sha256_zh,
+                "sha256_en": notice.sha256_en,
+                "supersedes": older,
+            },
+            public_message=f"{notice.number}",
+            visible_to_applicant=True,
+        )
+        notify(
+            notice.application,
+            message_zh=f"批复通知书 {notice.number} 已生成，可在申报详情页下载。",
+            message_en=f"Approval notice {notice.number} is ready: download it from the "
+            "application page.",
+        )
+    return "done"
+
+
+def notice_render_failed(outbox_id: int, error: str, *, final: bool) -> int:
+    """Record a failed attempt: final → failed (staff retry); else left for the retry.
+
+    Returns the attempts made so far. A notice that is ready meanwhile is left alone.
+    """
+    with transaction.atomic():
+        outbox = (
+            NoticeOutbox.objects.select_for_update().select_related("notice").filter(pk=outbox_id)
+        ).first()
+        if outbox is None or outbox.status != NoticeOutbox.Status.PENDING:
+            return 0
+        if outbox.notice.status == Notice.Status.READY:
+            return outbox.attempts
+        if final or outbox.attempts >= settings.NOTICE_MAX_ATTEMPTS:
+            _fail(outbox, error)
+        else:
+            outbox.last_error = error[:2000]
+            outbox.enqueued_at = timezone.now()  # the retry is on its way
+            outbox.save(update_fields=["last_error", "enqueued_at"])
+        return outbox.attempts
+
+
+def attempts_left(outbox_id: int) -> bool:
+    outbox = NoticeOutbox.objects.filter(pk=outbox_id).only("attempts").first()
+    return outbox is not None and outbox.attempts < settings.NOTICE_MAX_ATTEMPTS
+
+
+def sweep_outbox(*, grace_seconds: int = 30) -> int:
+    """Send again the jobs the broker never took and the stale ones; returns how many were sent.
+
+    A job enqueued but unfinished after NOTICE_STALE_SECONDS (a lost message, a worker killed
+    with its message) is sent again; one that used all its attempts is marked failed.
+    """
+    now = timezone.now()
+    due = NoticeOutbox.objects.filter(status=NoticeOutbox.Status.PENDING).filter(
+        Q(enqueued_at__isnull=True, created_at__lte=now - timedelta(seconds=grace_seconds))
+        | Q(enqueued_at__lte=now - timedelta(seconds=settings.NOTICE_STALE_SECONDS))
+    )
+    sent = 0
+    for outbox_id, attempts in due.order_by("pk").values_list("pk", "attempts")[:500]:
+        if attempts >= settings.NOTICE_MAX_ATTEMPTS:
+            notice_render_failed(
+                outbox_id, _("Gave up after %(n)d attempts.") % {"n": attempts}, final=True
+            )
+            continue
+        if not enqueue(outbox_id):
+            break  # the broker is still down: the next sweep tries again
+        sent += 1
+    return sent
+
+
+# --- Staff actions --------------------------------------------------------------------------------
+
+
+def _manager_role(user) -> str:
+    for role in NOTICE_MANAGERS:
+        if has_role(user, role):
+            return role.value
+    raise NoticeError(_("You may not act on notices."))
+
+
+@transaction.atomic
+def notice_retry(*, user, notice: Notice, ip: str | None = None) -> Notice:
+    """Render a failed notice again (same number, same version)."""
+    role = _manager_role(user)
+    notice = Notice.objects.select_for_update().get(pk=notice.pk)
+    if notice.status != Notice.Status.FAILED:
+        raise NoticeError(_("Only a failed notice can be retried."))
+    outbox = NoticeOutbox.objects.select_for_update().get(notice=notice)
+    notice.status = Notice.Status.PENDING
+    notice.error = ""
+    notice.save(update_fields=["status", "error"])
+    outbox.status = NoticeOutbox.Status.PENDING
+    outbox.attempts = 0
+    outbox.enqueued_at = None
+    outbox.started_at = None
+    outbox.finished_at = None
+    outbox.save(update_fields=["status", "attempts", "enqueued_at", "started_at", "finished_at"])
+    record(
+        action="notice.retry",
+        actor=user,
+        actor_role=role,
+        ip=ip,
+        obj=notice,
+        application_id=notice.application_id,
+        data={"number": notice.number, "last_error": outbox.last_error[:500]},
+    )
+    transaction.on_commit(lambda: enqueue(outbox.pk))
+    return notice
+
+
+@transaction.atomic
+def notice_regenerate(*, user, notice: Notice, ip: str | None = None) -> Notice:
+    """Issue a new version (new number) of a valid notice; the old one is superseded when the
+    new one is ready and stays verifiable as superseded."""
+    role = _manager_role(user)
+    award = (
+        Award.objects.select_for_update(of=("self",))
+        .select_related(
+            "application__enterprise", "application__measure", "application__submitted_by"
+        )
+        .get(pk=notice.award_id)
+    )
+    notice = Notice.objects.select_for_update().get(pk=notice.pk)
+    if award.status != Award.Status.FIXED:
+        raise NoticeError(_("The award is no longer fixed."))
+    if notice.status != Notice.Status.READY or notice.is_superseded:
+        raise NoticeError(_("Only the valid notice can be issued again."))
+    if award.notices.exclude(status=Notice.Status.READY).exists():
+        raise NoticeError(_("A new version is being prepared already."))
+    new = notice_issue(award=award, created_by=user)
+    record(
+        action="notice.regenerate",
+        actor=user,
+        actor_role=role,
+        ip=ip,
+        obj=new,
+        application_id=new.application_id,
+        data={"number": new.number, "version": new.version, "replaces": notice.number},
+    )
+    return new
+
+
+# --- Who may download -----------------------------------------------------------------------------
+
+
+def can_download(user, notice: Notice) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if has_role(user, *NOTICE_READERS):
+        return True
+    return (
+        has_role(user, Role.APPLICANT)
+        and Membership.objects.filter(
+            user=user,
+            enterprise_id=notice.application.enterprise_id,
+            status=Membership.Status.ACTIVE,
+        ).exists()
+    )
+
+
+def notice_for_download(user, pk: int) -> Notice:
+    """A rendered notice the user may download, else 404 (as if it did not exist)."""
+    notice = Notice.objects.select_related("application").filter(pk=pk).first()
+    if notice is None or notice.status != Notice.Status.READY or not can_download(user, notice):
+        raise Http404
+    return notice
+
+
+def file_name(notice: Notice, language: str) -> str:
+    suffix = "" if language == "zh" else "-EN"
+    return f"{notice.number}{suffix}.pdf"
+
+
+# --- Verification ---------------------------------------------------------------------------------
+
+
+def verification_url(notice: Notice) -> str:
+    return settings.NOTICE_PUBLIC_URL + reverse("notices:verify", args=[notice.code])
+
+
+def notice_for_code(code: str) -> Notice:
+    """The issued notice of a verification code (HSKB-2026-0001), else 404."""
+    issuer, _dash, rest = code.partition("-")
+    year, _dash, serial = rest.partition("-")
+    if not (issuer.isascii() and issuer.isalnum() and year.isdigit() and serial.isdigit()):
+        raise Http404
+    notice = (
+        Notice.objects.filter(
+            issuer=issuer, year=int(year), serial=int(serial), status=Notice.Status.READY
+        )
+        .select_related("superseded_by", "award__fund_source")
+        .first()
+    )
+    if notice is None:
+        raise Http404
+    return notice
+
+
+def matches(notice: Notice, sha256: str) -> str | None:
+    """The language of the notice's PDF with this SHA-256, or None."""
+    for language in LANGUAGES:
+        if sha256 and getattr(notice, f"sha256_{language}") == sha256:
+            return language
+    return None
+
+
+# --- Rendering ------------------------------------------------------------------------------------
+
+
+def _static_roots() -> list[Path]:
+    roots = [Path(d) for d in settings.STATICFILES_DIRS]
+    if settings.STATIC_ROOT:
+        roots.append(Path(settings.STATIC_ROOT))
+    return [root.resolve() for root in roots if root.is_dir()]
+
+
+class FetchRefused(ValueError):
+    """WeasyPrint logs it and renders without the resource."""
+
+
+class StaticOnlyFetcher(URLFetcher):
+    """Serves file: URLs whose real path lies under the portal's static directories; refuses
+    everything else (other files, http(s), data:, ftp, media paths), so content can fetch
+    nothing."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=1, allowed_protocols={"file"}, allow_redirects=False)
+
+    def fetch(self, url: str, headers=None) -> URLFetcherResponse:
+        path = static_path(url)
+        if path is None:
+            logger.warning("notice rendering refused to fetch %.200s", url)
+            raise FetchRefused(f"not a portal static file: {url[:200]}")
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(
+            path.as_uri(), body=path.read_bytes(), headers={"Content-Type": content_type}
+        )
+
+
+def static_path(url: str) -> Path | None:
+    """The real path of a file: URL if it is a file under a static root, else None."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
+        return None
+    try:
+        path = Path(url2pathname(unquote(parts.path))).resolve(strict=True)
+    except (OSError, RuntimeError, ValueError):
+        return None
+    if not path.is_file():
+        return None
+    for root in _static_roots():
+        if path.is_relative_to(root):
+            return path
+    return None
+
+
+@cache
+def _font_config() -> FontConfiguration:
+    return FontConfiguration()
+
+
+@cache
+def _stylesheet() -> CSS:
+    """The notice's stylesheet, parsed once per process (read through the fetcher)."""
+    from django.contrib.staticfiles import finders
+
+    found = finders.find(STYLESHEET)
+    if not found and settings.STATIC_ROOT:
+        found = str(Path(settings.STATIC_ROOT) / STYLESHEET)
+    return CSS(
+        url=Path(found).resolve().as_uri(),
+        url_fetcher=StaticOnlyFetcher(),
+        font_config=_font_config(),
+    )
+
+
+def _static_base_url() -> str:
+    roots = _static_roots()
+    return roots[0].as_uri() + "/" if roots else "file:///nonexistent/"
+
+
+def write_pdf(html: str) -> bytes:
+    """HTML → PDF, with nothing fetched beyond the portal's static files."""
+    return HTML(
+        string=html, base_url=_static_base_url(), url_fetcher=StaticOnlyFetcher()
+    ).write_pdf(stylesheets=[_stylesheet()], font_config=_font_config(), attachments=[])
+
+
+def _qr_svg(url: str) -> str:
+    return segno.make(url, error="m").svg_inline(scale=1, border=2, omitsize=True, dark="#000")
+
+
+def _trace(notice: Notice, language: str) -> list[dict[str, str]]:
+    assessment = notice.award.assessment
+    result = (assessment.result_en if language == "en" else assessment.result_zh) or {}
+    steps = []
+    for step in result.get("trace", []):
+        text = step.get(f"text_{language}") or step.get("text") or ""
+        steps.append({"clause": str(step.get("clause", "")), "text": str(text)})
+    return steps
+
+
+def _date(day: date | None, language: str) -> str:
+    if day is None:
+        return ""
+    if language == "en":
+        return f"{day.day} {day:%B %Y}"
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def notice_context(notice: Notice, language: str) -> dict[str, Any]:
+    award = notice.award
+    application = notice.application
+    measure = application.measure
+    policy = measure.policy
+    english = language == "en"
+    batch = award.approval_batch
+    url = verification_url(notice)
+    fund = award.fund_source
+    return {
+        "english": english,
+        "notice": notice,
+        "application": application,
+        "issuer_name": settings.NOTICE_ISSUER_NAME_EN
+        if english
+        else settings.NOTICE_ISSUER_NAME_ZH,
+        "issuing_bodies": (
+            settings.NOTICE_ISSUING_BODIES_EN if english else settings.NOTICE_ISSUING_BODIES_ZH
+        ),
+        "issued_on": _date(notice.issued_on, language),
+        "measure_title": notice.measure_title_en if english else notice.measure_title_zh,
+        "clause": measure.clause,
+        "policy_title": policy.title_en if english else policy.title_zh,
+        "amount": f"{notice.amount_cny:,.2f}",
+        "amount_capitals": amount_in_capitals(notice.amount_cny),
+        "fund_source": (fund.name_en if english else fund.name_zh) if fund else "",
+        "approval_number": batch.document_number if batch else "",
+        "approval_date": _date(batch.document_date if batch else None, language),
+        "trace": _trace(notice, language),
+        "reason": award.reason if award.amount_cny < award.cap_cny else "",
+        "cap": f"{award.cap_cny:,.2f}",
+        "verify_url": url,
+        "qr_svg": _qr_svg(url),
+        "file_reference": f"{notice.code}-V{notice.version}-{language.upper()}",
+    }
+
+
+def render_html(notice: Notice, language: str) -> str:
+    with translation.override("en" if language == "en" else "zh-hans"):
+        return render_to_string("pdf/approval_notice.html", notice_context(notice, language))
+
+
+# --- HarfBuzz's subsetter -------------------------------------------------------------------------
+
+
+def harfbuzz_subset_available() -> bool:
+    """True when libharfbuzz-subset can be loaded (WeasyPrint's fast font subsetting)."""
+    for name in HARFBUZZ_SUBSET_NAMES:
+        try:
+            ctypes.CDLL(name)
+        except OSError:
+            continue
+        return True
+    return False
+
+
+def check_harfbuzz_subset() -> None:
+    """For the worker's start: refuse (or, if allowed, log an error) without the subsetter.
+
+    Without it WeasyPrint silently subsets fonts with fontTools: a one-page Chinese notice takes
+    1.5-8 s instead of ~0.1 s (DESIGN.md §4). Install Debian's libharfbuzz-subset0
+    (scripts/install-system-packages does).
+    """
+    if harfbuzz_subset_available():
+        return
+    message = (
+        "libharfbuzz-subset.so.0 is missing: WeasyPrint would render approval notices ~10x "
+        "slower with fontTools. Install libharfbuzz-subset0 (scripts/install-system-packages)."
+    )
+    if settings.NOTICE_REQUIRE_HARFBUZZ_SUBSET:
+        logger.critical("%s The worker refuses to start (NOTICE_REQUIRE_HARFBUZZ_SUBSET).", message)
+        from celery.exceptions import WorkerTerminate
+
+        raise WorkerTerminate(1)
+    logger.error("%s Continuing: NOTICE_REQUIRE_HARFBUZZ_SUBSET is off.", message)

@@ -1,0 +1,286 @@
+"""Finance: maker-checker batches, exports for the bank, payments, reconciliation, reports."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.urls import reverse
+
+from applications.models import Notification
+from applications.workflow import State
+from hengyang_cbec.accounts.roles import Role
+from hengyang_cbec.audit.models import AuditEvent
+from reviews import finance
+from reviews.finance import FinanceError
+from reviews.models import Award, DisbursementBatch, DisbursementLine
+
+from .factories import advance, make_application, make_enterprise, make_member, make_staff
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def officers():
+    return make_staff(Role.DISBURSEMENT_OFFICER, "maker"), make_staff(
+        Role.DISBURSEMENT_OFFICER, "checker"
+    )
+
+
+def approved_award(crew, *, name=None, account=None, amount="100000", facts=None) -> Award:
+    fields = {}
+    if account:
+        fields["bank_account"] = account
+    enterprise = make_enterprise(name, **fields)
+    application = make_application(
+        enterprise=enterprise, submitter=make_member(enterprise), facts=facts
+    )
+    advance(application, State.APPROVED, crew=crew, amount=amount)
+    return Award.objects.get(application=application, status=Award.Status.FIXED)
+
+
+@pytest.fixture
+def awards(crew):
+    return [
+        approved_award(
+            crew, name='=HYPERLINK("http://evil","click")', account="0123456789012345678"
+        ),
+        approved_award(
+            crew,
+            name="衡阳普通跨境电商有限公司",
+            amount="20000",
+            facts={"cbec_export_volume_usd": "200000"},
+        ),
+    ]
+
+
+def confirmed_batch(officers, awards) -> DisbursementBatch:
+    maker, checker = officers
+    batch = finance.batch_create(user=maker, award_ids=[a.pk for a in awards])
+    return finance.batch_confirm(user=checker, batch=batch)
+
+
+def test_the_preparer_cannot_confirm_their_own_batch(officers, awards):
+    maker, checker = officers
+    batch = finance.batch_create(user=maker, award_ids=[a.pk for a in awards])
+    with pytest.raises(FinanceError, match="prepared"):
+        finance.batch_confirm(user=maker, batch=batch)
+    finance.batch_confirm(user=checker, batch=batch)
+    batch.refresh_from_db()
+    assert batch.state == DisbursementBatch.State.CONFIRMED
+
+
+def test_the_database_refuses_a_batch_confirmed_by_its_preparer(officers, awards):
+    maker, _checker = officers
+    batch = finance.batch_create(user=maker, award_ids=[awards[0].pk])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DisbursementBatch.objects.filter(pk=batch.pk).update(state="confirmed", confirmed_by=maker)
+
+
+def test_a_confirmed_batch_cannot_change(officers, awards):
+    batch = confirmed_batch(officers, awards)
+    with pytest.raises(FinanceError, match="confirmed"):
+        finance.batch_remove_line(user=officers[0], line=batch.lines.first())
+    assert batch.lines.count() == 2
+
+
+def test_an_award_is_in_at_most_one_batch(officers, awards):
+    maker, _ = officers
+    finance.batch_create(user=maker, award_ids=[awards[0].pk])
+    with pytest.raises(FinanceError, match="not payable"):
+        finance.batch_create(user=maker, award_ids=[awards[0].pk])
+    assert DisbursementLine.objects.filter(award=awards[0]).count() == 1
+
+
+def test_only_a_disbursement_officer_builds_batches(crew, awards):
+    with pytest.raises(FinanceError):
+        finance.batch_create(user=crew.finance, award_ids=[awards[0].pk])
+
+
+def test_paying_moves_the_application_to_disbursed_and_tells_the_applicant(officers, awards):
+    batch = confirmed_batch(officers, awards)
+    line = batch.lines.get(award=awards[1])
+    finance.line_mark_paid(
+        user=officers[0], line=line, paid_on=date(2026, 11, 20), reference="BOC1"
+    )
+    application = awards[1].application
+    application.refresh_from_db()
+    assert application.state == State.DISBURSED
+    assert Notification.objects.filter(
+        application=application, message_en__contains="paid"
+    ).exists()
+    with pytest.raises(FinanceError, match="paid already"):
+        finance.line_mark_paid(
+            user=officers[0], line=line, paid_on=date(2026, 11, 21), reference="X"
+        )
+    assert (
+        AuditEvent.objects.filter(action="finance.pay", application_id=application.pk).count() == 1
+    )
+
+
+def test_lines_of_an_open_batch_cannot_be_paid(officers, awards):
+    batch = finance.batch_create(user=officers[0], award_ids=[awards[0].pk])
+    with pytest.raises(FinanceError, match="confirmed"):
+        finance.line_mark_paid(
+            user=officers[1], line=batch.lines.get(), paid_on=date(2026, 11, 20), reference="R"
+        )
+
+
+def export(client, batch, file_format):
+    return client.get(reverse("reviews:finance_export", args=[batch.pk, file_format]))
+
+
+def test_csv_export_is_safe_exact_and_audited(client, officers, awards, password):
+    batch = confirmed_batch(officers, awards)
+    client.login(username=officers[0].username, password=password)
+    response = export(client, batch, "csv")
+    body = b"".join(response.streaming_content)
+    assert body.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    data = [row for row in rows if row and row[0].isdigit()]
+    assert data[0][1].startswith("'=HYPERLINK")
+    assert data[0][4] == "0123456789012345678"
+    assert data[0][6] == "壹拾万元整"
+    db_total = batch.lines.aggregate(total=Sum("amount_cny"))["total"]
+    assert rows[-1][5] == f"{db_total:.2f}" == "120000.00"
+    event = AuditEvent.objects.get(action="finance.export")
+    assert event.data == {"format": "csv", "rows": 2}
+
+
+def test_xlsx_export_opens_with_numbers_and_text(client, officers, awards, password):
+    batch = confirmed_batch(officers, awards)
+    client.login(username=officers[1].username, password=password)
+    response = export(client, batch, "xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    header = next(i for i, row in enumerate(rows) if row[0] == "序号 Seq.")
+    first = rows[header + 1]
+    assert first[4] == "0123456789012345678"
+    assert first[1].startswith("'=")
+    assert isinstance(first[5], int | float)
+    assert Decimal(str(rows[-1][5])) == batch.lines.aggregate(total=Sum("amount_cny"))["total"]
+
+
+def test_an_open_batch_is_not_exported(client, officers, awards, password):
+    batch = finance.batch_create(user=officers[0], award_ids=[awards[0].pk])
+    client.login(username=officers[0].username, password=password)
+    response = export(client, batch, "csv")
+    assert response.status_code == 302
+    assert not AuditEvent.objects.filter(action="finance.export").exists()
+
+
+def result_file(
+    rows, header=("account", "amount", "reference", "status", "reason")
+) -> SimpleUploadedFile:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return SimpleUploadedFile("result.csv", buffer.getvalue().encode("utf-8-sig"))
+
+
+def test_one_bad_line_in_the_bank_file_applies_nothing_and_is_reported(officers, awards):
+    batch = confirmed_batch(officers, awards)
+    lines = list(batch.lines.order_by("sequence"))
+    upload = result_file(
+        [
+            [lines[0].bank_account, "100000.00", "BOC-1", "paid", ""],
+            [lines[1].bank_account, "99999.00", "BOC-2", "paid", ""],
+        ]
+    )
+    report = finance.reconcile(user=officers[0], batch=batch, upload=upload)
+    assert not report.ok
+    assert len(report.errors) == 1 and "3" in report.errors[0]  # the file's third line
+    assert not batch.lines.filter(state="paid").exists()
+
+
+def test_a_good_bank_file_pays_the_lines_and_returns_failures(officers, awards):
+    batch = confirmed_batch(officers, awards)
+    lines = list(batch.lines.order_by("sequence"))
+    upload = result_file(
+        [
+            [lines[0].bank_account, "100000.00", "BOC-1", "paid", ""],
+            [lines[1].bank_account, "20000.00", "", "failed", "账户已销户"],
+        ]
+    )
+    report = finance.reconcile(user=officers[0], batch=batch, upload=upload)
+    assert report.ok and report.paid == 1 and report.failed == 1
+    lines[0].refresh_from_db()
+    lines[1].refresh_from_db()
+    assert lines[0].state == "paid" and lines[0].bank_reference == "BOC-1"
+    assert lines[1].state == "to_pay" and lines[1].failure_reason == "账户已销户"
+    lines[0].award.application.refresh_from_db()
+    assert lines[0].award.application.state == State.DISBURSED
+
+
+def test_reports_equal_hand_computed_sums(officers, awards):
+    batch = confirmed_batch(officers, awards)
+    line = batch.lines.get(award=awards[1])
+    finance.line_mark_paid(user=officers[0], line=line, paid_on=date(2026, 11, 20), reference="R1")
+    tables = finance.report_tables(2026)
+    m05 = next(row for row in tables["by_measure"] if row["key"] == "M05")
+    assert m05["applications"] == 2
+    assert m05["approved"] == 2
+    assert m05["committed_cny"] == Decimal("120000.00")
+    assert m05["paid_cny"] == Decimal("20000.00")
+    assert tables["totals"]["committed_cny"] == Decimal("120000.00")
+    assert tables["totals"]["paid_cny"] == Decimal("20000.00")
+    fund = tables["by_fund"][0]
+    assert fund["committed_cny"] == Decimal("120000.00") and fund["paid_cny"] == Decimal("20000.00")
+    assert sum(row["paid_cny"] for row in tables["by_month"]) == Decimal("20000.00")
+    assert tables["totals"]["days_to_payment"] is not None
+
+
+FINANCE_URLS = [
+    ("reviews:finance_disbursements", False),
+    ("reviews:finance_batch", True),
+    ("reviews:finance_export_csv", True),
+    ("reviews:finance_reports", False),
+    ("reviews:finance_report_export", False),
+]
+
+
+def finance_url(name, batch):
+    if name == "reviews:finance_export_csv":
+        return reverse("reviews:finance_export", args=[batch.pk, "csv"])
+    if name == "reviews:finance_report_export":
+        return reverse(name, args=["by_measure"])
+    return reverse(name, args=[batch.pk]) if name == "reviews:finance_batch" else reverse(name)
+
+
+EXPECTED = {
+    # persona: (disbursements, batch, export, reports, report export)
+    "anonymous": (302, 302, 302, 302, 302),
+    "applicant": (403, 403, 403, 403, 403),
+    "commerce": (403, 403, 403, 200, 200),
+    "finance_reviewer": (403, 200, 200, 200, 200),
+    "officer": (200, 200, 200, 200, 200),
+    "registrar": (403, 403, 403, 403, 403),
+    "auditor": (403, 403, 403, 200, 200),
+    "sysadmin": (403, 403, 403, 403, 403),
+}
+
+
+@pytest.mark.parametrize("persona", EXPECTED)
+def test_finance_permission_matrix(client, officers, awards, password, member, persona):
+    batch = confirmed_batch(officers, awards)
+    users = {
+        "applicant": member,
+        "commerce": make_staff(Role.COMMERCE_REVIEWER),
+        "finance_reviewer": make_staff(Role.FINANCE_REVIEWER),
+        "officer": officers[0],
+        "registrar": make_staff(Role.APPROVAL_REGISTRAR),
+        "auditor": make_staff(Role.AUDITOR),
+        "sysadmin": make_staff(Role.SYSTEM_ADMINISTRATOR),
+    }
+    if persona in users:
+        client.login(username=users[persona].username, password=password)
+    codes = tuple(client.get(finance_url(name, batch)).status_code for name, _needs in FINANCE_URLS)
+    assert codes == EXPECTED[persona]

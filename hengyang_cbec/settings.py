@@ -432,3 +432,8 @@ CELERY_BEAT_SCHEDULE["sweep-notice-outbox"] = {
     "task": "reviews.notice_tasks.sweep_notice_outbox",
     "schedule": NOTICE_SWEEP_SECONDS,
 }
+
+# --- Finance exports ----------------------------------------------------------------------------
+
+# XLSX exports of batches with more lines than this are written by a worker, with progress.
+EXPORT_ASYNC_ROWS = env_int("EXPORT_ASYNC_ROWS", 5000, minimum=0)

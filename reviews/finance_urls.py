@@ -11,6 +11,12 @@ urlpatterns = [
         views.batch_export,
         name="finance_export",
     ),
+    path("finance/exports/<int:pk>/", views.export_job, name="finance_export_job"),
+    path(
+        "finance/exports/<int:pk>/download/",
+        views.export_job_download,
+        name="finance_export_job_download",
+    ),
     path("finance/reports/", views.reports, name="finance_reports"),
     path("finance/reports/<str:table>.xlsx", views.report_export, name="finance_report_export"),
 ]

@@ -23,7 +23,7 @@ from . import finance
 from .charts import bar_chart, line_chart
 from .exports import Column, csv_stream, xlsx_file
 from .finance import FinanceError
-from .models import ApprovalBatch, DisbursementBatch, DisbursementLine
+from .models import ApprovalBatch, DisbursementBatch, DisbursementLine, ExportJob
 
 officer_required = role_required(Role.DISBURSEMENT_OFFICER)
 finance_staff_required = role_required(Role.DISBURSEMENT_OFFICER, Role.FINANCE_REVIEWER)
@@ -208,6 +208,11 @@ def batch_export(request: HttpRequest, pk: int, file_format: str) -> HttpRespons
     except FinanceError as exc:
         messages.error(request, str(exc))
         return redirect("reviews:finance_batch", pk=batch.pk)
+    if file_format == "xlsx" and finance.export_in_background(batch):
+        job = finance.export_job_start(
+            user=request.user, batch=batch, file_format=file_format, ip=client_ip(request)
+        )
+        return redirect("reviews:finance_export_job", pk=job.pk)
     finance.audit_export(
         user=request.user, batch=batch, file_format=file_format, ip=client_ip(request)
     )
@@ -232,6 +237,37 @@ def batch_export(request: HttpRequest, pk: int, file_format: str) -> HttpRespons
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     response["Content-Disposition"] = content_disposition(name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _job(request: HttpRequest, pk: int) -> ExportJob:
+    return get_object_or_404(ExportJob.objects.select_related("batch"), pk=pk)
+
+
+@finance_staff_required
+def export_job(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress of a background export (polled by htmx), then its download link."""
+    job = _job(request, pk)
+    template = (
+        "reviews/finance/_export_progress.html"
+        if request.headers.get("HX-Request") == "true"
+        else "reviews/finance/export_job.html"
+    )
+    return render(request, template, {"job": job})
+
+
+@finance_staff_required
+def export_job_download(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _job(request, pk)
+    if job.status != ExportJob.Status.READY:
+        raise Http404("not ready")
+    response = FileResponse(
+        job.file.open("rb"),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = content_disposition(f"{job.batch.number}.xlsx")
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response

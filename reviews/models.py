@@ -775,3 +775,40 @@ class DisbursementLine(models.Model):
     @property
     def masked_account(self) -> str:
         return f"•••• {self.bank_account[-4:]}"
+
+
+class ExportJob(models.Model):
+    """A large export written in the background (Celery), with its progress and result."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Writing")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    batch = models.ForeignKey(DisbursementBatch, on_delete=models.CASCADE, related_name="exports")
+    file_format = models.CharField(max_length=10)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    file = models.FileField(max_length=200, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export job")
+        verbose_name_plural = _("export jobs")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.batch.number}.{self.file_format} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.rows_total else min(100, self.rows_done * 100 // self.rows_total)

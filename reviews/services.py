@@ -1455,7 +1455,18 @@ def allocation_save(
 
 
 def budget_summary(fiscal_year: int | None = None) -> list[dict[str, Any]]:
-    """Per fiscal year × fund source: allocated, committed, remaining."""
+    """Per fiscal year × fund source: allocated, committed, paid, remaining."""
+    from .models import DisbursementLine
+
+    paid_lines = DisbursementLine.objects.filter(state=DisbursementLine.State.PAID)
+    if fiscal_year:
+        paid_lines = paid_lines.filter(award__allocation__fiscal_year=fiscal_year)
+    paid = {
+        (year, code): total
+        for year, code, total in paid_lines.values_list(
+            "award__allocation__fiscal_year", "award__allocation__fund_source__code"
+        ).annotate(total=Sum("amount_cny"))
+    }
     rows = BudgetAllocation.objects.all()
     if fiscal_year:
         rows = rows.filter(fiscal_year=fiscal_year)
@@ -1466,7 +1477,14 @@ def budget_summary(fiscal_year: int | None = None) -> list[dict[str, Any]]:
         .annotate(allocated=Sum("amount_cny"), committed=Sum("committed_cny"))
         .order_by("-fiscal_year", "fund_source__code")
     )
-    return [{**row, "remaining": row["allocated"] - row["committed"]} for row in totals]
+    return [
+        {
+            **row,
+            "paid": paid.get((row["fiscal_year"], row["fund_source__code"])) or Decimal("0.00"),
+            "remaining": row["allocated"] - row["committed"],
+        }
+        for row in totals
+    ]
 
 
 def committed_total(allocation: BudgetAllocation) -> Decimal:

@@ -284,3 +284,37 @@ def test_finance_permission_matrix(client, officers, awards, password, member, p
         client.login(username=users[persona].username, password=password)
     codes = tuple(client.get(finance_url(name, batch)).status_code for name, _needs in FINANCE_URLS)
     assert codes == EXPECTED[persona]
+
+
+def test_the_budgets_page_shows_what_was_paid(client, officers, awards, password, crew):
+    from reviews.services import budget_summary
+
+    batch = confirmed_batch(officers, awards)
+    line = batch.lines.get(award=awards[0])
+    finance.line_mark_paid(user=officers[0], line=line, paid_on=date(2026, 11, 20), reference="P1")
+    row = next(r for r in budget_summary(2026) if r["committed"] > 0)
+    assert row["paid"] == Decimal("100000.00")
+    assert row["committed"] == Decimal("120000.00")
+    client.login(username=crew.finance.username, password=password)
+    html = client.get(reverse("reviews:budgets")).content.decode()
+    assert "100,000.00" in html
+
+
+def test_a_large_xlsx_export_is_written_in_the_background_with_progress(
+    client, officers, awards, password, settings, django_capture_on_commit_callbacks
+):
+    from reviews.models import ExportJob
+
+    settings.EXPORT_ASYNC_ROWS = 1
+    batch = confirmed_batch(officers, awards)
+    client.login(username=officers[0].username, password=password)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = export(client, batch, "xlsx")
+    job = ExportJob.objects.get()
+    assert response.url == reverse("reviews:finance_export_job", args=[job.pk])
+    page = client.get(response.url, HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-export-status="ready"' in page and "2 / 2" in page
+    download = client.get(reverse("reviews:finance_export_job_download", args=[job.pk]))
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(download.streaming_content))).active
+    assert sum(1 for row in sheet.iter_rows(values_only=True) if row[0] in (1, 2)) == 2
+    assert AuditEvent.objects.get(action="finance.export").data["rows"] == 2

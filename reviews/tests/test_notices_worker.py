@@ -273,6 +273,7 @@ def test_a_render_over_its_time_limit_fails_the_worker_survives_and_retry_works(
     # The limits travel in the message, from the sender's task options: lower them on both sides.
     monkeypatch.setattr(render_notice, "soft_time_limit", 2)
     monkeypatch.setattr(render_notice, "time_limit", 20)
+    monkeypatch.setattr(render_notice, "_exec_options", None)  # Celery caches the options
     running = worker(pool="prefork", NOTICE_SOFT_TIME_LIMIT="2", NOTICE_TIME_LIMIT="20")
     crew = Crew()
     slow = make_application()

@@ -244,10 +244,14 @@ FINANCE_URLS = [
     ("reviews:finance_export_csv", True),
     ("reviews:finance_reports", False),
     ("reviews:finance_report_export", False),
+    ("reviews:finance_export_job", True),
+    ("reviews:finance_export_job_download", True),
 ]
 
 
 def finance_url(name, batch):
+    if name in {"reviews:finance_export_job", "reviews:finance_export_job_download"}:
+        return reverse(name, args=[batch.exports.get().pk])
     if name == "reviews:finance_export_csv":
         return reverse("reviews:finance_export", args=[batch.pk, "csv"])
     if name == "reviews:finance_report_export":
@@ -256,21 +260,23 @@ def finance_url(name, batch):
 
 
 EXPECTED = {
-    # persona: (disbursements, batch, export, reports, report export)
-    "anonymous": (302, 302, 302, 302, 302),
-    "applicant": (403, 403, 403, 403, 403),
-    "commerce": (403, 403, 403, 200, 200),
-    "finance_reviewer": (403, 200, 200, 200, 200),
-    "officer": (200, 200, 200, 200, 200),
-    "registrar": (403, 403, 403, 403, 403),
-    "auditor": (403, 403, 403, 200, 200),
-    "sysadmin": (403, 403, 403, 403, 403),
+    # persona: (disbursements, batch, export, reports, report export, export job, its download)
+    "anonymous": (302, 302, 302, 302, 302, 302, 302),
+    "applicant": (403, 403, 403, 403, 403, 403, 403),
+    "commerce": (403, 403, 403, 200, 200, 403, 403),
+    "finance_reviewer": (403, 200, 200, 200, 200, 200, 200),
+    "officer": (200, 200, 200, 200, 200, 200, 200),
+    "registrar": (403, 403, 403, 403, 403, 403, 403),
+    "auditor": (403, 403, 403, 200, 200, 403, 403),
+    "sysadmin": (403, 403, 403, 403, 403, 403, 403),
 }
 
 
 @pytest.mark.parametrize("persona", EXPECTED)
 def test_finance_permission_matrix(client, officers, awards, password, member, persona):
     batch = confirmed_batch(officers, awards)
+    job = finance.export_job_start(user=officers[0], batch=batch, file_format="xlsx")
+    finance.export_job_run(job.pk)
     users = {
         "applicant": member,
         "commerce": make_staff(Role.COMMERCE_REVIEWER),

@@ -403,7 +403,14 @@ NOTICE_ISSUING_BODIES_EN = env_list(
     ["Hengyang Municipal Bureau of Commerce", "Hengyang Municipal Bureau of Finance"],
 )
 # The portal's public address, printed in the notice and in its QR code (verification page).
-NOTICE_PUBLIC_URL = env_str("NOTICE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+NOTICE_PUBLIC_URL = env_str(
+    "NOTICE_PUBLIC_URL", "" if PRODUCTION else "http://127.0.0.1:8000"
+).rstrip("/")
+if PRODUCTION and not NOTICE_PUBLIC_URL.startswith("https://"):
+    raise ImproperlyConfigured(
+        "NOTICE_PUBLIC_URL must be the portal's public https:// address in production "
+        "(it is printed in every notice's QR code)"
+    )
 if not NOTICE_PUBLIC_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(
         f"NOTICE_PUBLIC_URL must be an http(s) URL, got {NOTICE_PUBLIC_URL!r}"

@@ -17,7 +17,6 @@ def close_public_notices() -> int:
 
 from .notice_tasks import render_notice, sweep_notice_outbox  # noqa: E402, F401
 
-
 # --- Finance exports ------------------------------------------------------------------------------
 
 

@@ -43,6 +43,20 @@ def catalogue(db):
 
 
 @pytest.fixture
+def eager_tasks():
+    """Celery tasks run in the calling process, also when REDIS_URL points at a real broker.
+
+    For tests of what a task does; the tests of the real worker start one instead.
+    """
+    from hengyang_cbec.celery import app
+
+    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
+@pytest.fixture
 def password() -> str:
     return PASSWORD
 

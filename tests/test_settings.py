@@ -14,6 +14,7 @@ PRODUCTION_ENV = {
     "PORTAL_PROFILE": "production",
     "SECRET_KEY": "x7Jq-2mN_vL9pR4tW8zB1cF6hK3sD0gY5uE2aQ7iO9nM4bV8-kT3wZ6",
     "ALLOWED_HOSTS": "cbec.hengyang.gov.cn",
+    "NOTICE_PUBLIC_URL": "https://cbec.hengyang.gov.cn",
 }
 
 
@@ -58,6 +59,13 @@ def test_nonsense_in_a_variable_fails_at_start_naming_it(variable, value):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert variable in result.stderr.splitlines()[-1]
+
+
+def test_production_refuses_notices_that_would_point_at_localhost():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "NOTICE_PUBLIC_URL"}
+    result = run_django("", **env)
+    assert result.returncode != 0
+    assert "NOTICE_PUBLIC_URL" in result.stderr.splitlines()[-1]
 
 
 def test_production_refuses_to_start_without_a_secret_key():

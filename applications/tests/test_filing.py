@@ -92,7 +92,7 @@ def test_the_live_estimate_follows_the_figures(client_member):
 
 
 def test_evidence_is_stored_under_a_generated_name_with_its_hash(
-    client_member, django_capture_on_commit_callbacks
+    client_member, django_capture_on_commit_callbacks, eager_tasks
 ):
     application = start(client_member)
     with django_capture_on_commit_callbacks(execute=True):

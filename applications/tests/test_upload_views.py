@@ -68,7 +68,7 @@ def test_a_document_type_the_measure_does_not_ask_for_is_refused(client, upload_
 
 
 def test_the_eicar_test_file_is_quarantined_and_never_served(
-    client, upload_url, django_capture_on_commit_callbacks
+    client, upload_url, django_capture_on_commit_callbacks, eager_tasks
 ):
     # The EICAR string inside an otherwise valid PDF: the type check passes, the scanner flags it.
     infected = SimpleUploadedFile("scan.pdf", pdf_bytes() + b"\n%" + EICAR + b"\n")
@@ -81,7 +81,7 @@ def test_the_eicar_test_file_is_quarantined_and_never_served(
 
 
 def test_with_the_scanner_down_files_stay_pending(
-    client, upload_url, settings, django_capture_on_commit_callbacks
+    client, upload_url, settings, django_capture_on_commit_callbacks, eager_tasks
 ):
     settings.VIRUS_SCANNER = "clamd"
     settings.CLAMD_URL = "tcp://127.0.0.1:1"

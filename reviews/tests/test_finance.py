@@ -307,7 +307,7 @@ def test_the_budgets_page_shows_what_was_paid(client, officers, awards, password
 
 
 def test_a_large_xlsx_export_is_written_in_the_background_with_progress(
-    client, officers, awards, password, settings, django_capture_on_commit_callbacks
+    client, officers, awards, password, settings, django_capture_on_commit_callbacks, eager_tasks
 ):
     from reviews.models import ExportJob
 

@@ -10,6 +10,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from hengyang_cbec.admin_mixins import ReadOnlyAdmin
+
 from .engine import CatalogueError
 from .models import (
     ExternalPolicy,
@@ -23,17 +25,6 @@ from .models import (
     Policy,
 )
 from .services import add_parameter_value, bump_catalogue_version, check_new_parameter_value
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Policy)

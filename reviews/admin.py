@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
+from hengyang_cbec.admin_mixins import ReadOnlyAdmin
 from hengyang_cbec.audit.services import client_ip
 
 from .models import ApprovalBatch, Award, BudgetAllocation, PublicNoticeBatch
@@ -45,17 +46,6 @@ class BudgetAllocationAdmin(admin.ModelAdmin):
             and obj.committed_cny == 0
             and super().has_delete_permission(request, obj)
         )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Award)

@@ -16,6 +16,7 @@ from typing import Any
 from .catalogue import Catalogue, Measure
 from .context import Context, PriorAward
 from .errors import AssessInputError, FactError, UnknownMeasure
+from .facts import FactDef
 from .numbers import ZERO, BadNumber, grouped, parse_decimal, parse_int, round_cny
 from .primitives import Evaluation, MissingParameter, cny, reduce_components
 from .result import Component, Result
@@ -50,11 +51,15 @@ def parse_facts(
             if required:
                 raise FactError(measure.code, fact.name, "is missing", "缺失")
             continue
-        try:
-            facts[fact.name] = fact.parse(raw)
-        except BadNumber as error:
-            raise FactError(measure.code, fact.name, error.message_en, error.message_zh) from None
+        facts[fact.name] = _parse_one(measure, fact, raw)
     return facts
+
+
+def _parse_one(measure: Measure, fact: FactDef, raw: Any) -> Any:
+    try:
+        return fact.parse(raw)
+    except BadNumber as error:
+        raise FactError(measure.code, fact.name, error.message_en, error.message_zh) from None
 
 
 def assess(
@@ -127,10 +132,7 @@ def precheck(
             if required and fact.name != "year":
                 raise FactError(measure.code, fact.name, "is missing", "缺失")
             continue
-        try:
-            parsed[fact.name] = fact.parse(general[fact.name])
-        except BadNumber as error:
-            raise FactError(measure.code, fact.name, error.message_en, error.message_zh) from None
+        parsed[fact.name] = _parse_one(measure, fact, general[fact.name])
     year = parsed.get("year", context.on_date.year)
     with localcontext(_ARITHMETIC):
         ev = Evaluation(catalogue, measure, parsed, context.on_date, year)

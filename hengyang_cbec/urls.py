@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from . import views
+from .accounts.lockout import LockoutAuthenticationForm
 
 admin.site.site_header = "衡阳市跨境电商补贴平台 · 管理"
 
@@ -13,7 +14,9 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        auth_views.LoginView.as_view(
+            redirect_authenticated_user=True, authentication_form=LockoutAuthenticationForm
+        ),
         name="login",
     ),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -1,0 +1,74 @@
+"""Five wrong passwords lock the account for a cool-off period (SECURITY.md rows 1–3)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.core.cache import cache
+
+from hengyang_cbec.audit.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _clean_counters():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def attempt(client, username, password, ip="10.0.0.1"):
+    response = client.post(
+        "/accounts/login/", {"username": username, "password": password}, REMOTE_ADDR=ip
+    )
+    client.logout()
+    return response
+
+
+def error_of(response) -> str:
+    return str(response.context["form"].non_field_errors())
+
+
+def test_five_wrong_passwords_from_rotating_ips_lock_the_account(client, applicant, password):
+    for n in range(5):
+        assert attempt(client, applicant.username, "wrong", ip=f"10.0.0.{n}").status_code == 200
+    locked = attempt(client, applicant.username, password, ip="10.9.9.9")
+    assert locked.status_code == 200  # the right password no longer works
+    unknown = attempt(client, "no-such-user", "whatever")
+    assert error_of(locked) == error_of(unknown)  # the same answer as for an unknown user
+    assert AuditEvent.objects.filter(action="account_locked").count() == 1
+    assert AuditEvent.objects.filter(action="login_locked").count() == 1
+
+
+def test_the_account_unlocks_after_the_cool_off(client, applicant, password, settings):
+    settings.LOGIN_COOL_OFF_SECONDS = 1
+    for _ in range(5):
+        attempt(client, applicant.username, "wrong")
+    assert attempt(client, applicant.username, password).status_code == 200
+    time.sleep(1.2)
+    assert attempt(client, applicant.username, password).status_code == 302
+
+
+def test_a_forged_forwarded_for_header_changes_nothing(client, applicant, password):
+    for n in range(5):
+        client.post(
+            "/accounts/login/",
+            {"username": applicant.username, "password": "wrong"},
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{n}",
+            REMOTE_ADDR="10.0.0.7",
+        )
+    assert attempt(client, applicant.username, password).status_code == 200
+    assert set(AuditEvent.objects.filter(action="login_failed").values_list("ip", flat=True)) == {
+        "10.0.0.7"
+    }
+
+
+def test_a_successful_login_resets_the_count(client, applicant, password):
+    for _ in range(4):
+        attempt(client, applicant.username, "wrong")
+    assert attempt(client, applicant.username, password).status_code == 302
+    for _ in range(4):
+        attempt(client, applicant.username, "wrong")
+    assert attempt(client, applicant.username, password).status_code == 302

@@ -1,4 +1,8 @@
+import time
+
 from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
@@ -24,3 +28,22 @@ class ChineseFirstLocaleMiddleware:
         response.headers.setdefault("Content-Language", language)
         translation.deactivate()
         return response
+
+
+class AbsoluteSessionTimeoutMiddleware:
+    """Log out a session 12 hours after login however active it is (SECURITY.md row 8).
+
+    The idle timeout is SESSION_COOKIE_AGE renewed on every request; this is the other bound.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            started = request.session.setdefault("login_at", time.time())
+            if time.time() - started > settings.SESSION_ABSOLUTE_SECONDS:
+                logout(request)
+                return redirect_to_login(request.get_full_path())
+        return self.get_response(request)

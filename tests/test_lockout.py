@@ -72,3 +72,21 @@ def test_a_successful_login_resets_the_count(client, applicant, password):
     for _ in range(4):
         attempt(client, applicant.username, "wrong")
     assert attempt(client, applicant.username, password).status_code == 302
+
+
+def test_a_session_ends_twelve_hours_after_login_however_active(client, applicant, password):
+    client.login(username=applicant.username, password=password)
+    assert client.get("/accounts/password_change/").status_code == 200
+    session = client.session
+    session["login_at"] = time.time() - 12 * 3600 - 1
+    session.save()
+    response = client.get("/accounts/password_change/")
+    assert response.status_code == 302 and response.url.startswith("/accounts/login/")
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_deactivated_user_is_logged_out_at_the_next_request(client, applicant, password):
+    client.login(username=applicant.username, password=password)
+    applicant.is_active = False
+    applicant.save(update_fields=["is_active"])
+    assert client.get("/accounts/password_change/").status_code == 302

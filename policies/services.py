@@ -303,7 +303,7 @@ def catalogue_data_from_db() -> dict[str, Any]:
             "label_en": p.label_en,
             "values": values_by_parameter.get(p.pk, []),
         }
-        for p in Parameter.objects.all()
+        for p in Parameter.objects.order_by("pk")
     ]
     data["interpretations"] = [
         {

@@ -97,7 +97,7 @@ def test_the_annual_cap_used_up_is_ineligible_and_names_the_earlier_award(catalo
     result = run_assess(used_up)
     assert result["eligible"] is False
     assert result["amount_cny"] == result["cap_cny"] == "0.00"
-    assert any("200,000.00" in reason or "200000" in reason for reason in result["reasons"])
+    assert any("M06 2026 年 200,000.00 元" in reason for reason in result["reasons"])
 
 
 def test_english_texts_on_request(catalogue):

@@ -64,7 +64,9 @@ def test_every_measure_page_shows_who_what_and_the_article(client, catalogue, co
 def test_the_m05_page_lists_its_tiers_with_strictness(client, catalogue):
     html = client.get("/measures/M05/").content.decode()
     assert "500,000.00 美元" in html and "100,000.00 元" in html
-    assert "严格大于" in html or "&gt;" in html
+    assert 'data-parameter="M05.tier_mid.threshold_usd"' in html
+    row = html.split('data-parameter="M05.tier_mid.threshold_usd"', 1)[1].split("</tr>", 1)[0]
+    assert "500,000.00 美元" in row and "严格大于（>）" in row
 
 
 def test_an_unknown_measure_is_404(client, catalogue):

@@ -149,20 +149,21 @@ def prior_awards_for(
         .exclude(pk=exclude_application_id)
         .select_related("measure")
     )
-    awards = []
-    for row in rows:
-        scope = row.measure.data.get("scope_fact")
-        awards.append(
-            PriorAward(
-                measure=row.measure.code,
-                year=row.year,
-                amount_cny=row.approved_amount_cny,
-                store_id=row.scope_key or None if scope == "store_id" else None,
-                warehouse_id=row.scope_key or None if scope == "warehouse_id" else None,
-                reference=row.reference,
-            )
-        )
-    return awards
+    return [prior_award(row, row.approved_amount_cny) for row in rows]
+
+
+def prior_award(application: Application, amount_cny: Decimal) -> PriorAward:
+    """An award on `application` as the engine counts it (with its store or warehouse)."""
+    scope = application.measure.data.get("scope_fact")
+    key = application.scope_key or None
+    return PriorAward(
+        measure=application.measure.code,
+        year=application.year,
+        amount_cny=amount_cny,
+        store_id=key if scope == "store_id" else None,
+        warehouse_id=key if scope == "warehouse_id" else None,
+        reference=application.reference,
+    )
 
 
 # --- Enterprise and members ---------------------------------------------------------------------

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.models import Application, Enterprise, Evidence
-from applications.services import notify, prior_awards_for
+from applications.services import notify, prior_award, prior_awards_for
 from applications.workflow import (
     SYSTEM,
     TRANSITIONS,
@@ -273,19 +273,7 @@ def prior_awards(application: Application) -> list[PriorAward]:
         .exclude(application_id=application.pk)
         .select_related("application__measure")
     )
-    for award in committed:
-        other = award.application
-        scope = other.measure.data.get("scope_fact")
-        awards.append(
-            PriorAward(
-                measure=other.measure.code,
-                year=other.year,
-                amount_cny=award.amount_cny,
-                store_id=(other.scope_key or None) if scope == "store_id" else None,
-                warehouse_id=(other.scope_key or None) if scope == "warehouse_id" else None,
-                reference=other.reference,
-            )
-        )
+    awards.extend(prior_award(award.application, award.amount_cny) for award in committed)
     return awards
 
 

@@ -288,3 +288,15 @@ def test_quarantined_evidence_blocks_submission_and_is_never_downloadable(client
     assert response["Content-Disposition"].startswith("attachment;")
     assert "filename*=UTF-8''" in response["Content-Disposition"]
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_prior_awards_carry_the_store_or_warehouse_of_scoped_measures(enterprise, member):
+    warehouse = draft(enterprise, member, code="M10B")
+    store = draft(enterprise, member, code="M09A")
+    for application, key in ((warehouse, "WH-Hamburg-1"), (store, "衡阳店")):
+        Application.objects.filter(pk=application.pk).update(
+            state=State.APPROVED, scope_key=key, approved_amount_cny=Decimal("1000.00")
+        )
+    awards = {a.measure: a for a in services.prior_awards_for(enterprise.pk)}
+    assert (awards["M10B"].warehouse_id, awards["M10B"].store_id) == ("WH-Hamburg-1", None)
+    assert (awards["M09A"].store_id, awards["M09A"].warehouse_id) == ("衡阳店", None)

@@ -407,7 +407,7 @@ def required_documents(application: Application) -> list[str]:
     return list(application.measure.evidence_types)
 
 
-def _evidence_allowed(application: Application, document_type: str) -> bool:
+def evidence_allowed(application: Application, document_type: str) -> bool:
     if application.state == State.DRAFT:
         return document_type in required_documents(application)
     if application.state == State.RETURNED:
@@ -424,7 +424,7 @@ def evidence_add(
 
     application = _locked(application)
     _check_member(user, application)
-    if not _evidence_allowed(application, document_type):
+    if not evidence_allowed(application, document_type):
         raise ApplicationError(_("Files of this kind cannot be added to this application now."))
     catalogue = current_catalogue()
     allows_zip = bool(catalogue.evidence_types.get(document_type, {}).get("allows_zip"))
@@ -457,7 +457,7 @@ def evidence_add(
 def evidence_remove(*, user, evidence: Evidence, ip=None) -> None:
     application = _locked(evidence.application)
     _check_member(user, application)
-    if evidence.frozen or not _evidence_allowed(application, evidence.document_type):
+    if evidence.frozen or not evidence_allowed(application, evidence.document_type):
         raise ApplicationError(_("This file is part of a submission and cannot be removed."))
     name = evidence.file.name
     evidence.delete()

@@ -504,7 +504,7 @@ def _documents(application: Application) -> list[dict]:
                 "code": code,
                 "label": info.get("label_en" if english else "label_zh", code),
                 "files": files.get(code, []),
-                "open": services._evidence_allowed(application, code),
+                "open": services.evidence_allowed(application, code),
             }
         )
     return rows

@@ -23,7 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from hengyang_cbec.audit.services import record
-from policies.engine import PriorAward, Result
+from policies.engine import FactError, PriorAward, Result
 from policies.forms import FactsForm
 from policies.models import Measure
 from policies.services import assess_measure, current_catalogue
@@ -502,7 +502,7 @@ def application_check(application: Application, *, on_date: date | None = None) 
                     application.enterprise_id, exclude_application_id=application.pk
                 ),
             )
-        except Exception as exc:  # FactError: a fact the form let through but the engine did not
+        except FactError as exc:  # a fact the form let through but the engine did not
             problems.append(str(exc))
         else:
             if not result.eligible:
@@ -561,7 +561,7 @@ def application_submit(
     now = timezone.now()
     _freeze(application, check)
     if application.reference is None:
-        application.reference = _next_reference(now.astimezone().year)
+        application.reference = _next_reference(timezone.localtime(now).year)
     application.state = transition.target
     application.signer_name = signer_name.strip()[:100]
     application.declared_at = now

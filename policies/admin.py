@@ -8,6 +8,7 @@ come from the reviewed files and are read-only here.
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from hengyang_cbec.admin_mixins import ReadOnlyAdmin
@@ -122,7 +123,8 @@ class InterpretationAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         obj.edited_in_admin = True
         super().save_model(request, obj, form, change)
-        bump_catalogue_version()
+        # Other processes rebuild their catalogue only once this change is committed.
+        transaction.on_commit(bump_catalogue_version)
 
 
 @admin.register(ExternalPolicy)
@@ -134,7 +136,8 @@ class ExternalPolicyAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        bump_catalogue_version()
+        # Other processes rebuild their catalogue only once this change is committed.
+        transaction.on_commit(bump_catalogue_version)
 
 
 @admin.register(OverlapGroup)
@@ -151,7 +154,8 @@ class OverlapGroupAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        bump_catalogue_version()
+        # Other processes rebuild their catalogue only once this change is committed.
+        transaction.on_commit(bump_catalogue_version)
 
 
 @admin.register(FundSource)

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from applications import services
 from applications.models import Application, Evidence, Notification
@@ -135,7 +136,7 @@ def test_submit_freezes_the_figures_assigns_a_reference_and_sends_a_receipt(
     assert response.status_code == 302
     application.refresh_from_db()
     assert application.state == State.SUBMITTED
-    assert application.reference == f"HY-CBEC-{date.today().year}-000001"
+    assert application.reference == f"HY-CBEC-{timezone.localdate().year}-000001"
     assert application.estimate_cny == Decimal("100000.00")
     assert application.declared_facts["cbec_export_volume_usd"] == "600000"
     assert application.declared_facts["entity_type"] == "enterprise"
@@ -242,7 +243,7 @@ def test_a_returned_application_opens_only_the_named_fields_and_documents(client
         return_fields=["settlement_fee_cny"],
         return_documents=["settlement_fee_invoices"],
         return_message="结算费发票金额与申报不符，请核对。",
-        return_deadline=date.today() + timedelta(days=10),
+        return_deadline=timezone.localdate() + timedelta(days=10),
     )
     autosave(
         client_member, application, promotion_expenses_cny="999999", settlement_fee_cny="10000"

@@ -88,3 +88,15 @@ def test_login_success_and_failure_are_audited_with_the_peer_address(client, app
     assert failed.data == {"username": applicant.username}
     assert failed.result == "refused"
     assert AuditEvent.objects.get(action="login").actor == applicant
+
+
+def test_deleting_every_event_is_detected_by_the_chain_check():
+    record(action="first")
+    record(action="second")
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute("DELETE FROM audit_auditevent")
+    report = verify_chain()
+    assert not report.ok
+    assert report.reason == "events are missing at the end"

@@ -72,11 +72,6 @@ def commerce_reviewer(db):
 
 
 @pytest.fixture
-def finance_reviewer(db):
-    return make_user(Role.FINANCE_REVIEWER, username="financier")
-
-
-@pytest.fixture
 def outsider(db):
     """Logged in, but holds no role at all."""
     return make_user(username="outsider")

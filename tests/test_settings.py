@@ -151,7 +151,12 @@ def test_celery_is_configured_for_safe_delivery():
     assert conf.task_acks_late is True
     assert conf.task_reject_on_worker_lost is True
     assert conf.task_time_limit > conf.task_soft_time_limit > 0
-    assert isinstance(conf.beat_schedule, dict)
+    assert {
+        "rescan-pending-evidence",
+        "lapse-overdue-returns",
+        "close-public-notices",
+        "sweep-notice-outbox",
+    } <= set(conf.beat_schedule)
 
 
 @pytest.mark.django_db

@@ -8,7 +8,7 @@ from django.urls import reverse
 from hengyang_cbec.accounts.roles import Role
 from tests.factories import make_user
 
-from .factories import draft, member_of, pdf_upload
+from .factories import EnterpriseFactory, draft, member_of, pdf_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -112,19 +112,19 @@ def test_the_owner_reaches_every_page(
     client.login(username=member.username, password=password)
     response = call(client, method, url_for(name, needs_application, needs_evidence, target))
     assert response.status_code in {200, 302}
+    # A redirect here is the page's own next step, never the login page.
+    assert not response.get("Location", "").startswith(reverse("login"))
 
 
-def test_another_enterprise_cannot_see_the_file_by_guessing_ids(
-    client, target, enterprise, password
+def test_another_enterprise_cannot_reach_the_file_through_its_own_application(
+    client, target, password
 ):
-    application, evidence = target
-    intruder_enterprise_member = member_of(
-        __import__(
-            "applications.tests.factories", fromlist=["EnterpriseFactory"]
-        ).EnterpriseFactory(),
-        "intruder",
-    )
-    client.login(username=intruder_enterprise_member.username, password=password)
+    """Guessing evidence ids under an application the intruder does own finds nothing of others."""
+    _application, evidence = target
+    intruder_enterprise = EnterpriseFactory()
+    intruder = member_of(intruder_enterprise, "intruder")
+    own = draft(intruder_enterprise, intruder)
+    client.login(username=intruder.username, password=password)
     for pk in range(1, evidence.pk + 3):
-        url = reverse("applications:evidence_download", args=[application.pk, pk])
+        url = reverse("applications:evidence_download", args=[own.pk, pk])
         assert client.get(url).status_code == 404

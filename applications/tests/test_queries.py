@@ -24,6 +24,8 @@ def bulk_applications(enterprise, user, count: int) -> None:
             scope_key=f"s{n}",
             state=State.SUBMITTED if n % 2 else State.APPROVED,
             reference=f"HY-CBEC-2026-{n:06d}",
+            # Approved rows carry their amount, so the dashboard's prior awards are really read.
+            approved_amount_cny=None if n % 2 else 1000,
             created_by=user,
         )
         for n in range(count)

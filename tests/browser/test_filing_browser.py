@@ -21,16 +21,6 @@ def evidence_file(tmp_path):
     return path
 
 
-def upload_every_document(page, evidence_file):
-    for _ in range(page.locator("form[enctype='multipart/form-data']").count()):
-        form = page.locator("form[enctype='multipart/form-data']").first
-        form.locator("input[type=file]").set_input_files(str(evidence_file))
-        form.locator("button[type=submit]").click()
-        page.wait_for_load_state("networkidle")
-        if page.locator("[data-document-type] li.text-danger").count() == 0:
-            break
-
-
 def fill_m05_and_submit(page, evidence_file, signer: str):
     page.fill("#id_cbec_export_volume_usd", "600000")
     page.locator("#estimate [data-estimate='100000.00']").wait_for()

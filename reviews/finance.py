@@ -371,10 +371,11 @@ def reconcile(*, user, batch: DisbursementBatch, upload, ip=None) -> Reconciliat
         rows = read_result_file(upload)
     except (UnicodeDecodeError, csv.Error, ValueError, KeyError) as exc:
         raise FinanceError(_("The file could not be read: %(error)s") % {"error": exc}) from None
-    lines = {
-        (line.bank_account, line.amount_cny): line
-        for line in batch.lines.select_for_update().select_related("award")
-    }
+    # Several lines may share an account and amount (two awards to one enterprise): each file
+    # row takes the next line of that key that no earlier row took.
+    lines: dict[tuple[str, Decimal], list[DisbursementLine]] = defaultdict(list)
+    for line in batch.lines.select_for_update().select_related("award").order_by("sequence"):
+        lines[(line.bank_account, line.amount_cny)].append(line)
     planned: list[tuple[DisbursementLine, dict[str, str]]] = []
     seen: set[int] = set()
     for number, row in enumerate(rows, start=2):
@@ -384,13 +385,18 @@ def reconcile(*, user, batch: DisbursementBatch, upload, ip=None) -> Reconciliat
         except (InvalidOperation, AttributeError):
             report.errors.append(_("Line %(n)s: the amount is not a number.") % {"n": number})
             continue
-        line = lines.get((row["account"], amount.quantize(Decimal("0.01"))))
+        candidates = lines.get((row["account"], amount.quantize(Decimal("0.01"))), [])
+        available = [c for c in candidates if c.pk not in seen]
+        line = next(
+            (c for c in available if c.state == DisbursementLine.State.TO_PAY),
+            available[0] if available else None,
+        )
         status = row["status"].strip().lower()
-        if line is None:
+        if not candidates:
             report.errors.append(
                 _("Line %(n)s: no line of this batch has this account and amount.") % {"n": number}
             )
-        elif line.pk in seen:
+        elif line is None:
             report.errors.append(_("Line %(n)s: this payment appears twice.") % {"n": number})
         elif line.state == DisbursementLine.State.PAID:
             report.errors.append(_("Line %(n)s: this line is paid already.") % {"n": number})

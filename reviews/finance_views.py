@@ -322,7 +322,7 @@ def report_export(request: HttpRequest, table: str) -> HttpResponse:
     if table not in REPORT_TABLES:
         raise Http404("no such table")
     rows = finance.report_tables(_year(request))[table]
-    counted = table != "by_fund"
+    counted = table in {"by_measure", "by_district"}
     columns = [Column(_("Group")), Column(_("Name"))]
     if counted:
         columns += [
@@ -331,6 +331,8 @@ def report_export(request: HttpRequest, table: str) -> HttpResponse:
             Column(_("Rejected"), "int"),
             Column(_("Rejection rate (%)")),
         ]
+    elif table == "by_month":
+        columns.append(Column(_("Applications"), "int"))
     columns += [Column(_("Committed (yuan)"), "money"), Column(_("Paid (yuan)"), "money")]
 
     def values():
@@ -343,6 +345,8 @@ def report_export(request: HttpRequest, table: str) -> HttpResponse:
                     row["rejected"],
                     "" if row["rejection_rate"] is None else str(row["rejection_rate"]),
                 ]
+            elif table == "by_month":
+                line.append(row["applications"])
             yield [*line, row["committed_cny"], row["paid_cny"]]
 
     handle = xlsx_file(columns, values(), totals_label=_("Total"), sheet_name=table)

@@ -136,11 +136,31 @@ def _actors(application: Application) -> ApplicationActors:
     return actors
 
 
+# The four-eyes capacity in which a reviewer acted at each stage.
+_STAGE_SLOTS = {
+    Stage.COMMERCE: "commerce_reviewer",
+    Stage.FINANCE: "finance_reviewer",
+    Stage.REGISTRAR: "registrar",
+}
+
+
 def _four_eyes(application: Application, user, slot: str) -> ApplicationActors:
-    """Refuse when the user already acted on this application in another capacity."""
+    """Refuse when the user already acted on this application in another capacity.
+
+    The slots hold the current actor of each capacity; the decisions hold everyone who ever
+    acted, so a colleague taking over a stage does not wipe out who acted before.
+    """
     actors = _actors(application)
+    capacities = {other for other in FOUR_EYES_SLOTS if getattr(actors, f"{other}_id") == user.pk}
+    capacities |= {
+        _STAGE_SLOTS[stage]
+        for stage in ReviewDecision.objects.filter(application=application, actor=user)
+        .values_list("stage", flat=True)
+        .distinct()
+        if stage in _STAGE_SLOTS
+    }
     for other in FOUR_EYES_SLOTS:
-        if other != slot and getattr(actors, f"{other}_id") == user.pk:
+        if other != slot and other in capacities:
             raise FourEyesViolation(
                 _(
                     "Four eyes: you already acted on this application as %(capacity)s; another "

@@ -218,6 +218,34 @@ def test_a_good_bank_file_pays_the_lines_and_returns_failures(officers, awards):
     assert lines[1].state == "to_pay" and lines[1].failure_reason == "账户已销户"
     lines[0].award.application.refresh_from_db()
     assert lines[0].award.application.state == State.DISBURSED
+    assert Notification.objects.filter(
+        application=lines[0].award.application, message_zh__contains="已于"
+    ).exists()
+
+
+def test_two_lines_with_the_same_account_and_amount_are_both_reconciled(officers, crew):
+    enterprise = make_enterprise("衡阳双项跨境电商有限公司", bank_account="0011223344556677889")
+    member = make_member(enterprise)
+    awards = []
+    for code, facts in (("M05", None), ("M16", {"social_security_paid_cny": "1000000"})):
+        application = make_application(
+            enterprise=enterprise, submitter=member, code=code, facts=facts
+        )
+        advance(application, State.APPROVED, crew=crew, amount="100000")
+        awards.append(Award.objects.get(application=application, status=Award.Status.FIXED))
+    batch = confirmed_batch(officers, awards)
+    row = ["0011223344556677889", "100000.00", "BOC-{}", "paid", ""]
+    upload = result_file([[*row[:2], "BOC-1", *row[3:]], [*row[:2], "BOC-2", *row[3:]]])
+    report = finance.reconcile(user=officers[0], batch=batch, upload=upload)
+    assert report.ok, report.errors
+    assert sorted(batch.lines.values_list("bank_reference", flat=True)) == ["BOC-1", "BOC-2"]
+    batch.refresh_from_db()
+    assert batch.state == DisbursementBatch.State.PAID
+    # Nothing is left to pay: a further result file is refused whole.
+    with pytest.raises(FinanceError, match="confirmed"):
+        finance.reconcile(
+            user=officers[0], batch=batch, upload=result_file([[*row[:2], "BOC-3", *row[3:]]])
+        )
 
 
 def test_reports_equal_hand_computed_sums(officers, awards):
@@ -236,6 +264,20 @@ def test_reports_equal_hand_computed_sums(officers, awards):
     assert fund["committed_cny"] == Decimal("120000.00") and fund["paid_cny"] == Decimal("20000.00")
     assert sum(row["paid_cny"] for row in tables["by_month"]) == Decimal("20000.00")
     assert tables["totals"]["days_to_payment"] is not None
+
+
+@pytest.mark.parametrize("table", ["by_measure", "by_district", "by_fund", "by_month"])
+def test_every_report_table_exports_as_xlsx(client, officers, awards, password, table):
+    confirmed_batch(officers, awards)
+    client.login(username=officers[0].username, password=password)
+    response = client.get(reverse("reviews:finance_report_export", args=[table]))
+    assert response.status_code == 200
+    rows = list(
+        openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.iter_rows(
+            values_only=True
+        )
+    )
+    assert Decimal(str(rows[-1][-2])) == Decimal("120000.00")  # committed total
 
 
 FINANCE_URLS = [

@@ -64,6 +64,21 @@ def test_the_commerce_reviewer_cannot_also_commit_at_finance(submitted, allocati
     assert Application.objects.get(pk=submitted.pk).state == State.FINANCE_REVIEW
 
 
+def test_a_reviewer_replaced_at_commerce_still_cannot_act_at_finance(submitted, allocation):
+    both = make_user(Role.COMMERCE_REVIEWER, Role.FINANCE_REVIEWER, username="both")
+    colleague = make_user(Role.COMMERCE_REVIEWER, username="colleague")
+    services.application_take(user=both, application=submitted, version=v(submitted))
+    # A colleague finishes the commerce review: the current commerce slot now names them.
+    services.application_recommend(
+        user=colleague, application=submitted, amount="100000", version=v(submitted)
+    )
+    with pytest.raises(services.FourEyesViolation, match="already acted"):
+        services.application_commit(
+            user=both, application=submitted, allocation=allocation, version=v(submitted)
+        )
+    assert Application.objects.get(pk=submitted.pk).state == State.FINANCE_REVIEW
+
+
 def test_a_superuser_with_every_role_gets_no_bypass(submitted, allocation, crew):
     boss = make_user(
         Role.COMMERCE_REVIEWER,

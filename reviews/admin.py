@@ -1,5 +1,7 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from hengyang_cbec.admin_mixins import ReadOnlyAdmin
 from hengyang_cbec.audit.services import client_ip
@@ -8,9 +10,28 @@ from .models import ApprovalBatch, Award, BudgetAllocation, PublicNoticeBatch
 from .services import ReviewError, allocation_save
 
 
+class BudgetAllocationForm(forms.ModelForm):
+    class Meta:
+        model = BudgetAllocation
+        fields = ("fiscal_year", "fund_source", "measure", "amount_cny", "note")
+
+    def clean(self):
+        cleaned = super().clean()
+        amount = cleaned.get("amount_cny")
+        if self.instance.pk and amount is not None and amount < self.instance.committed_cny:
+            # The service refuses this too, under a row lock; here it is a form error, not a 500.
+            raise ValidationError(
+                _("An allocation cannot be lower than what is already committed (CNY %(c)s).")
+                % {"c": f"{self.instance.committed_cny:,.2f}"}
+            )
+        return cleaned
+
+
 @admin.register(BudgetAllocation)
 class BudgetAllocationAdmin(admin.ModelAdmin):
     """Policy administrators maintain allocations; the committed total is never typed in."""
+
+    form = BudgetAllocationForm
 
     list_display = ("fiscal_year", "fund_source", "measure", "amount_cny", "committed_cny")
     list_filter = ("fiscal_year", "fund_source")

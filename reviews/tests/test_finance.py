@@ -366,3 +366,21 @@ def test_a_large_xlsx_export_is_written_in_the_background_with_progress(
     sheet = openpyxl.load_workbook(io.BytesIO(b"".join(download.streaming_content))).active
     assert sum(1 for row in sheet.iter_rows(values_only=True) if row[0] in (1, 2)) == 2
     assert AuditEvent.objects.get(action="finance.export").data["rows"] == 2
+
+
+def test_lowering_an_allocation_below_its_commitments_is_a_form_error(
+    client, crew, awards, password
+):
+    from reviews.models import BudgetAllocation
+
+    allocation = BudgetAllocation.objects.get(committed_cny__gt=0)
+    admin_user = make_staff(Role.POLICY_ADMINISTRATOR, is_staff=True)
+    client.login(username=admin_user.username, password=password)
+    response = client.post(
+        f"/admin/reviews/budgetallocation/{allocation.pk}/change/",
+        {"amount_cny": "1000.00", "note": "cut"},
+    )
+    assert response.status_code == 200
+    assert "120,000.00" in response.content.decode()
+    allocation.refresh_from_db()
+    assert allocation.amount_cny > allocation.committed_cny

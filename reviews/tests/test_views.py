@@ -267,6 +267,8 @@ def test_a_logged_in_user_lodges_an_objection_through_the_form(client, world):
 def test_the_audit_page_reports_the_chain(client, world):
     client.force_login(world["users"]["auditor"])
     html = client.get(reverse("reviews:audit_log")).content.decode()
+    assert "data-chain=" not in html and 'id="verify-chain"' in html
+    html = client.get(reverse("reviews:audit_log") + "?verify=1").content.decode()
     assert 'data-chain="ok"' in html
 
 

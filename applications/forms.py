@@ -7,10 +7,10 @@ import re
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from hengyang_cbec.accounts.models import User
+from hengyang_cbec.i18n import english_active
 from policies.models import Place
 from policies.services import current_catalogue
 
@@ -19,10 +19,6 @@ from .validators import validate_uscc
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,19}$")
 _ACCOUNT = re.compile(r"^[0-9]{8,32}$")
-
-
-def _english() -> bool:
-    return (get_language() or "zh-hans").startswith("en")
 
 
 def validate_phone(value: str) -> None:
@@ -80,7 +76,7 @@ class EnterpriseForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         catalogue = current_catalogue()
-        english = _english()
+        english = english_active()
         self.fields["entity_type"] = forms.ChoiceField(
             label=_("Type of applicant"),
             choices=[

@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from hengyang_cbec.accounts.models import User
@@ -25,6 +25,7 @@ from hengyang_cbec.accounts.permissions import role_required
 from hengyang_cbec.accounts.roles import Role, grant_role
 from hengyang_cbec.audit.models import AuditEvent
 from hengyang_cbec.audit.services import client_ip, record
+from hengyang_cbec.i18n import english_active
 from policies.engine import Context, precheck
 from policies.models import Measure
 from policies.services import current_catalogue
@@ -62,10 +63,6 @@ class _EmailVerification(PasswordResetTokenGenerator):
 
 
 email_verification = _EmailVerification()
-
-
-def _english() -> bool:
-    return (get_language() or "zh-hans").startswith("en")
 
 
 # --- Object helpers (404 for anything not the user's) -------------------------------------------
@@ -112,7 +109,7 @@ def register(request: HttpRequest) -> HttpResponse:
         user.is_active = False  # until the e-mail address is confirmed
         user.full_name = form.cleaned_data["full_name"]
         user.phone = form.cleaned_data["phone"]
-        user.preferred_language = "en" if _english() else "zh-hans"
+        user.preferred_language = "en" if english_active() else "zh-hans"
         user.save()
         record(action="account.register", actor=user, ip=client_ip(request), obj=user)
         _send_verification(request, user)
@@ -164,7 +161,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = Context(
         on_date=timezone.localdate(), prior_awards=tuple(services.prior_awards_for(enterprise.pk))
     )
-    english = _english()
+    english = english_active()
     measures = []
     for measure in Measure.objects.all():
         if enterprise.entity_type not in measure.entity_types:
@@ -424,7 +421,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     application = get_application_for_user(request, pk)
     evidence = application.evidence.all()
     actions = allowed_actions(application.state, {APPLICANT})
-    english = _english()
+    english = english_active()
     trace = (
         application.estimate.get("trace_en" if english else "trace", [])
         if application.estimate
@@ -447,7 +444,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _estimate_context(application: Application) -> dict:
     check = services.application_check(application)
-    result = check.result.to_dict("en" if _english() else "zh-hans") if check.result else None
+    result = check.result.to_dict("en" if english_active() else "zh-hans") if check.result else None
     return {"check": check, "result": result}
 
 
@@ -492,7 +489,7 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def _documents(application: Application) -> list[dict]:
     """The required document types with their files and whether more may be added now."""
     catalogue = current_catalogue()
-    english = _english()
+    english = english_active()
     files: dict[str, list[Evidence]] = {}
     for item in application.evidence.all():
         files.setdefault(item.document_type, []).append(item)
@@ -695,5 +692,5 @@ def notifications(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "applications/notifications.html",
-        {"notifications": rows[:100], "unread": counts["unread"], "english": _english()},
+        {"notifications": rows[:100], "unread": counts["unread"], "english": english_active()},
     )

@@ -11,17 +11,14 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.utils.translation import get_language
+
+from hengyang_cbec.i18n import english_active
 
 from .engine import Catalogue
 
 # Decimal places a form accepts per kind (the engine refuses more).
 _PLACES = {"money_cny": 2, "money_usd": 2, "area_sqm": 2, "rate": 6}
 _STEP = {"money_cny": "0.01", "money_usd": "0.01", "area_sqm": "0.01", "rate": "0.000001"}
-
-
-def _english() -> bool:
-    return (get_language() or "zh-hans").startswith("en")
 
 
 class FactsForm(forms.Form):
@@ -37,7 +34,7 @@ class FactsForm(forms.Form):
         self.measure = catalogue.measures[measure_code]
         self.include_general = include_general
         raw_defs = {item["name"]: item for item in catalogue.data.get("facts", [])}
-        english = _english()
+        english = english_active()
         for fact, required in self.fact_definitions():
             raw = raw_defs.get(fact.name, {})
             label = fact.label_en if english else fact.label_zh
@@ -95,7 +92,7 @@ class FactsForm(forms.Form):
                 required=required, widget=forms.DateInput(attrs={"type": "date"}), **common
             )
         if kind == "choice":
-            english = _english()
+            english = english_active()
             choices = [
                 (value, label_en if english else label_zh)
                 for value, label_zh, label_en in fact.choice_labels

@@ -12,16 +12,16 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import F, Q
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from hengyang_cbec.i18n import english_active
 
 
 class BilingualMixin:
     """`obj.title` / `obj.name` / `obj.label` in the active language (Chinese unless English)."""
 
     def _localised(self, stem: str) -> str:
-        english = (get_language() or "zh-hans").startswith("en")
-        return getattr(self, f"{stem}_en" if english else f"{stem}_zh")
+        return getattr(self, f"{stem}_en" if english_active() else f"{stem}_zh")
 
 
 class Policy(BilingualMixin, models.Model):

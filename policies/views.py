@@ -8,8 +8,9 @@ from decimal import Decimal
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
+
+from hengyang_cbec.i18n import english_active
 
 from .engine import FactError
 from .forms import FactsForm, calculator_initial
@@ -33,10 +34,6 @@ def format_parameter(value: Decimal, unit: str, english: bool) -> str:
     return number
 
 
-def _english() -> bool:
-    return (get_language() or "zh-hans").startswith("en")
-
-
 def _loaded_policy() -> Policy:
     policy = Policy.objects.order_by("-published_on").first()
     if policy is None:
@@ -45,7 +42,7 @@ def _loaded_policy() -> Policy:
 
 
 def _sections(catalogue) -> list[dict]:
-    english = _english()
+    english = english_active()
     return [
         {"code": code, "title": item.get("title_en" if english else "title_zh", code)}
         for code, item in catalogue.sections.items()
@@ -56,7 +53,7 @@ def _sections(catalogue) -> list[dict]:
 def overview(request: HttpRequest) -> HttpResponse:
     policy = _loaded_policy()
     catalogue = current_catalogue()
-    english = _english()
+    english = english_active()
     fund_sources = [
         item.get("name_en" if english else "name_zh") for item in catalogue.fund_sources.values()
     ]
@@ -77,7 +74,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 @require_safe
 def measure_list(request: HttpRequest) -> HttpResponse:
     catalogue = current_catalogue()
-    english = _english()
+    english = english_active()
     by_section: dict[str, list[Measure]] = defaultdict(list)
     for measure in Measure.objects.all():
         by_section[measure.section].append(measure)
@@ -103,7 +100,7 @@ def measure_list(request: HttpRequest) -> HttpResponse:
 
 
 def _parameter_rows(catalogue, code: str, on_date) -> list[dict]:
-    english = _english()
+    english = english_active()
     rows = []
     for key, parameter in catalogue.parameters.items():
         if not key.startswith(f"{code}."):
@@ -133,7 +130,7 @@ def _parameter_rows(catalogue, code: str, on_date) -> list[dict]:
 
 
 def _labels(items: dict, codes, field_stem: str) -> list[str]:
-    suffix = "_en" if _english() else "_zh"
+    suffix = "_en" if english_active() else "_zh"
     return [items.get(code, {}).get(f"{field_stem}{suffix}", code) for code in codes]
 
 
@@ -156,7 +153,7 @@ def _calculate(request: HttpRequest, catalogue, measure):
     except FactError as exc:
         form.add_error(exc.fact if exc.fact in form.fields else None, str(exc))
         return form, None
-    return form, result.to_dict("en" if _english() else "zh-hans")
+    return form, result.to_dict("en" if english_active() else "zh-hans")
 
 
 @require_safe
@@ -173,7 +170,7 @@ def measure_detail(request: HttpRequest, code: str) -> HttpResponse:
             "policies/_calculator_result.html",
             {"result": result, "form": form, "measure": row},
         )
-    english = _english()
+    english = english_active()
     section = catalogue.sections.get(measure.section, {})
     context = {
         "measure": row,

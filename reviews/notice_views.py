@@ -14,7 +14,6 @@ from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -23,15 +22,11 @@ from applications.uploads import content_disposition
 from hengyang_cbec.accounts.permissions import role_required
 from hengyang_cbec.accounts.roles import has_role
 from hengyang_cbec.audit.services import client_ip, record
+from hengyang_cbec.i18n import english_active
 
 from . import notices
 from .models import Notice
 from .notices import NOTICE_MANAGERS, NOTICE_READERS, NoticeError
-
-
-def _english() -> bool:
-    return (get_language() or "zh-hans").startswith("en")
-
 
 # --- Download -------------------------------------------------------------------------------------
 
@@ -81,7 +76,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
             "statuses": Notice.Status.choices,
             "failed_count": failed,
             "can_manage": has_role(request.user, *NOTICE_MANAGERS),
-            "english": _english(),
+            "english": english_active(),
         },
     )
 
@@ -193,7 +188,7 @@ def _page(
         "reviews/notices/verify.html",
         {
             "notice": notice,
-            "english": _english(),
+            "english": english_active(),
             "result": result,
             "error": error,
             "max_mb": f"{limit / 1024 / 1024:.1f}",

@@ -18,7 +18,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -31,6 +31,7 @@ from hengyang_cbec.accounts.permissions import role_required
 from hengyang_cbec.accounts.roles import REVIEW_ROLES, Role, has_role, roles_of
 from hengyang_cbec.audit.models import AuditEvent
 from hengyang_cbec.audit.services import client_ip, verify_chain
+from hengyang_cbec.i18n import english_active
 from policies.forms import FactsForm
 from policies.models import Measure, Place
 from policies.services import current_catalogue
@@ -71,10 +72,6 @@ from .permissions import (
 COMMERCE = Role.COMMERCE_REVIEWER
 FINANCE = Role.FINANCE_REVIEWER
 REGISTRAR = Role.APPROVAL_REGISTRAR
-
-
-def _english() -> bool:
-    return (translation.get_language() or "").startswith("en")
 
 
 @role_required(*REVIEW_ROLES)
@@ -285,7 +282,7 @@ def _queue_page(request: HttpRequest, queue: Queue) -> HttpResponse:
     paginator = Paginator(rows, settings.REVIEW_QUEUE_PAGE_SIZE)
     page = paginator.get_page(params.get("page"))
     items = queue_page_rows(queue, list(page.object_list))
-    english = _english()
+    english = english_active()
     stage_role = {Stage.COMMERCE: COMMERCE, Stage.FINANCE: FINANCE, Stage.REGISTRAR: REGISTRAR}[
         queue.stage
     ]
@@ -367,7 +364,7 @@ def coreview_queue(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "reviews/coreview_queue.html",
-        {"page": page, "status": status, "counts": counts, "english": _english()},
+        {"page": page, "status": status, "counts": counts, "english": english_active()},
     )
 
 
@@ -409,7 +406,7 @@ def _facts_form(application: Application, verified: dict, data=None) -> FactsFor
 def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     application = application_for_staff(request.user, pk)
     user = request.user
-    english = _english()
+    english = english_active()
     catalogue = current_catalogue()
     verified = services.current_verified_facts(application)
     preview = services.preview_assessment(application)
@@ -909,7 +906,7 @@ def budgets(request: HttpRequest) -> HttpResponse:
             "summary": services.budget_summary(fiscal_year),
             "allocations": allocations,
             "year": fiscal_year,
-            "english": _english(),
+            "english": english_active(),
             "can_edit": has_role(request.user, Role.POLICY_ADMINISTRATOR),
         },
     )
@@ -948,7 +945,7 @@ def public_notices(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "reviews/public_notices.html",
-        {"page": page, "english": _english(), "form": ObjectionForm()},
+        {"page": page, "english": english_active(), "form": ObjectionForm()},
     )
 
 
@@ -980,5 +977,5 @@ def lodge_objection(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "reviews/objection_form.html",
-        {"item": item, "form": form, "english": _english()},
+        {"item": item, "form": form, "english": english_active()},
     )

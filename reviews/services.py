@@ -38,7 +38,7 @@ from applications.workflow import (
 )
 from hengyang_cbec.accounts.roles import Role, has_role, roles_of
 from hengyang_cbec.audit.services import record
-from policies.engine import PriorAward
+from policies.engine import AssessInputError, PriorAward
 from policies.services import assess_measure, current_catalogue
 
 from .models import (
@@ -347,16 +347,26 @@ def assess(application: Application, facts: Mapping[str, Any], user) -> Assessme
     )
 
 
-def preview_assessment(application: Application) -> dict[str, Any] | None:
-    """The engine's result on the current verified figures, computed now and not stored."""
-    facts = _serialisable(
-        {**application.enterprise.general_facts(), **current_verified_facts(application)}
-    )
+def preview_assessment(
+    application: Application,
+    *,
+    verified: Mapping[str, Any] | None = None,
+    priors: list[PriorAward] | None = None,
+) -> dict[str, Any] | None:
+    """The engine's result on the current verified figures, computed now and not stored.
+
+    A page that already read the verified figures or the prior awards passes them in.
+    """
+    if verified is None:
+        verified = current_verified_facts(application)
+    facts = _serialisable({**application.enterprise.general_facts(), **verified})
     try:
         result = assess_measure(
-            application.measure.code, facts, prior_awards=prior_awards(application)
+            application.measure.code,
+            facts,
+            prior_awards=prior_awards(application) if priors is None else priors,
         )
-    except Exception:
+    except AssessInputError:
         return None
     return {"result": result, "zh": result.to_dict("zh-hans"), "en": result.to_dict("en")}
 
@@ -370,12 +380,15 @@ class ReviewWarning:
     text: str
 
 
-def review_warnings(application: Application, result=None) -> list[ReviewWarning]:
+def review_warnings(
+    application: Application, result=None, *, priors: list[PriorAward] | None = None
+) -> list[ReviewWarning]:
     """Annual cap nearly used, one-time awarded, overlap, shared evidence or bank account."""
     warnings: list[ReviewWarning] = []
     catalogue = current_catalogue()
     measure = catalogue.measures.get(application.measure.code)
-    priors = prior_awards(application)
+    if priors is None:
+        priors = prior_awards(application)
     if measure is not None and measure.annual_cap:
         parameter = catalogue.parameters.get(f"{measure.code}.annual_cap_cny")
         value = parameter.value_on(timezone.localdate()) if parameter else None

@@ -409,7 +409,8 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     english = english_active()
     catalogue = current_catalogue()
     verified = services.current_verified_facts(application)
-    preview = services.preview_assessment(application)
+    priors = services.prior_awards(application)
+    preview = services.preview_assessment(application, verified=verified, priors=priors)
     result = preview["result"] if preview else None
     roles = roles_of(user)
     actions = {a.value for a in allowed_actions(application.state, set(roles))}
@@ -469,7 +470,11 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "result": (preview["en"] if english else preview["zh"]) if preview else None,
         "result_obj": result,
         "assessments": application.assessments.order_by("-created_at", "-id")[:5],
-        "warnings": services.review_warnings(application, result) if not is_coreviewer_only else [],
+        "warnings": (
+            services.review_warnings(application, result, priors=priors)
+            if not is_coreviewer_only
+            else []
+        ),
         "requests": list(requests_qs),
         "unit_names": {
             code: item.get("name_en" if english else "name_zh", code)

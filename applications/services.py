@@ -359,11 +359,19 @@ def editable_fields(application: Application, form_fields: Iterable[str]) -> set
     return set()
 
 
-def application_form(application: Application, data=None) -> FactsForm:
-    """The measure's facts form for this application, bound to its draft unless data is given."""
+def application_form(application: Application, data=None, *, for_display=False) -> FactsForm:
+    """The measure's facts form for this application, bound to its draft unless data is given.
+
+    for_display: unbound and filled with the draft, so the page opens without "required" errors
+    before anyone typed; the check page validates."""
     catalogue = current_catalogue()
+    bound = (
+        {"initial": application.draft_facts}
+        if for_display
+        else {"data": data if data is not None else application.draft_facts}
+    )
     form = FactsForm(
-        data if data is not None else application.draft_facts,
+        **bound,
         catalogue=catalogue,
         measure_code=application.measure.code,
         include_general=False,

@@ -17,9 +17,9 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from hengyang_cbec import formatting
 from hengyang_cbec.accounts.models import User
 from hengyang_cbec.accounts.permissions import role_required
 from hengyang_cbec.accounts.roles import Role, grant_role
@@ -47,7 +47,6 @@ from .uploads import UploadRejected, content_disposition
 from .workflow import (
     APPLICANT,
     EDITABLE_STATES,
-    Action,
     State,
     TransitionRefused,
     allowed_actions,
@@ -382,22 +381,9 @@ def application_list(request: HttpRequest) -> HttpResponse:
     return render(request, "applications/application_list.html", {"applications": applications})
 
 
-# Labels of timeline steps that are not transitions of the table.
-_STEP_LABELS = {
-    "start": gettext_lazy("Draft started"),
-    "evidence_add": gettext_lazy("Document uploaded"),
-    "evidence_remove": gettext_lazy("Document removed"),
-    "discard": gettext_lazy("Draft deleted"),
-    "pay": gettext_lazy("Award paid"),
-}
-
-
 def step_label(action: str) -> str:
     """A timeline label for an audit action such as "application.submit" or "review.take"."""
-    step = action.rsplit(".", 1)[-1]
-    if step in Action.values:
-        return str(Action(step).label)
-    return str(_STEP_LABELS.get(step, step.replace("_", " ")))
+    return formatting.event_label(action)
 
 
 def _timeline(application: Application) -> list[dict]:
@@ -453,14 +439,7 @@ def _answers(form) -> list[dict]:
     rows = []
     for field in form:
         value = form.cleaned_data.get(field.name) if form.is_bound and not field.errors else None
-        if isinstance(value, bool):
-            shown = _("yes") if value else _("no")
-        elif value is None or value == "":
-            shown = "—"
-        elif hasattr(field.field, "choices"):
-            shown = {str(k): v for k, v in field.field.choices}.get(str(value), value)
-        else:
-            shown = value
+        shown = formatting.fact_value(field.name, value)
         rows.append(
             {"name": field.name, "label": field.label, "value": shown, "errors": field.errors}
         )
@@ -472,7 +451,7 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
     application = get_application_for_user(request, pk)
     if application.state not in EDITABLE_STATES:
         return redirect("applications:application_detail", pk=pk)
-    form = services.application_form(application)
+    form = services.application_form(application, for_display=True)
     return render(
         request,
         "applications/application_edit.html",
@@ -557,12 +536,20 @@ def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except UploadRejected as exc:
         messages.error(
-            request, _("The file was not accepted: %(reason)s") % {"reason": exc.message}
+            request,
+            _("“%(name)s” was not accepted: %(reason)s")
+            % {"name": form.cleaned_data["file"].name, "reason": exc.message},
         )
     except ApplicationError as exc:
-        messages.error(request, str(exc))
+        messages.error(
+            request,
+            _("“%(name)s” was not accepted: %(reason)s")
+            % {"name": form.cleaned_data["file"].name, "reason": str(exc)},
+        )
     else:
-        messages.success(request, _("The file was uploaded."))
+        messages.success(
+            request, _("“%(name)s” was uploaded.") % {"name": form.cleaned_data["file"].name}
+        )
     return redirect(f"{reverse('applications:application_edit', args=[pk])}#evidence")
 
 

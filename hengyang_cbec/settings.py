@@ -116,6 +116,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "hengyang_cbec.context_processors.portal",
             ],
+            # The one formatting layer of every page (see hengyang_cbec/formatting.py).
+            "libraries": {"display": "hengyang_cbec.templatetags.display"},
         },
     },
 ]

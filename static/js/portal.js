@@ -8,4 +8,12 @@
       target.focus();
     }
   });
+  // A button with data-confirm asks before its form is sent (reject, confirm a batch...).
+  document.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    var question = button && button.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+    }
+  });
 })();

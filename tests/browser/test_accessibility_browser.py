@@ -1,0 +1,157 @@
+"""Every page of the main journeys, on the demo data, through axe-core: 0 critical, 0 serious.
+
+Public pages, the applicant's pages (also at 390×844, where no page may scroll sideways), the staff
+queues, the review page and the finance pages, in Chinese and in English. Each page is also
+photographed (var/screenshots/) and its counts written to var/screenshots/axe.tsv.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from applications.models import Application
+from applications.workflow import State
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PUBLIC = ["/", "/policy/", "/measures/", "/measures/M05/", "/interpretations/", "/notices/"]
+PUBLIC_FORMS = ["/accounts/login/", "/register/"]
+
+
+@pytest.fixture
+def demo(catalogue, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    call_command("seed_demo", stdout=io.StringIO())
+    by_state = {}
+    for application in Application.objects.order_by("pk"):
+        by_state.setdefault(application.state, application)
+    return by_state
+
+
+def sign_in(page, live_server, username: str) -> None:
+    """Log in afresh as username, keeping the language the page was in."""
+    language = page.locator("html").get_attribute("lang") if page.url.startswith("http") else None
+    page.context.clear_cookies()
+    if language == "en":
+        page.context.add_cookies(
+            [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": live_server.url}]
+        )
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", settings.DEMO_PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def visit(page, live_server, look, path: str, step: str) -> None:
+    response = page.goto(f"{live_server.url}{path}")
+    assert response.status == 200, f"{path}: {response.status}"
+    look(step)
+
+
+def own_pk(username: str, state: str) -> int:
+    return (
+        Application.objects.filter(enterprise__members__user__username=username, state=state)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def walk_everything(page, live_server, look, demo) -> None:
+    for path in PUBLIC + PUBLIC_FORMS:
+        visit(page, live_server, look, path, f"public {path}")
+
+    sign_in(page, live_server, "enterprise")
+    draft = own_pk("enterprise", State.DRAFT)
+    approved = own_pk("enterprise", State.GOVERNMENT_APPROVAL)
+    disbursed = own_pk("enterprise", State.DISBURSED)
+    for path in (
+        "/my/",
+        "/my/applications/",
+        f"/my/applications/{approved}/",
+        f"/my/applications/{disbursed}/",
+        f"/my/applications/{draft}/edit/",
+        f"/my/applications/{draft}/check/",
+        "/my/enterprise/",
+        "/my/notifications/",
+        "/my/apply/M05/",
+    ):
+        visit(page, live_server, look, path, f"enterprise {path}")
+
+    sign_in(page, live_server, "enterprise2")
+    returned = own_pk("enterprise2", State.RETURNED)
+    for path in (f"/my/applications/{returned}/", f"/my/applications/{returned}/edit/"):
+        visit(page, live_server, look, path, f"enterprise2 {path}")
+
+    sign_in(page, live_server, "commerce")
+    for path in (
+        "/staff/",
+        "/staff/queue/commerce/",
+        f"/staff/applications/{demo[State.COMMERCE_REVIEW].pk}/",
+        f"/staff/applications/{demo[State.SUBMITTED].pk}/",
+        f"/staff/applications/{demo[State.RETURNED].pk}/",
+    ):
+        visit(page, live_server, look, path, f"commerce {path}")
+
+    sign_in(page, live_server, "finance")
+    for path in (
+        "/staff/queue/finance/",
+        f"/staff/applications/{demo[State.FINANCE_REVIEW].pk}/",
+        "/finance/disbursements/",
+        "/finance/reports/",
+        "/staff/budgets/",
+    ):
+        visit(page, live_server, look, path, f"finance {path}")
+
+    sign_in(page, live_server, "registrar")
+    for path in (
+        "/staff/queue/registrar/",
+        "/staff/queue/registrar/?tab=on_notice",
+        "/staff/queue/registrar/?tab=to_approve",
+        "/staff/notices/",
+    ):
+        visit(page, live_server, look, path, f"registrar {path}")
+
+    sign_in(page, live_server, "auditor")
+    visit(page, live_server, look, "/staff/audit/", "auditor /staff/audit/")
+
+
+def test_every_main_page_has_no_critical_or_serious_axe_violation_in_chinese(
+    page, live_server, look, demo
+):
+    walk_everything(page, live_server, look, demo)
+
+
+def test_every_main_page_has_no_critical_or_serious_axe_violation_in_english(
+    page, live_server, look, demo
+):
+    page.goto(f"{live_server.url}/")
+    page.click("button[data-language=en]")
+    page.wait_for_load_state("networkidle")
+    # The language stays after logging in and out: it is kept in a cookie.
+    walk_everything(page, live_server, look, demo)
+    assert page.locator("html").get_attribute("lang") == "en"
+
+
+def test_public_and_applicant_pages_fit_a_phone_without_sideways_scrolling(
+    phone, live_server, look, demo
+):
+    page = phone
+    for path in PUBLIC + PUBLIC_FORMS:
+        visit(page, live_server, look, path, f"phone public {path}")
+    sign_in(page, live_server, "enterprise")
+    draft = own_pk("enterprise", State.DRAFT)
+    for path in (
+        "/my/",
+        "/my/applications/",
+        f"/my/applications/{own_pk('enterprise', State.DISBURSED)}/",
+        f"/my/applications/{draft}/edit/",
+        f"/my/applications/{draft}/check/",
+        "/my/enterprise/",
+        "/my/apply/M05/",
+    ):
+        visit(page, live_server, look, path, f"phone enterprise {path}")

@@ -8,6 +8,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PASSWORD ?= demo-pass-2025
 export DEMO_PASSWORD
+# The address printed in each approval notice's QR code follows the address `make run` serves on
+# (`make run PORT=8811` prints http://127.0.0.1:8811/verify/...), unless set explicitly.
+NOTICE_PUBLIC_URL ?= http://$(HOST):$(PORT)
+export NOTICE_PUBLIC_URL
 
 PO_FILES := $(wildcard locale/*/LC_MESSAGES/*.po)
 MO_FILES := $(PO_FILES:.po=.mo)

@@ -36,7 +36,12 @@ class SignUpForm(UserCreationForm):
         label=_("E-mail address"), help_text=_("We send a link to confirm it.")
     )
     full_name = forms.CharField(label=_("Your name"), max_length=100)
-    phone = forms.CharField(label=_("Mobile phone"), max_length=30, validators=[validate_phone])
+    phone = forms.CharField(
+        label=_("Mobile phone"),
+        max_length=30,
+        validators=[validate_phone],
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "tel"}),
+    )
 
     class Meta(UserCreationForm.Meta):
         model = User
@@ -87,7 +92,9 @@ class EnterpriseForm(forms.ModelForm):
         self.fields["district"].queryset = Place.objects.all()
         self.fields["district"].label_from_instance = lambda place: place.name
         self.fields["contact_phone"].validators.append(validate_phone)
+        self.fields["contact_phone"].widget.attrs.update(type="tel", inputmode="tel")
         self.fields["bank_account"].validators.append(validate_bank_account)
+        self.fields["bank_account"].widget.attrs.update(inputmode="numeric", autocomplete="off")
         if self.instance.pk:
             # The code identifies the enterprise; it is never changed here.
             self.fields["uscc"].disabled = True

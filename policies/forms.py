@@ -75,6 +75,7 @@ class FactsForm(forms.Form):
                 required=required,
                 min_value=int(fact.minimum) if fact.minimum is not None else 0,
                 max_value=int(fact.maximum) if fact.maximum is not None else None,
+                widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
                 **common,
             )
         if kind in _PLACES:

@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_batch_confirm_download_reconcile_and_the_applicant_sees_disbursed(
-    page, live_server, catalogue, login, password, tmp_path
+    page, live_server, catalogue, login, password, tmp_path, look
 ):
     enterprise = make_enterprise("衡阳湘南跨境贸易有限公司", bank_account="0622020903001234567")
     applicant = make_member(enterprise, "payee")
@@ -40,14 +40,25 @@ def test_batch_confirm_download_reconcile_and_the_applicant_sees_disbursed(
     page.wait_for_load_state("networkidle")
     assert page.locator("[data-batch-state=open]").is_visible()
     assert page.locator("#confirm-batch").count() == 0  # the maker cannot confirm
+    look("batch prepared")
     batch_url = page.url
 
     page.context.clear_cookies()
     login("checker", password)
     page.goto(batch_url)
+    look("batch to confirm")
+    # Confirming asks first; saying no leaves the batch open.
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    page.click("#confirm-batch")
+    page.wait_for_load_state("networkidle")
+    assert "100,000.00" in questions[0] and "确认拨付批次" in questions[0]
+    assert page.locator("[data-batch-state=open]").is_visible()
+    page.once("dialog", lambda dialog: dialog.accept())
     page.click("#confirm-batch")
     page.wait_for_load_state("networkidle")
     assert page.locator("[data-batch-state=confirmed]").is_visible()
+    look("batch confirmed")
     with page.expect_download() as info:
         page.click("#export-xlsx")
     path = tmp_path / "batch.xlsx"
@@ -65,6 +76,7 @@ def test_batch_confirm_download_reconcile_and_the_applicant_sees_disbursed(
     page.click("#reconcile")
     page.wait_for_load_state("networkidle")
     assert page.locator("tr[data-line='1'][data-line-state=paid]").is_visible()
+    look("reconciled")
 
     page.context.clear_cookies()
     login("payee", password)
@@ -74,3 +86,5 @@ def test_batch_confirm_download_reconcile_and_the_applicant_sees_disbursed(
     ).is_visible()
     page.goto(f"{live_server.url}/my/applications/{application.pk}/")
     assert page.locator("[data-timeline-action='finance.pay']").is_visible()
+    assert page.locator("[data-approved]").inner_text() == "100,000.00 元"
+    look("applicant sees disbursed")

@@ -35,7 +35,7 @@ def in_process_tasks():
 
 
 def test_the_applicant_downloads_the_notice_after_approval(
-    page, live_server, login, catalogue, in_process_tasks, tmp_path
+    page, live_server, login, catalogue, in_process_tasks, tmp_path, look
 ):
     enterprise = make_enterprise("衡阳湘南跨境贸易有限公司")
     make_member(enterprise, "enterprise")
@@ -51,6 +51,7 @@ def test_the_applicant_downloads_the_notice_after_approval(
     page.fill("#id_document_date", "2026-11-20")
     page.click("[data-action=record_approval]")
     page.wait_for_load_state("networkidle")
+    look("approval recorded")
     notice = Notice.objects.get(application=application)
     assert notice.status == Notice.Status.READY, notice.error
 
@@ -59,6 +60,17 @@ def test_the_applicant_downloads_the_notice_after_approval(
     page.goto(f"{live_server.url}/my/applications/{application.pk}/")
     box = page.locator("[data-approval-notice=ready]")
     assert notice.number in box.inner_text()
+    look("applicant sees the notice")
+    with page.expect_download() as download_info:
+        box.locator("[data-download=zh]").click()
+    zh_path = tmp_path / "notice-zh.pdf"
+    download_info.value.save_as(zh_path)
+    zh_text = pdf_text(zh_path.read_bytes())
+    flat = "".join(zh_text.split())
+    # Quotes inside quotes are single in Chinese; colons are full-width.
+    assert "“支持跨境电商业务试点，推动‘衡阳产品出海’”" in flat
+    assert "文件标识：" in flat and "文件标识:" not in flat
+    assert "人民币100,000.00元" in flat
     with page.expect_download() as download_info:
         box.locator("[data-download=en]").click()
     download = download_info.value

@@ -25,7 +25,9 @@ def switch_user(page, login, username: str) -> None:
     login(username)
 
 
-def test_a_submitted_application_travels_to_approved(page, live_server, login, catalogue, settings):
+def test_a_submitted_application_travels_to_approved(
+    page, live_server, login, catalogue, settings, look
+):
     settings.PUBLIC_NOTICE_DAYS = 0  # public notice off: publishing goes to government approval
     enterprise = make_enterprise("衡阳湘南跨境贸易有限公司")
     applicant = make_member(enterprise, "enterprise")
@@ -47,17 +49,23 @@ def test_a_submitted_application_travels_to_approved(page, live_server, login, c
     # Commerce: take it from the queue, verify the figures, approve CNY 100,000.
     login("commerce")
     page.goto(f"{live_server.url}/staff/queue/commerce/")
-    page.locator(f"tr[data-application='{application.pk}'] [data-action=take]").click()
+    row = page.locator(f"tr[data-application='{application.pk}']")
+    assert enterprise.uscc in row.inner_text()
+    look("commerce queue")
+    row.locator("[data-action=take]").click()
     page.wait_for_load_state("networkidle")
     assert page.url == detail
+    look("review page after taking")
     page.fill("#id_facts-cbec_export_volume_usd", "600000")
     page.click("[data-action=save_facts]")
     page.wait_for_load_state("networkidle")
-    assert page.locator("[data-fact=cbec_export_volume_usd] [data-verified]").inner_text()
+    verified = page.locator("[data-fact=cbec_export_volume_usd] [data-verified]").inner_text()
+    assert verified == "600,000.00 美元"
     page.fill("#recommend-form input[name=amount]", "100000")
     page.click("[data-action=recommend]")
     page.wait_for_load_state("networkidle")
     page.locator("[data-state=finance_review]").wait_for()
+    look("sent to finance")
 
     # Finance: commit it to the 2026 budget.
     switch_user(page, login, "finance")
@@ -103,3 +111,59 @@ def test_a_submitted_application_travels_to_approved(page, live_server, login, c
     shown = [a for a in actions if a in steps]
     assert shown == steps, actions
     assert Application.objects.get(pk=application.pk).state == State.APPROVED
+
+
+def test_a_commerce_reviewer_saves_a_verified_figure_and_sees_the_amount_recomputed(
+    page, live_server, login, catalogue, look
+):
+    """The heart of the review: the typed figure is stored, the amount recomputed from it, and the
+    change from the declared figure highlighted, all as the reviewer reads it."""
+    from decimal import Decimal
+
+    from policies.services import assess_measure
+    from reviews.models import Assessment
+
+    enterprise = make_enterprise("衡阳核定数据测试有限公司")
+    applicant = make_member(enterprise, "filer")
+    application = make_application(
+        enterprise=enterprise,
+        submitter=applicant,
+        facts={"cbec_export_volume_usd": "600000"},
+    )
+    make_staff(Role.COMMERCE_REVIEWER, "commerce")
+    login("commerce")
+    page.goto(f"{live_server.url}/staff/queue/commerce/")
+    page.locator(f"tr[data-application='{application.pk}'] [data-action=take]").click()
+    page.wait_for_load_state("networkidle")
+    # The form opens without errors, and the locked year is the application's year.
+    assert page.locator("#facts-form .invalid-feedback").count() == 0
+    assert page.input_value("#id_facts-year") == str(application.year)
+    declared = page.locator("[data-fact=cbec_export_volume_usd] [data-declared]")
+    assert declared.inner_text() == "600,000.00 美元"
+    look("review page before verifying")
+
+    page.fill("#id_facts-cbec_export_volume_usd", "500000")
+    page.click("[data-action=save_facts]")
+    page.wait_for_load_state("networkidle")
+    look("verified figure saved")
+
+    # Stored: the latest assessment holds the typed figure and the amount computed from it.
+    latest = Assessment.objects.filter(application=application).latest("created_at", "id")
+    assert Decimal(str(latest.verified_facts["cbec_export_volume_usd"])) == Decimal("500000")
+    facts = {**latest.verified_facts}
+    expected = assess_measure("M05", facts, on_date=latest.on_date, prior_awards=[]).amount_cny
+    assert latest.amount_cny == expected
+    assert expected != Decimal("100000.00")  # a different figure, a different amount
+
+    # Shown: the figure as typed, highlighted as changed; the amount recomputed, with its unit.
+    row = page.locator("[data-fact=cbec_export_volume_usd]")
+    assert row.get_attribute("data-changed") is not None
+    assert row.locator("[data-verified]").inner_text().startswith("500,000.00 美元")
+    assert row.locator("[data-change-badge]").inner_text() == "已修改"
+    assert declared.inner_text() == "600,000.00 美元"
+    shown = page.locator("[data-result-amount]").inner_text()
+    assert shown == f"{expected:,.2f} 元"
+    assert page.input_value("#recommend-form input[name=amount]") == f"{expected:.2f}"
+    assert "核定数据已保存" in page.locator(".messages").inner_text()
+    timeline = page.locator("[data-audit-action='review.verify']").inner_text()
+    assert "保存了核定数据并重新测算金额" in timeline

@@ -103,6 +103,20 @@ def entity_type(code: str) -> str:
     return str(item.get("label_en" if english_active() else "label_zh", code))
 
 
+def catalogue_names(text: str) -> str:
+    """Codes of the catalogue that appear in running text (overlap groups such as
+    volume_reward) replaced by their names in quotation marks."""
+    import re
+
+    for code, group in _catalogue().overlap_groups.items():
+        name = group.name_en if english_active() else group.name_zh
+        if name:
+            # A code that is also an English word ("training") only where it names the group.
+            tail = "" if "_" in code else r"(?=\s*=)"
+            text = re.sub(rf"(?<![\w-]){re.escape(code)}(?![\w-]){tail}", quoted(name), str(text))
+    return text
+
+
 def fact_value(name: str, value: Any) -> str:
     """A fact's value as a person reads it, by the catalogue's definition of the fact."""
     if value is None or value == "":

@@ -34,3 +34,4 @@ def colon() -> str:
 
 register.filter("quoted", formatting.quoted)
 register.filter("action_label", formatting.action_label)
+register.filter("catalogue_names", formatting.catalogue_names)

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
@@ -22,6 +22,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from hengyang_cbec.audit.models import AuditEvent
 from hengyang_cbec.audit.services import record
 from policies.engine import FactError, PriorAward, Result
 from policies.forms import FactsForm
@@ -567,6 +568,7 @@ def application_submit(
     if not check.ready:
         raise ApplicationError(" ".join(str(p) for p in check.problems))
     now = timezone.now()
+    before = dict(application.declared_facts)
     _freeze(application, check)
     if application.reference is None:
         application.reference = _next_reference(timezone.localtime(now).year)
@@ -601,15 +603,50 @@ def application_submit(
         f"Application {application.reference} was {'re' if again else ''}submitted "
         "and waits for the Bureau of Commerce's review."
     )
-    _audit(
-        application,
-        action.value,
-        user,
-        ip=ip,
-        data={"estimate_cny": application.estimate_cny, "signer": application.signer_name},
-    )
+    data = {"estimate_cny": application.estimate_cny, "signer": application.signer_name}
+    if again:
+        # What the correction changed, kept in the record for the reviewer's comparison.
+        data["changed_facts"] = {
+            name: [before.get(name), value]
+            for name, value in application.declared_facts.items()
+            if _comparable(before.get(name)) != _comparable(value)
+        }
+    _audit(application, action.value, user, ip=ip, data=data)
     notify(application, message_zh=message_zh, message_en=message_en)
     return application
+
+
+def _comparable(value):
+    """600000 and "600000.00" are the same figure."""
+    try:
+        return Decimal(str(value)).normalize() if not isinstance(value, bool) else value
+    except (InvalidOperation, ValueError):
+        return value
+
+
+def changes_since_return(application: Application) -> dict | None:
+    """What the applicant changed when answering the last return: the figures (before, after) and
+    the documents added since the return. None when the application was never resubmitted."""
+    events = AuditEvent.objects.filter(application_id=application.pk)
+    resubmitted = events.filter(action="application.resubmit").order_by("-id").first()
+    if resubmitted is None:
+        return None
+    returned = (
+        events.filter(action="review.return", id__lt=resubmitted.id).order_by("-id").first()
+    )
+    documents = application.evidence.filter(uploaded_at__lte=resubmitted.created_at)
+    if returned is not None:
+        documents = documents.filter(uploaded_at__gt=returned.created_at)
+    changed = resubmitted.data.get("changed_facts") or {}
+    return {
+        "returned_at": returned.created_at if returned else None,
+        "resubmitted_at": resubmitted.created_at,
+        "message": returned.public_message if returned else "",
+        "facts": [
+            {"name": name, "before": pair[0], "after": pair[1]} for name, pair in changed.items()
+        ],
+        "documents": list(documents),
+    }
 
 
 @transaction.atomic

@@ -167,3 +167,91 @@ def test_a_commerce_reviewer_saves_a_verified_figure_and_sees_the_amount_recompu
     assert "核定数据已保存" in page.locator(".messages").inner_text()
     timeline = page.locator("[data-audit-action='review.verify']").inner_text()
     assert "保存了核定数据并重新测算金额" in timeline
+
+
+def test_a_return_is_answered_and_the_reviewer_sees_what_changed_then_rejects_after_a_question(
+    page, live_server, login, catalogue, look, tmp_path
+):
+    from applications.models import Evidence
+    from applications.tests.factories import pdf_bytes
+
+    enterprise = make_enterprise("衡阳补正测试有限公司")
+    applicant = make_member(enterprise, "filer")
+    application = make_application(
+        enterprise=enterprise, submitter=applicant, facts={"cbec_export_volume_usd": "600000"}
+    )
+    for index, code in enumerate(application.measure.evidence_types):
+        evidence = add_evidence(application, sha256=f"{index:02d}" * 32)
+        Evidence.objects.filter(pk=evidence.pk).update(document_type=code)
+    reopened_document = application.measure.evidence_types[-1]
+    make_staff(Role.COMMERCE_REVIEWER, "commerce")
+    detail = f"{live_server.url}/staff/applications/{application.pk}/"
+
+    # Commerce takes it and returns the export figure and one document.
+    login("commerce")
+    page.goto(detail)
+    page.click("[data-action=take]")
+    page.wait_for_load_state("networkidle")
+    page.click("summary:has-text('退回补正')")
+    page.check("input[name=fields_to_reopen][value=cbec_export_volume_usd]")
+    page.check(f"input[name=documents_to_reopen][value={reopened_document}]")
+    page.fill(
+        "form[action$='/return/'] textarea[name=message]",
+        "出口额与海关统计不一致，请核对并上传海关证明。",
+    )
+    look("return form filled")
+    page.click("[data-action=return]")
+    page.wait_for_load_state("networkidle")
+    page.locator("[data-state=returned]").wait_for()
+
+    # The applicant corrects the figure and adds the customs certificate.
+    page.context.clear_cookies()
+    login("filer")
+    page.goto(f"{live_server.url}/my/applications/{application.pk}/edit/")
+    look("returned application to correct")
+    page.fill("#id_cbec_export_volume_usd", "700000")
+    page.locator("#autosave-status[data-state=saved]").wait_for()
+    certificate = tmp_path / "海关证明.pdf"
+    certificate.write_bytes(pdf_bytes())
+    block = page.locator(f"[data-document-type={reopened_document}]")
+    block.locator("input[type=file]").set_input_files(str(certificate))
+    block.locator("button[type=submit]").click()
+    page.wait_for_load_state("networkidle")
+    assert "海关证明.pdf" in page.locator(".messages").inner_text()
+    page.click("#to-check")
+    page.check("#id_declared")
+    page.fill("#id_signer_name", "王芳")
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    application.refresh_from_db()
+    assert application.state == State.SUBMITTED
+    assert application.resubmission_count == 1
+
+    # The reviewer sees the figures before and after, and the new document.
+    page.context.clear_cookies()
+    login("commerce")
+    page.goto(detail)
+    changes = page.locator("[data-changes-since-return]")
+    row = changes.locator("[data-changed-fact=cbec_export_volume_usd]")
+    assert "600,000.00 美元" in row.inner_text() and "700,000.00 美元" in row.inner_text()
+    assert "海关证明.pdf" in changes.inner_text()
+    look("reviewer sees what changed")
+
+    # Rejecting asks first; saying no changes nothing.
+    page.click("[data-action=take]")
+    page.wait_for_load_state("networkidle")
+    page.click("summary:has-text('不予支持')")
+    page.fill("form[action$='/reject/'] textarea[name=reason]", "出口额证明与海关统计仍不一致。")
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    page.click("[data-action=reject]")
+    page.wait_for_load_state("networkidle")
+    assert "不予支持" in questions[0]
+    application.refresh_from_db()
+    assert application.state == State.COMMERCE_REVIEW
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("[data-action=reject]")
+    page.wait_for_load_state("networkidle")
+    application.refresh_from_db()
+    assert application.state == State.REJECTED
+    look("rejected")

@@ -255,3 +255,30 @@ def test_a_return_is_answered_and_the_reviewer_sees_what_changed_then_rejects_af
     application.refresh_from_db()
     assert application.state == State.REJECTED
     look("rejected")
+
+
+def test_in_english_the_review_page_reads_as_english_with_units(
+    page, live_server, login, catalogue, settings, look
+):
+    """The shorter run in English: facts, amounts and the timeline in English, with units."""
+    enterprise = make_enterprise("衡阳英文测试有限公司")
+    applicant = make_member(enterprise, "filer")
+    application = make_application(
+        enterprise=enterprise, submitter=applicant, facts={"cbec_export_volume_usd": "1200000"}
+    )
+    make_staff(Role.COMMERCE_REVIEWER, "commerce", full_name="Zhang Wei")
+    login("commerce")
+    page.click("button[data-language=en]")
+    page.wait_for_load_state("networkidle")
+    page.goto(f"{live_server.url}/staff/applications/{application.pk}/")
+    page.click("[data-action=take]")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("html").get_attribute("lang") == "en"
+    row = page.locator("[data-fact=cbec_export_volume_usd] [data-declared]")
+    assert row.inner_text() == "USD 1,200,000.00"
+    assert page.locator("[data-fact=entity_type] [data-declared]").inner_text() == "CBEC enterprise"
+    assert page.locator("[data-fact=pays_taxes] [data-declared]").inner_text() == "Yes"
+    assert page.locator("[data-result-amount]").inner_text().startswith("CNY ")
+    timeline = page.locator("[data-audit-action='review.take']").inner_text()
+    assert "Zhang Wei took the application for review." in timeline
+    look("review page in English")

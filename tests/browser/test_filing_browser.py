@@ -42,7 +42,7 @@ def fill_m05_and_submit(page, evidence_file, signer: str, look, *, english: bool
         assert evidence_file.name in page.locator(".messages").inner_text()
     assert page.locator("[data-document-type] li.text-danger").count() == 0
     look("documents uploaded")
-    page.click("#to-check")
+    page.locator("[data-to-check]:visible").click()
     page.wait_for_load_state("networkidle")
     figure = page.locator("[data-fact=cbec_export_volume_usd]").inner_text()
     assert figure == ("USD 600,000.00" if english else "600,000.00 美元")

@@ -218,7 +218,7 @@ def test_a_return_is_answered_and_the_reviewer_sees_what_changed_then_rejects_af
     block.locator("button[type=submit]").click()
     page.wait_for_load_state("networkidle")
     assert "海关证明.pdf" in page.locator(".messages").inner_text()
-    page.click("#to-check")
+    page.locator("[data-to-check]:visible").click()
     page.check("#id_declared")
     page.fill("#id_signer_name", "王芳")
     page.click("main form button[type=submit]")

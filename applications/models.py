@@ -208,6 +208,9 @@ class Evidence(models.Model):
     scan_detail = models.CharField(max_length=200, blank=True)
     # Frozen evidence was part of a submission and is kept as it was.
     frozen = models.BooleanField(default=False)
+    # A frozen file removed or replaced in a slot that a return reopened: no longer part of the
+    # application, but kept (row and file) in the record, and shown to the reviewer as withdrawn.
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -463,15 +463,51 @@ def evidence_add(
 
 
 @transaction.atomic
-def evidence_remove(*, user, evidence: Evidence, ip=None) -> None:
+def evidence_remove(*, user, evidence: Evidence, ip=None, replaced_by: Evidence | None = None):
+    """Remove a file from the application. A file of an earlier submission (frozen) can only be
+    removed in a slot a return reopened, and is then withdrawn: kept in the record, not deleted."""
     application = _locked(evidence.application)
     _check_member(user, application)
-    if evidence.frozen or not evidence_allowed(application, evidence.document_type):
+    evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
+    if evidence.withdrawn_at or not evidence_allowed(application, evidence.document_type):
         raise ApplicationError(_("This file is part of a submission and cannot be removed."))
+    data = {
+        "sha256": evidence.sha256,
+        "document_type": evidence.document_type,
+        "name": evidence.original_name,
+    }
+    if evidence.frozen:
+        evidence.withdrawn_at = timezone.now()
+        evidence.save(update_fields=["withdrawn_at"])
+        if replaced_by is not None:
+            data["replaced_by"] = {"id": replaced_by.pk, "name": replaced_by.original_name}
+        _audit(
+            application,
+            "evidence_replace" if replaced_by is not None else "evidence_withdraw",
+            user,
+            ip=ip,
+            data=data,
+        )
+        return
     name = evidence.file.name
     evidence.delete()
     transaction.on_commit(lambda: evidence.file.storage.delete(name))
-    _audit(application, "evidence_remove", user, ip=ip, data={"sha256": evidence.sha256})
+    _audit(application, "evidence_remove", user, ip=ip, data=data)
+
+
+@transaction.atomic
+def evidence_replace(*, user, evidence: Evidence, upload: UploadedFile, ip=None) -> Evidence:
+    """Upload a file in place of another of the same kind; the old one is withdrawn (kept in the
+    record when it was part of a submission, deleted when it was only a draft's)."""
+    new = evidence_add(
+        user=user,
+        application=evidence.application,
+        document_type=evidence.document_type,
+        upload=upload,
+        ip=ip,
+    )
+    evidence_remove(user=user, evidence=evidence, ip=ip, replaced_by=new)
+    return new
 
 
 # --- Checking and submitting --------------------------------------------------------------------
@@ -516,7 +552,7 @@ def application_check(application: Application, *, on_date: date | None = None) 
         else:
             if not result.eligible:
                 problems.append(_("According to the rules, this application is not eligible."))
-    files = list(application.evidence.all())
+    files = [e for e in application.evidence.all() if e.withdrawn_at is None]
     present = {e.document_type for e in files if e.scan_state != Evidence.ScanState.INFECTED}
     missing = [code for code in required_documents(application) if code not in present]
     infected = [e.original_name for e in files if e.scan_state == Evidence.ScanState.INFECTED]
@@ -631,9 +667,7 @@ def changes_since_return(application: Application) -> dict | None:
     resubmitted = events.filter(action="application.resubmit").order_by("-id").first()
     if resubmitted is None:
         return None
-    returned = (
-        events.filter(action="review.return", id__lt=resubmitted.id).order_by("-id").first()
-    )
+    returned = events.filter(action="review.return", id__lt=resubmitted.id).order_by("-id").first()
     documents = application.evidence.filter(uploaded_at__lte=resubmitted.created_at)
     if returned is not None:
         documents = documents.filter(uploaded_at__gt=returned.created_at)

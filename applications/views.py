@@ -480,6 +480,7 @@ def _documents(application: Application) -> list[dict]:
                 "code": code,
                 "label": info.get("label_en" if english else "label_zh", code),
                 "files": files.get(code, []),
+                "current": [e for e in files.get(code, []) if e.withdrawn_at is None],
                 "open": services.evidence_allowed(application, code),
             }
         )
@@ -526,14 +527,23 @@ def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Choose a file to upload."))
         return redirect("applications:application_edit", pk=pk)
+    replaces = request.POST.get("replaces", "")
     try:
-        services.evidence_add(
-            user=request.user,
-            application=application,
-            document_type=form.cleaned_data["document_type"],
-            upload=form.cleaned_data["file"],
-            ip=client_ip(request),
-        )
+        if replaces.isdigit():
+            services.evidence_replace(
+                user=request.user,
+                evidence=_evidence_for_user(request, application, int(replaces)),
+                upload=form.cleaned_data["file"],
+                ip=client_ip(request),
+            )
+        else:
+            services.evidence_add(
+                user=request.user,
+                application=application,
+                document_type=form.cleaned_data["document_type"],
+                upload=form.cleaned_data["file"],
+                ip=client_ip(request),
+            )
     except UploadRejected as exc:
         messages.error(
             request,

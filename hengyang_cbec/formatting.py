@@ -176,6 +176,9 @@ EVENT_SENTENCES = {
     "application.evidence_add": gettext_lazy("%(actor)s uploaded a document: %(document)s."),
     "application.evidence_remove": gettext_lazy("%(actor)s removed a document: %(document)s."),
     "application.evidence_replace": gettext_lazy("%(actor)s replaced a document: %(document)s."),
+    "application.evidence_withdraw": gettext_lazy(
+        "%(actor)s withdrew a document, kept in the record: %(document)s."
+    ),
     "review.submit": gettext_lazy("%(actor)s submitted the application."),
     "review.resubmit": gettext_lazy("%(actor)s corrected and resubmitted the application."),
     "review.withdraw": gettext_lazy("%(actor)s withdrew the application."),
@@ -229,6 +232,7 @@ _STEP_LABELS = {
     "evidence_add": gettext_lazy("Document uploaded"),
     "evidence_remove": gettext_lazy("Document removed"),
     "evidence_replace": gettext_lazy("Document replaced"),
+    "evidence_withdraw": gettext_lazy("Document withdrawn"),
     "discard": gettext_lazy("Draft deleted"),
     "pay": gettext_lazy("Award paid"),
     "verify": gettext_lazy("Figures verified"),

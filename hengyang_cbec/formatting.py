@@ -220,10 +220,8 @@ EVENT_SENTENCES = {
 
 
 def action_label(code: str) -> str:
-    """A workflow action code ("recommend") by its name ("商务初审通过")."""
-    from applications.workflow import Action
-
-    return str(Action(code).label) if code in Action.values else str(code)
+    """A review decision's action code ("recommend", "verify") by its name ("商务初审通过")."""
+    return event_label(str(code))
 
 
 # Short labels of the steps an applicant's timeline shows, beside the workflow's own actions.

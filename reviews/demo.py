@@ -22,7 +22,7 @@ from hengyang_cbec.accounts.models import User
 from hengyang_cbec.accounts.roles import Role
 from policies.models import FundSource, Measure, Place
 
-from .models import BudgetAllocation, DisbursementBatch
+from .models import BudgetAllocation, DisbursementBatch, PublicNoticeBatch
 from .services.approval import approval_record
 from .services.assessment import preview_assessment
 from .services.finance import batch_confirm, batch_create, line_mark_paid, payable_awards
@@ -53,6 +53,8 @@ _ENTERPRISES = {
 M16 = {"social_security_paid_cny": "600000"}
 M05 = {"cbec_export_volume_usd": "600000"}
 M06 = {"promotion_expenses_cny": "160000", "new_store": True, "settlement_fee_cny": "30000"}
+# A target beyond the states: on public notice with the period already over.
+NOTICE_DUE = "notice_due"
 # (enterprise user, measure, year, declared facts, state to reach)
 _APPLICATIONS = (
     ("enterprise", "M16", 2025, M16, State.APPROVED),
@@ -62,6 +64,8 @@ _APPLICATIONS = (
     ("enterprise2", "M16", 2025, M16, State.COMMERCE_REVIEW),
     ("enterprise2", "M05", 2025, M05, State.RETURNED),
     ("enterprise2", "M06", 2026, M06, State.SUBMITTED),
+    # On notice with its period already over: `manage.py close_due_notices` moves it on.
+    ("enterprise2", "M06", 2025, M06, NOTICE_DUE),
 )
 ALLOCATION_CNY = Decimal("5000000")
 
@@ -167,8 +171,13 @@ def _advance(application: Application, target: State, staff: dict, allocation) -
     application_commit(
         user=finance, application=application, allocation=allocation, version=_v(application)
     )
-    if target == State.PUBLIC_NOTICE:
-        notice_publish(user=registrar, application_ids=[application.pk])
+    if target in (State.PUBLIC_NOTICE, NOTICE_DUE):
+        batch = notice_publish(user=registrar, application_ids=[application.pk])
+        if target == NOTICE_DUE:
+            # Demo only: the period ended a minute ago, so the whole flow can be walked today.
+            PublicNoticeBatch.objects.filter(pk=batch.pk).update(
+                ends_at=timezone.now() - timedelta(minutes=1)
+            )
         return
     with override_settings(PUBLIC_NOTICE_DAYS=0):
         notice_publish(user=registrar, application_ids=[application.pk])

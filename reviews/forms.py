@@ -57,7 +57,11 @@ class RejectForm(VersionForm):
 
 class RecommendForm(VersionForm):
     amount = forms.DecimalField(
-        label=_("Amount to approve (CNY)"), max_digits=14, decimal_places=2, min_value=0.01
+        label=_("Amount to approve (CNY)"),
+        max_digits=14,
+        decimal_places=2,
+        min_value=0.01,
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01"}),
     )
     reason = forms.CharField(
         label=_("Reason (required when lower than the cap or for a discretionary measure)"),

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from applications.models import Application
 from applications.workflow import State
+from hengyang_cbec.i18n import english_active
 
 from .models import Award, DisbursementLine
 
@@ -67,26 +68,28 @@ def report_tables(year: int | None = None) -> dict[str, Any]:
             )
         return rows
 
+    english = english_active()
     by_measure = by(
         "measure__code",
-        "measure__title_zh",
+        "measure__title_en" if english else "measure__title_zh",
         "application__measure__code",
         "award__application__measure__code",
     )
     by_district = by(
         "enterprise__district__code",
-        "enterprise__district__name_zh",
+        "enterprise__district__name_en" if english else "enterprise__district__name_zh",
         "application__enterprise__district__code",
         "award__application__enterprise__district__code",
     )
-    fund_committed = awards.values("fund_source__code", "fund_source__name_zh").annotate(
+    fund_name = "fund_source__name_en" if english else "fund_source__name_zh"
+    fund_committed = awards.values("fund_source__code", fund_name).annotate(
         committed=Sum("amount_cny")
     )
     fund_paid = dict(paid_lines.values_list("award__fund_source__code").annotate(Sum("amount_cny")))
     by_fund = [
         {
             "key": row["fund_source__code"],
-            "label": row["fund_source__name_zh"],
+            "label": row[fund_name],
             "committed_cny": row["committed"] or ZERO,
             "paid_cny": fund_paid.get(row["fund_source__code"]) or ZERO,
         }

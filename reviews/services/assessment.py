@@ -11,9 +11,12 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from applications.models import Application, Enterprise, Evidence
 from applications.services import prior_award, prior_awards_for
+from hengyang_cbec import formatting
+from hengyang_cbec.i18n import english_active
 from policies.engine import AssessInputError, PriorAward
 from policies.services import assess_measure, current_catalogue
 
@@ -122,6 +125,20 @@ class ReviewWarning:
     text: str
 
 
+def _describe(prior: PriorAward) -> str:
+    """A prior award as the reader's language writes it."""
+    zh, en = prior.describe()
+    return en if english_active() else zh
+
+
+def _parenthesised(text: str) -> str:
+    return f" ({text})" if english_active() else f"（{text}）"
+
+
+def _list(items) -> str:
+    return ("; " if english_active() else "；").join(items)
+
+
 def review_warnings(
     application: Application, result=None, *, priors: list[PriorAward] | None = None
 ) -> list[ReviewWarning]:
@@ -147,12 +164,12 @@ def review_warnings(
                 ReviewWarning(
                     "annual_cap",
                     _(
-                        "Annual cap nearly used: CNY %(used)s of CNY %(cap)s already awarded "
+                        "Annual cap nearly used: %(used)s of %(cap)s already awarded "
                         "under %(measure)s for %(year)s."
                     )
                     % {
-                        "used": f"{used:,.2f}",
-                        "cap": f"{value.value:,.2f}",
+                        "used": formatting.cny(used),
+                        "cap": formatting.cny(value.value),
                         "measure": measure.code,
                         "year": application.year,
                     },
@@ -164,7 +181,7 @@ def review_warnings(
             warnings.append(
                 ReviewWarning(
                     "one_time",
-                    _("One-time measure already awarded: %(award)s.") % {"award": p.describe()[1]},
+                    _("One-time measure already awarded: %(award)s.") % {"award": _describe(p)},
                 )
             )
     if measure is not None:
@@ -187,16 +204,18 @@ def review_warnings(
                 ReviewWarning(
                     "overlap",
                     _(
-                        "Overlap group %(group)s: CNY %(other)s already awarded (%(awards)s) in "
-                        "%(year)s; only the better one is supported, at most CNY %(better)s in "
+                        "Overlap group %(group)s: %(other)s already awarded (%(awards)s) in "
+                        "%(year)s; only the better one is supported, at most %(better)s in "
                         "total."
                     )
                     % {
-                        "group": group.name_en or group.code,
-                        "other": f"{other_total:,.2f}",
-                        "awards": "; ".join(p.describe()[1] for p in others),
+                        "group": formatting.quoted(
+                            (group.name_en if english_active() else group.name_zh) or group.code
+                        ),
+                        "other": formatting.cny(other_total),
+                        "awards": "; ".join(_describe(p) for p in others),
                         "year": application.year,
-                        "better": f"{better:,.2f}",
+                        "better": formatting.cny(better),
                     },
                 )
             )
@@ -205,21 +224,31 @@ def review_warnings(
         shared = (
             Evidence.objects.filter(sha256__in=hashes)
             .exclude(application__enterprise_id=application.enterprise_id)
-            .select_related("application__enterprise")[:20]
+            .select_related("application__enterprise")
+            .order_by("application_id")[:200]
         )
+        files: set[str] = set()
+        elsewhere: dict[int, str] = {}
         for evidence in shared:
+            files.add(evidence.sha256)
+            other = evidence.application
+            elsewhere.setdefault(
+                other.pk,
+                f"{other.reference or other.pk}{_parenthesised(other.enterprise.name)}",
+            )
+        if files:
+            # One warning for all of them, naming each other application once.
             warnings.append(
                 ReviewWarning(
                     "same_evidence",
-                    _(
-                        "The same file (SHA-256 %(sha)s…) is in application %(reference)s of "
-                        "another enterprise, %(enterprise)s."
+                    ngettext(
+                        "%(n)s file of this application is also in applications of other "
+                        "enterprises: %(others)s.",
+                        "%(n)s files of this application are also in applications of other "
+                        "enterprises: %(others)s.",
+                        len(files),
                     )
-                    % {
-                        "sha": evidence.sha256[:12],
-                        "reference": evidence.application.reference or evidence.application_id,
-                        "enterprise": evidence.application.enterprise.name,
-                    },
+                    % {"n": len(files), "others": _list(elsewhere.values())},
                 )
             )
     account = application.enterprise.bank_account

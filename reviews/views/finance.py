@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from applications.uploads import content_disposition
+from hengyang_cbec import formatting
 from hengyang_cbec.accounts.permissions import role_required
 from hengyang_cbec.accounts.roles import Role, has_role
 from hengyang_cbec.audit.services import client_ip
@@ -114,6 +115,19 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
                         paid_on=form.cleaned_data["paid_on"],
                         reference=form.cleaned_data["reference"],
                         ip=client_ip(request),
+                    )
+                    messages.success(
+                        request,
+                        _(
+                            "Line %(n)s marked paid: %(amount)s to %(payee)s, "
+                            "bank reference %(ref)s."
+                        )
+                        % {
+                            "n": line.sequence,
+                            "amount": formatting.cny(line.amount_cny),
+                            "payee": line.payee_name,
+                            "ref": form.cleaned_data["reference"],
+                        },
                     )
                 else:
                     finance.line_mark_failed(

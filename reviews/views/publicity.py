@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from applications.workflow import TransitionRefused
@@ -103,7 +104,10 @@ def publish_notice(request: HttpRequest) -> HttpResponse:
 @require_POST
 def close_notices(request: HttpRequest) -> HttpResponse:
     closed = close_due_notices(user=request.user)
-    messages.success(request, _("%(n)s notices closed.") % {"n": closed})
+    messages.success(
+        request,
+        ngettext("%(n)s notice closed.", "%(n)s notices closed.", closed) % {"n": closed},
+    )
     return redirect(reverse("reviews:registrar_queue") + "?tab=to_approve")
 
 

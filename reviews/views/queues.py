@@ -171,6 +171,12 @@ def queue_page_rows(queue: Queue, pks: list[int]) -> list[Application]:
         .annotate(
             has_open_objection=_OPEN_OBJECTION,
             assignee_name=Subquery(holder.values("assignee__username")[:1]),
+            assignee_full_name=Subquery(holder.values("assignee__full_name")[:1]),
+            notice_ends_at=Subquery(
+                PublicNoticeItem.objects.filter(
+                    application=OuterRef("pk"), status=PublicNoticeItem.Status.LISTED
+                ).values("batch__ends_at")[:1]
+            ),
             award_cny=Subquery(award.values("amount_cny")[:1]),
         )
         .select_related("enterprise", "enterprise__district", "measure")
@@ -184,6 +190,7 @@ def queue_page_rows(queue: Queue, pks: list[int]) -> list[Application]:
             "submitted_at",
             "resubmission_count",
             "enterprise__name",
+            "enterprise__uscc",
             "enterprise__district__name_zh",
             "enterprise__district__name_en",
             "measure__code",
@@ -194,6 +201,7 @@ def queue_page_rows(queue: Queue, pks: list[int]) -> list[Application]:
 
 
 _ASSIGNABLE = frozenset({State.SUBMITTED, State.COMMERCE_REVIEW, State.FINANCE_REVIEW})
+_UNDER_REVIEW = _ASSIGNABLE
 
 
 def _queue_page(request: HttpRequest, queue: Queue) -> HttpResponse:
@@ -228,7 +236,9 @@ def _queue_page(request: HttpRequest, queue: Queue) -> HttpResponse:
     overdue_days = settings.REVIEW_OVERDUE_DAYS
     age = params.get("age", "")
     if age == "overdue":
-        rows = rows.filter(submitted_at__lt=now - timedelta(days=overdue_days))
+        rows = rows.filter(
+            state__in=_UNDER_REVIEW, submitted_at__lt=now - timedelta(days=overdue_days)
+        )
     elif age.isdigit():
         rows = rows.filter(submitted_at__lt=now - timedelta(days=int(age)))
     if age:
@@ -247,7 +257,13 @@ def _queue_page(request: HttpRequest, queue: Queue) -> HttpResponse:
     state_labels = dict(State.choices)
     for item in items:
         item.age_days = (now - item.submitted_at).days if item.submitted_at else None
-        item.overdue = item.age_days is not None and item.age_days > overdue_days
+        # Overdue is the bureau's own delay: never once on notice, approved or later.
+        item.overdue = (
+            item.state in _UNDER_REVIEW
+            and item.age_days is not None
+            and item.age_days > overdue_days
+        )
+        item.assignee_name = item.assignee_full_name or item.assignee_name
         amount = item.award_cny if item.award_cny is not None else item.estimate_cny
         item.amount_text = f"{amount:,.2f}" if amount is not None else "—"
         district = item.enterprise.district

@@ -15,11 +15,14 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from applications.models import Application
+from applications.services import changes_since_return
 from applications.uploads import content_disposition
 from applications.workflow import State, TransitionRefused, allowed_actions
+from hengyang_cbec import formatting
 from hengyang_cbec.accounts.models import User
 from hengyang_cbec.accounts.permissions import role_required
 from hengyang_cbec.accounts.roles import Role, has_role, roles_of
@@ -78,22 +81,31 @@ def _fact_rows(application: Application, verified: dict, english: bool) -> list[
     measure = catalogue.measures[application.measure.code]
     rows = []
     for fact, _required in measure.fact_defs:
+        declared = application.declared_facts.get(fact.name)
+        checked = verified.get(fact.name)
         rows.append(
             {
                 "name": fact.name,
                 "label": fact.label_en if english else fact.label_zh,
                 "scope": fact.scope,
-                "declared": application.declared_facts.get(fact.name),
-                "verified": verified.get(fact.name),
-                "changed": application.declared_facts.get(fact.name) != verified.get(fact.name),
+                "declared": declared,
+                "verified": checked,
+                # Compared as read: 600000 and 600000.00 are the same figure.
+                "changed": formatting.fact_value(fact.name, declared)
+                != formatting.fact_value(fact.name, checked),
             }
         )
     return rows
 
 
 def _facts_form(application: Application, verified: dict, data=None) -> FactsForm:
+    """The verified figures form: unbound (filled with the current figures, no errors before
+    anyone typed) for the page, bound to the POST (prefixed names) when saving. The year is the
+    application's and cannot be changed here: a disabled field takes its initial value."""
+    initial = {**verified, "year": application.year}
     form = FactsForm(
-        data if data is not None else verified,
+        data,
+        initial=initial,
         catalogue=current_catalogue(),
         measure_code=application.measure.code,
         include_general=False,
@@ -161,6 +173,11 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "enterprise": application.enterprise,
         "english": english,
         "fact_rows": _fact_rows(application, verified, english),
+        "changes": changes_since_return(application) if application.resubmission_count else None,
+        "fact_labels": {
+            fact.name: fact.label_en if english else fact.label_zh
+            for fact, _required in catalogue.measures[application.measure.code].fact_defs
+        },
         "facts_form": _facts_form(application, verified)
         if application.state == State.COMMERCE_REVIEW and has_role(user, COMMERCE)
         else None,
@@ -206,7 +223,9 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "commit_form": CommitForm(initial=version, allocations=allocations),
         "resolve_form": ResolveObjectionForm(initial=version),
         "opinion_form": OpinionForm(),
-        "timeline": AuditEvent.objects.filter(application_id=application.pk).order_by("id"),
+        "timeline": AuditEvent.objects.filter(application_id=application.pk)
+        .select_related("actor")
+        .order_by("id"),
     }
     return render(request, "reviews/review_detail.html", context)
 
@@ -223,8 +242,11 @@ def _done(request: HttpRequest, application_pk: int, call, success: str) -> Http
 
 
 def _invalid(request: HttpRequest, pk: int, form) -> HttpResponse:
+    colon = formatting.colon()
     problems = "; ".join(
-        f"{form.fields[name].label if name in form.fields else ''}: {' '.join(errors)}".strip(": ")
+        f"{form.fields[name].label}{colon}{' '.join(errors)}"
+        if name in form.fields
+        else " ".join(errors)
         for name, errors in form.errors.items()
     )
     messages.error(request, _("Please correct the form: %(problems)s") % {"problems": problems})
@@ -516,7 +538,11 @@ def record_approval(request: HttpRequest) -> HttpResponse:
         return redirect(back)
     messages.success(
         request,
-        _("Government approval %(number)s recorded for %(n)s applications.")
+        ngettext(
+            "Government approval %(number)s recorded for %(n)s application.",
+            "Government approval %(number)s recorded for %(n)s applications.",
+            len(form.cleaned_data["applications"]),
+        )
         % {"number": batch.document_number, "n": len(form.cleaned_data["applications"])},
     )
     return redirect(back)

@@ -213,11 +213,17 @@ def test_a_return_is_answered_and_the_reviewer_sees_what_changed_then_rejects_af
     page.locator("#autosave-status[data-state=saved]").wait_for()
     certificate = tmp_path / "海关证明.pdf"
     certificate.write_bytes(pdf_bytes())
+    # The wrong file is replaced in its slot; the old one stays in the record, struck through.
     block = page.locator(f"[data-document-type={reopened_document}]")
-    block.locator("input[type=file]").set_input_files(str(certificate))
-    block.locator("button[type=submit]").click()
+    block.locator("summary:has-text('更换')").click()
+    replace = block.locator("form[data-replace]")
+    replace.locator("input[type=file]").set_input_files(str(certificate))
+    replace.locator("button[type=submit]").click()
     page.wait_for_load_state("networkidle")
     assert "海关证明.pdf" in page.locator(".messages").inner_text()
+    block = page.locator(f"[data-document-type={reopened_document}]")
+    assert "已撤下，原件留档" in block.locator("[data-withdrawn]").inner_text()
+    look("document replaced")
     page.locator("[data-to-check]:visible").click()
     page.check("#id_declared")
     page.fill("#id_signer_name", "王芳")
@@ -235,6 +241,7 @@ def test_a_return_is_answered_and_the_reviewer_sees_what_changed_then_rejects_af
     row = changes.locator("[data-changed-fact=cbec_export_volume_usd]")
     assert "600,000.00 美元" in row.inner_text() and "700,000.00 美元" in row.inner_text()
     assert "海关证明.pdf" in changes.inner_text()
+    assert page.locator("[data-evidence][data-withdrawn]").count() == 1
     look("reviewer sees what changed")
 
     # Rejecting asks first; saying no changes nothing.

@@ -175,8 +175,9 @@ def _advance(application: Application, target: State, staff: dict, allocation) -
         batch = notice_publish(user=registrar, application_ids=[application.pk])
         if target == NOTICE_DUE:
             # Demo only: the period ended a minute ago, so the whole flow can be walked today.
+            ended = timezone.now() - timedelta(minutes=1)
             PublicNoticeBatch.objects.filter(pk=batch.pk).update(
-                ends_at=timezone.now() - timedelta(minutes=1)
+                published_at=ended - timedelta(days=batch.period_days), ends_at=ended
             )
         return
     with override_settings(PUBLIC_NOTICE_DAYS=0):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from applications.models import Application
 from applications.workflow import State
@@ -289,3 +290,32 @@ def test_in_english_the_review_page_reads_as_english_with_units(
     timeline = page.locator("[data-audit-action='review.take']").inner_text()
     assert "Zhang Wei took the application for review." in timeline
     look("review page in English")
+
+
+def test_the_registrar_sees_when_each_notice_ends_and_closes_the_due_ones(
+    page, live_server, login, catalogue, look
+):
+    from reviews.tests.factories import Crew, advance, end_notice, publish
+
+    crew = Crew()
+    crew._users[Role.APPROVAL_REGISTRAR] = make_staff(Role.APPROVAL_REGISTRAR, "registrar")
+    application = make_application(submitted_days_ago=60)
+    advance(application, State.PUBLIC_NOTICE, crew=crew)
+    batch = publish(application, crew.registrar)
+    login("registrar")
+    page.goto(f"{live_server.url}/staff/queue/registrar/?tab=on_notice")
+    row = page.locator(f"tr[data-application='{application.pk}']")
+    ends = timezone.localtime(batch.ends_at)
+    assert row.locator("[data-notice-ends]").inner_text() == f"公示截止：{ends:%Y-%m-%d %H:%M}"
+    assert application.enterprise.uscc in row.inner_text()
+    # Submitted 60 days ago, but on notice: not the bureau's delay, so never 超期.
+    assert row.get_attribute("data-overdue") is None
+    assert "超期" not in row.inner_text()
+    look("on notice with end dates")
+    end_notice(application)
+    page.click("[data-action=close_notices]")
+    page.wait_for_load_state("networkidle")
+    assert "已结束 1 项公示。" in page.locator(".messages").inner_text()
+    application.refresh_from_db()
+    assert application.state == State.GOVERNMENT_APPROVAL
+    look("due notices closed")

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from hengyang_cbec.accounts.models import User
 from policies.models import Place
+from policies.services import current_catalogue
 
 from . import services
 from .models import Application, Enterprise, Membership
@@ -98,12 +99,15 @@ def seed() -> None:
                 "settlement_fee_cny": "30000",
             },
         )
+        labels = current_catalogue().evidence_types
         for code in application.measure.evidence_types:
+            # Named as an enterprise names its scans: 营业执照.pdf, not business_licence.pdf.
+            name = labels.get(code, {}).get("label_zh", code).split("（")[0]
             services.evidence_add(
                 user=user,
                 application=application,
                 document_type=code,
-                upload=SimpleUploadedFile(f"{code}.pdf", demo_pdf(), "application/pdf"),
+                upload=SimpleUploadedFile(f"{name}.pdf", demo_pdf(), "application/pdf"),
             )
         application.refresh_from_db()
         # Scans run after commit; the demo files are known to be clean.

@@ -64,7 +64,11 @@ _TIMELINE_PREFIXES = ("application.", "review.", "finance.", "award.", "notice."
 def english_words(text: str) -> list[str]:
     # Roman numerals are clause citations (III, IV), not English.
     return sorted(
-        {w for w in _WORD.findall(text) if w not in ALLOWED_LATIN and not re.fullmatch("[IVX]+", w)}
+        {
+            w
+            for w in _WORD.findall(text)
+            if w.upper() not in ALLOWED_LATIN and not re.fullmatch("[IVX]+", w)
+        }
     )
 
 
@@ -73,16 +77,38 @@ def recorded_actions() -> set[str]:
     from applications.workflow import TRANSITIONS
 
     actions: set[str] = set()
-    for directory in _CODE_DIRS:
-        for path in (ROOT / directory).rglob("*.py"):
-            if "tests" in path.parts or "migrations" in path.parts:
-                continue
-            source = path.read_text(encoding="utf-8")
-            actions.update(re.findall(r'action="([a-z_]+\.[a-z_]+)"', source))
-            prefix = re.search(r'action=f"([a-z_]+)\.\{action', source)
-            if prefix:
-                for name in re.findall(r'_audit\(\s*(?:[\w.]+\s*,\s*)?"([a-z_]+)"', source):
-                    actions.add(f"{prefix.group(1)}.{name}")
+    sources = {
+        path: path.read_text(encoding="utf-8")
+        for directory in _CODE_DIRS
+        for path in (ROOT / directory).rglob("*.py")
+        if "tests" not in path.parts and "migrations" not in path.parts
+    }
+    # An _audit helper writes "<prefix>.<name>"; a module without its own helper uses the one it
+    # imports (reviews/services/steps.py serves the other service modules).
+    package_prefix = {}
+    for path, source in sources.items():
+        prefix = re.search(r'action=f"([a-z_]+)\.\{action', source)
+        if prefix:
+            package_prefix[path] = prefix.group(1)
+    for path, source in sources.items():
+        actions.update(re.findall(r'action="([a-z_]+\.[a-z_]+)"', source))
+        own = re.search(r'action=f"([a-z_]+)\.\{action', source)
+        helper = next(
+            (
+                module
+                for module, names in re.findall(r"from \.(\w+) import (\([^)]*\)|[^\n]*)", source)
+                if re.search(r"\b_audit\b", names)
+            ),
+            None,
+        )
+        prefix = (
+            own.group(1)
+            if own
+            else (package_prefix.get(path.parent / f"{helper}.py") if helper else None)
+        )
+        if prefix:
+            for name in re.findall(r'_audit\(\s*(?:[\w.]+\s*,\s*)?"([a-z_]+)"', source):
+                actions.add(f"{prefix}.{name}")
     for _state, action in TRANSITIONS:
         actions.add(f"review.{action.value}")
     return {a for a in actions if a.startswith(_TIMELINE_PREFIXES)}

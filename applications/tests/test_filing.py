@@ -254,7 +254,10 @@ def test_a_returned_application_opens_only_the_named_fields_and_documents(client
     page = client_member.get(reverse("applications:application_edit", args=[application.pk]))
     html = page.content.decode()
     assert "结算费发票金额与申报不符" in html
-    assert html.count('type="file"') == 1  # only the reopened document type takes files
+    # Only the reopened document type takes files: a new one, or one in place of the submitted file.
+    assert html.count('id="file-') == 1 and 'id="file-settlement_fee_invoices"' in html
+    assert html.count('name="replaces"') == 1
+    assert html.count('type="file"') == 2
     response = submit(client_member, application)
     assert response.status_code == 302
     application.refresh_from_db()

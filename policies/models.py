@@ -25,6 +25,12 @@ class BilingualMixin:
 
 
 class Policy(BilingualMixin, models.Model):
+    """One published version of the measures (HY-CBEC-2025, ...), with its validity window.
+
+    A version owns its measures, parameters, interpretations, overlap groups and evidence lists;
+    several versions are kept side by side and the one in force on a reference date assesses.
+    """
+
     code = models.CharField(_("code"), max_length=40, unique=True)
     title_zh = models.CharField(_("title (Chinese)"), max_length=300)
     title_en = models.CharField(_("title (English)"), max_length=300)
@@ -40,8 +46,9 @@ class Policy(BilingualMixin, models.Model):
     loaded_at = models.DateTimeField(_("loaded at"), auto_now=True)
 
     class Meta:
-        verbose_name = _("policy")
-        verbose_name_plural = _("policies")
+        verbose_name = _("policy version")
+        verbose_name_plural = _("policy versions")
+        ordering = ["valid_from"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(valid_to__gte=F("valid_from")), name="policy_validity_ordered"
@@ -66,8 +73,10 @@ class Measure(BilingualMixin, models.Model):
         DISCRETIONARY = "discretionary", _("Discretionary amount")
         EXTERNAL = "external", _("Settled by another authority")
 
-    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="measures")
-    code = models.CharField(_("code"), max_length=10, unique=True)
+    policy = models.ForeignKey(
+        Policy, on_delete=models.PROTECT, related_name="measures", verbose_name=_("policy version")
+    )
+    code = models.CharField(_("code"), max_length=10)
     clause = models.CharField(_("clause"), max_length=20)
     section = models.CharField(_("section"), max_length=20)
     position = models.PositiveSmallIntegerField(default=0)
@@ -88,7 +97,11 @@ class Measure(BilingualMixin, models.Model):
     class Meta:
         verbose_name = _("measure")
         verbose_name_plural = _("measures")
-        ordering = ["position"]
+        ordering = ["policy__valid_from", "position"]
+        constraints = [
+            # A measure code is unique inside its version: M05 of two versions are two measures.
+            models.UniqueConstraint(fields=["policy", "code"], name="measure_code_per_policy")
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
@@ -113,7 +126,13 @@ class Parameter(BilingualMixin, models.Model):
         GT = "gt", _("strictly greater than (>)")
         GE = "ge", _("greater than or equal to (≥)")
 
-    key = models.CharField(_("key"), max_length=80, unique=True)
+    policy = models.ForeignKey(
+        Policy,
+        on_delete=models.PROTECT,
+        related_name="parameters",
+        verbose_name=_("policy version"),
+    )
+    key = models.CharField(_("key"), max_length=80)
     measure = models.ForeignKey(
         Measure, on_delete=models.PROTECT, null=True, blank=True, related_name="parameters"
     )
@@ -130,10 +149,13 @@ class Parameter(BilingualMixin, models.Model):
     class Meta:
         verbose_name = _("parameter")
         verbose_name_plural = _("parameters")
-        ordering = ["key"]
+        ordering = ["policy__valid_from", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "key"], name="parameter_key_per_policy")
+        ]
 
     def __str__(self) -> str:
-        return self.key
+        return f"{self.key} ({self.policy.code})" if self.policy_id else self.key
 
     @property
     def label(self) -> str:
@@ -180,7 +202,13 @@ class ParameterValue(models.Model):
 
 
 class Interpretation(BilingualMixin, models.Model):
-    code = models.CharField(_("code"), max_length=10, unique=True)
+    policy = models.ForeignKey(
+        Policy,
+        on_delete=models.PROTECT,
+        related_name="interpretations",
+        verbose_name=_("policy version"),
+    )
+    code = models.CharField(_("code"), max_length=10)
     clauses = models.JSONField(_("clauses read"), default=list)
     title_zh = models.CharField(_("title (Chinese)"), max_length=200)
     title_en = models.CharField(_("title (English)"), max_length=300)
@@ -194,7 +222,12 @@ class Interpretation(BilingualMixin, models.Model):
     class Meta:
         verbose_name = _("interpretation")
         verbose_name_plural = _("interpretations")
-        ordering = ["code"]
+        ordering = ["policy__valid_from", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "code"], name="interpretation_code_per_policy"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
@@ -229,7 +262,13 @@ class ExternalPolicy(BilingualMixin, models.Model):
 
 
 class OverlapGroup(BilingualMixin, models.Model):
-    code = models.CharField(_("code"), max_length=40, unique=True)
+    policy = models.ForeignKey(
+        Policy,
+        on_delete=models.PROTECT,
+        related_name="overlap_groups",
+        verbose_name=_("policy version"),
+    )
+    code = models.CharField(_("code"), max_length=40)
     clause = models.CharField(_("clause"), max_length=20)
     interpretation = models.CharField(_("interpretation"), max_length=10, blank=True)
     name_zh = models.CharField(_("name (Chinese)"), max_length=200, blank=True)
@@ -242,7 +281,10 @@ class OverlapGroup(BilingualMixin, models.Model):
     class Meta:
         verbose_name = _("overlap group")
         verbose_name_plural = _("overlap groups")
-        ordering = ["code"]
+        ordering = ["policy__valid_from", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "code"], name="overlap_group_code_per_policy")
+        ]
 
     def __str__(self) -> str:
         return self.code

@@ -1,8 +1,9 @@
 """Loading the catalogue into the database, reading it back for the engine, and assessing.
 
-The database is the catalogue of record once loaded: the engine always sees `current_catalogue()`,
-built from the tables and validated by `Catalogue.from_data`, so a value a policy administrator
-adds in the admin takes effect exactly like one from the files.
+The catalogue is a set of policy versions (one folder per version in ``policies/catalogue/``).
+The database is the catalogue of record once loaded: the engine always sees `current_versions()`,
+built from the tables and validated by `Catalogue.from_data` per version, so a value a policy
+administrator adds in the admin takes effect exactly like one from the files.
 """
 
 from __future__ import annotations
@@ -19,8 +20,16 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from .engine import Catalogue, CatalogueError, Context, PriorAward, Result, assess
-from .engine import load_catalogue_dir as _read_catalogue_dir
+from .engine import (
+    Catalogue,
+    CatalogueError,
+    Context,
+    PolicyVersions,
+    PriorAward,
+    Result,
+    assess,
+    load_catalogue_tree,
+)
 from .models import (
     ExternalPolicy,
     FundSource,
@@ -72,19 +81,40 @@ class LoadReport:
 # --- Loading the files --------------------------------------------------------------------------
 
 
-def read_catalogue_files(directory: Path = CATALOGUE_DIR) -> dict[str, Any]:
-    return _read_catalogue_dir(directory)
+def read_catalogue_files(directory: Path = CATALOGUE_DIR) -> list[dict[str, Any]]:
+    """Every version in `directory` (one folder per version), oldest first."""
+    return load_catalogue_tree(directory)
 
 
 @transaction.atomic
-def load_catalogue(data: Mapping[str, Any]) -> LoadReport:
-    """Write a validated catalogue into the database (idempotent).
+def load_catalogue(data: Mapping[str, Any] | list[Mapping[str, Any]]) -> LoadReport:
+    """Write validated policy versions into the database (idempotent).
 
-    Raises CatalogueError when the data is invalid, or when it would change a dated parameter
-    value that is already stored: values are never overwritten, a change is a new dated value.
+    `data` is one version's dict or a list of them (as `read_catalogue_files` returns). Raises
+    CatalogueError when any version is invalid, when versions overlap, or when the data would
+    change a dated parameter value that is already stored: values are never overwritten, a change
+    is a new dated value. Nothing is written unless everything is valid.
     """
-    Catalogue.from_data(data)  # refuse invalid data before touching anything
+    items = [data] if isinstance(data, Mapping) else list(data)
+    stored = {p.code for p in Policy.objects.all()}
+    # Refuse invalid data, and versions that would overlap those already stored, before writing.
+    PolicyVersions(
+        [Catalogue.from_data(item) for item in items]
+        + [
+            Catalogue.from_data(catalogue_data_from_db(code))
+            for code in stored - {item["policy"]["code"] for item in items}
+        ]
+    )
     report = LoadReport()
+    for item in items:
+        _load_version(item, report)
+    # What is now stored (files plus values added in the admin) must still be valid versions.
+    current_versions_from_db()
+    transaction.on_commit(bump_catalogue_version)
+    return report
+
+
+def _load_version(data: Mapping[str, Any], report: LoadReport) -> None:
     policy_data = dict(data["policy"])
     shared = {key: value for key, value in data.items() if key not in _RELATIONAL_KEYS}
     source_file = SOURCE_DIR / str(policy_data.get("source_file", ""))
@@ -108,9 +138,9 @@ def load_catalogue(data: Mapping[str, Any]) -> LoadReport:
     measures = {}
     for position, item in enumerate(data["measures"]):
         measure, created = Measure.objects.update_or_create(
+            policy=policy,
             code=item["code"],
             defaults={
-                "policy": policy,
                 "clause": item["clause"],
                 "section": item["section"],
                 "position": position,
@@ -133,14 +163,17 @@ def load_catalogue(data: Mapping[str, Any]) -> LoadReport:
         report.count(report.created if created else report.updated, "measures")
 
     for item in data["parameters"]:
-        _load_parameter(item, measures, report)
+        _load_parameter(policy, item, measures, report)
 
     for item in data.get("interpretations", []):
-        existing = Interpretation.objects.filter(code=item["code"]).first()
+        existing = Interpretation.objects.filter(policy=policy, code=item["code"]).first()
         if existing is not None and existing.edited_in_admin:
-            report.kept.append(f"interpretation {existing.code} (edited in the admin)")
+            report.kept.append(
+                f"interpretation {policy.code} {existing.code} (edited in the admin)"
+            )
             continue
         _, created = Interpretation.objects.update_or_create(
+            policy=policy,
             code=item["code"],
             defaults={
                 "clauses": list(item.get("clauses", [])),
@@ -166,6 +199,7 @@ def load_catalogue(data: Mapping[str, Any]) -> LoadReport:
 
     for item in data.get("overlap_groups", []):
         group, created = OverlapGroup.objects.update_or_create(
+            policy=policy,
             code=item["code"],
             defaults={
                 "clause": item["clause"],
@@ -203,11 +237,6 @@ def load_catalogue(data: Mapping[str, Any]) -> LoadReport:
         )
         report.count(report.created if created else report.updated, "places")
 
-    # What is now stored (files plus values added in the admin) must still be one valid catalogue.
-    Catalogue.from_data(catalogue_data_from_db())
-    transaction.on_commit(bump_catalogue_version)
-    return report
-
 
 def _code_of(entry: Any) -> str:
     return entry["code"] if isinstance(entry, Mapping) else str(entry)
@@ -224,9 +253,12 @@ def _external_policy_items(data: Mapping[str, Any]) -> Iterable[Mapping[str, Any
     return seen.values()
 
 
-def _load_parameter(item: Mapping[str, Any], measures: dict[str, Measure], report) -> None:
+def _load_parameter(
+    policy: Policy, item: Mapping[str, Any], measures: dict[str, Measure], report
+) -> None:
     prefix = item["key"].split(".", 1)[0]
     parameter, created = Parameter.objects.update_or_create(
+        policy=policy,
         key=item["key"],
         defaults={
             "measure": measures.get(prefix),
@@ -258,7 +290,7 @@ def _load_parameter(item: Mapping[str, Any], measures: dict[str, Measure], repor
             report.count(report.created, "parameter values")
         elif Decimal(existing.text) != Decimal(text):
             raise CatalogueError(
-                f"parameter {parameter.key}: the files give {text} from {start}, but "
+                f"parameter {policy.code} {parameter.key}: the files give {text} from {start}, but "
                 f"{existing.text} is stored for that date; stored values are never overwritten, "
                 "add a new value with a later effective date instead"
             )
@@ -275,15 +307,21 @@ def _as_date(value: Any) -> date:
 # --- Reading the catalogue back -----------------------------------------------------------------
 
 
-def catalogue_data_from_db() -> dict[str, Any]:
-    """The catalogue dict (policies.engine.catalogue's structure) as the database holds it."""
-    policy = Policy.objects.order_by("-published_on").first()
+def catalogue_data_from_db(code: str | None = None) -> dict[str, Any]:
+    """One version's catalogue dict (policies.engine.catalogue's structure) as the database
+    holds it: the version `code`, by default the latest."""
+    policies = Policy.objects.order_by("-valid_from")
+    policy = policies.filter(code=code).first() if code else policies.first()
     if policy is None:
-        raise PolicyNotLoaded("no policy is loaded: run `python manage.py load_policy`")
+        raise PolicyNotLoaded(
+            f"policy version {code} is not loaded"
+            if code
+            else "no policy is loaded: run `python manage.py load_policy`"
+        )
     data = dict(policy.data)
     data["measures"] = [dict(m.data) for m in Measure.objects.filter(policy=policy)]
     values_by_parameter: dict[int, list[dict[str, Any]]] = {}
-    for value in ParameterValue.objects.order_by("effective_from"):
+    for value in ParameterValue.objects.filter(parameter__policy=policy).order_by("effective_from"):
         values_by_parameter.setdefault(value.parameter_id, []).append(
             {
                 "value": value.text,
@@ -303,7 +341,7 @@ def catalogue_data_from_db() -> dict[str, Any]:
             "label_en": p.label_en,
             "values": values_by_parameter.get(p.pk, []),
         }
-        for p in Parameter.objects.order_by("pk")
+        for p in Parameter.objects.filter(policy=policy).order_by("pk")
     ]
     data["interpretations"] = [
         {
@@ -316,7 +354,7 @@ def catalogue_data_from_db() -> dict[str, Any]:
             "applies_to": list(i.applies_to),
             "implemented_by": i.implemented_by,
         }
-        for i in Interpretation.objects.all()
+        for i in Interpretation.objects.filter(policy=policy).order_by("pk")
     ]
     data["external_policies"] = [
         {"code": e.code, "title_zh": e.title_zh, "title_en": e.title_en}
@@ -332,7 +370,9 @@ def catalogue_data_from_db() -> dict[str, Any]:
             "measures": [m.code for m in g.measures.all()],
             "external_policies": [e.code for e in g.external_policies.all()],
         }
-        for g in OverlapGroup.objects.prefetch_related("measures", "external_policies")
+        for g in OverlapGroup.objects.filter(policy=policy).prefetch_related(
+            "measures", "external_policies"
+        )
     ]
     data["fund_sources"] = [
         {"code": f.code, "clause": f.clause, "name_zh": f.name_zh, "name_en": f.name_en}
@@ -345,8 +385,16 @@ def catalogue_data_from_db() -> dict[str, Any]:
     return data
 
 
+def current_versions_from_db() -> PolicyVersions:
+    """Every stored version, validated (no cache)."""
+    codes = list(Policy.objects.order_by("valid_from").values_list("code", flat=True))
+    if not codes:
+        raise PolicyNotLoaded("no policy is loaded: run `python manage.py load_policy`")
+    return PolicyVersions(Catalogue.from_data(catalogue_data_from_db(code)) for code in codes)
+
+
 _memo_lock = threading.Lock()
-_memo: dict[str, Catalogue] = {}
+_memo: dict[str, PolicyVersions] = {}
 
 
 def bump_catalogue_version() -> None:
@@ -354,26 +402,44 @@ def bump_catalogue_version() -> None:
     cache.set(_VERSION_KEY, timezone.now().isoformat(), timeout=None)
 
 
-def current_catalogue() -> Catalogue:
-    """The validated catalogue as stored, rebuilt only after a change (one cache read)."""
+def current_versions() -> PolicyVersions:
+    """Every stored version, validated, rebuilt only after a change (one cache read)."""
     version = cache.get(_VERSION_KEY)
     if version is None:
         version = timezone.now().isoformat()
         cache.add(_VERSION_KEY, version, timeout=None)
         version = cache.get(_VERSION_KEY) or version
     with _memo_lock:
-        catalogue = _memo.get(version)
-    if catalogue is None:
-        catalogue = Catalogue.from_data(catalogue_data_from_db())
+        versions = _memo.get(version)
+    if versions is None:
+        versions = current_versions_from_db()
         with _memo_lock:
             _memo.clear()
-            _memo[version] = catalogue
-    return catalogue
+            _memo[version] = versions
+    return versions
 
 
-def file_catalogue() -> Catalogue:
-    """The catalogue straight from the files (for a database that has not been loaded)."""
-    return Catalogue.from_data(read_catalogue_files())
+def current_catalogue(on_date: date | None = None) -> Catalogue:
+    """The version in force on `on_date` (default today); when none is, the nearest one."""
+    return current_versions().choose(on_date or timezone.localdate()).catalogue
+
+
+def catalogue_for(code: str) -> Catalogue:
+    """The stored version `code` (an application's own version)."""
+    found = current_versions().get(code)
+    if found is None:
+        raise PolicyNotLoaded(f"policy version {code} is not loaded")
+    return found
+
+
+def version_in_force(on_date: date | None = None) -> Catalogue | None:
+    """The version in force on `on_date` (default today), or None between versions."""
+    return current_versions().in_force(on_date or timezone.localdate())
+
+
+def file_versions() -> PolicyVersions:
+    """The versions straight from the files (for a database that has not been loaded)."""
+    return PolicyVersions.from_data(read_catalogue_files())
 
 
 # --- Changing parameters ------------------------------------------------------------------------
@@ -407,7 +473,7 @@ def check_new_parameter_value(
         )
     if effective_to is not None and effective_to < effective_from:
         raise CatalogueError(f"parameter {parameter.key}: the end date is before the start")
-    data = catalogue_data_from_db()
+    data = catalogue_data_from_db(parameter.policy.code)
     for item in data["parameters"]:
         if item["key"] != parameter.key:
             continue
@@ -470,8 +536,19 @@ def assess_measure(
     on_date: date | None = None,
     prior_awards: Iterable[PriorAward] = (),
     catalogue: Catalogue | None = None,
+    policy: str | None = None,
+    notes: Iterable[tuple[str, str, str]] = (),
 ) -> Result:
-    """Assess one measure against the stored catalogue (the pages' and other apps' entry point)."""
-    catalogue = catalogue or current_catalogue()
-    context = Context(on_date=on_date or timezone.localdate(), prior_awards=tuple(prior_awards))
-    return assess(catalogue, code, facts, context)
+    """Assess one measure against the stored versions (the pages' and other apps' entry point).
+
+    `policy` names the version (an application's own, fixed at submission); absent, the version
+    in force on `on_date` (default today) assesses. `notes` are extra trace steps.
+    """
+    source: Catalogue | PolicyVersions = catalogue or current_versions()
+    context = Context(
+        on_date=on_date or timezone.localdate(),
+        prior_awards=tuple(prior_awards),
+        policy=policy,
+        notes=tuple(notes),
+    )
+    return assess(source, code, facts, context)

@@ -148,6 +148,13 @@ class Measure:
     conditions_en: str
     article_text_en: str
     article_text_zh: str
+    # I-9: a component capped per applicant and year across applications: {component: cap key}.
+    component_annual_caps: Mapping[str, str] = field(default_factory=dict)
+    component_cap_interpretation: str | None = None
+    # The interpretation the annual-cap step cites (I-4 unless the measure names another, I-10).
+    annual_cap_interpretation: str = "I-4"
+    # I-11: a same-year award of this measure is named in the trace, not deducted.
+    same_year_notice: str | None = None
     # Precomputed by the catalogue so that an assessment does no lookups it can avoid.
     fact_defs: tuple[tuple[FactDef, bool], ...] = ()  # (definition, required for this measure)
     fact_names: frozenset[str] = frozenset()
@@ -178,6 +185,11 @@ class Catalogue:
         self.valid_to = date.max
         self.validity_clause = ""
         self.validity_interpretation: str | None = None
+        self.published_on = date.min
+        self.first_performance_year = 0
+        self.performance_year_interpretation: str | None = None
+        self.reference_date_interpretation: str | None = None
+        self.one_time_counts_policies: frozenset[str] = frozenset()
         self.general_clause = ""
         self.general_must_be_true: tuple[str, ...] = ()
         self.sections: dict[str, dict[str, Any]] = {}
@@ -247,6 +259,20 @@ class Catalogue:
             raise CatalogueError("policy: valid_to is before valid_from")
         self.validity_clause = _text(policy, "validity_clause", "policy")
         self.validity_interpretation = policy.get("validity_interpretation")
+        self.published_on = _date(policy.get("published_on"), "policy published_on")
+        first = policy.get("first_performance_year", self.valid_from.year)
+        if not isinstance(first, int) or isinstance(first, bool) or first > self.valid_to.year:
+            raise CatalogueError(
+                f"policy: first_performance_year {first!r} must be a year no later than valid_to"
+            )
+        self.first_performance_year = first
+        self.performance_year_interpretation = policy.get("performance_year_interpretation")
+        self.reference_date_interpretation = policy.get("reference_date_interpretation")
+        counts = policy.get("one_time_counts_policies") or []
+        if not isinstance(counts, list) or not all(isinstance(c, str) for c in counts):
+            raise CatalogueError("policy: one_time_counts_policies must be a list of codes")
+        # I-3 across versions: awards under these earlier versions count as one-time awards too.
+        self.one_time_counts_policies = frozenset(counts) | {self.policy_code}
 
     def _build_general(self, general: Mapping[str, Any]) -> None:
         self.general_clause = _text(general, "clause", "general_conditions")
@@ -312,6 +338,9 @@ class Catalogue:
                 max_length=int(item.get("max_length", 200)),
                 unit_zh=str(item.get("unit_zh", "")),
                 unit_en=str(item.get("unit_en", "")),
+                unit_en_one=str(item.get("unit_en_one", "")),
+                reviewer_only=bool(item.get("reviewer_only", False)),
+                answer_required=bool(item.get("answer_required", False)),
             )
 
     def _build_measures(self, items: list[Any]) -> None:
@@ -366,6 +395,14 @@ class Catalogue:
             for name in one_time_components:
                 if name not in names:
                     raise CatalogueError(f"{where}: one-time component {name!r} is not a component")
+            component_caps = item.get("component_annual_caps") or {}
+            if not isinstance(component_caps, Mapping):
+                raise CatalogueError(f"{where}: component_annual_caps must be a mapping")
+            for name in component_caps:
+                if name not in names:
+                    raise CatalogueError(
+                        f"{where}: component_annual_caps names {name!r}, not a component"
+                    )
             self.measures[code] = Measure(
                 code=code,
                 clause=_text(item, "clause", where),
@@ -387,6 +424,10 @@ class Catalogue:
                 conditions_en=str(item.get("conditions_en", "")),
                 article_text_en=str(item.get("article_text_en", "")),
                 article_text_zh=str(item.get("article_text_zh", "")),
+                component_annual_caps={str(k): str(v) for k, v in component_caps.items()},
+                component_cap_interpretation=item.get("component_cap_interpretation"),
+                annual_cap_interpretation=str(item.get("annual_cap_interpretation") or "I-4"),
+                same_year_notice=item.get("same_year_notice"),
             )
 
     def _build_parameters(self, items: list[Any], known_clauses: set[str]) -> None:
@@ -524,6 +565,15 @@ class Catalogue:
         refs += [
             (f"overlap group {g.code}", g.interpretation) for g in self.overlap_groups.values()
         ]
+        refs.append(("policy", self.performance_year_interpretation))
+        refs.append(("policy", self.reference_date_interpretation))
+        for m in self.measures.values():
+            refs += [
+                (f"measure {m.code}", m.component_cap_interpretation),
+                (f"measure {m.code}", m.same_year_notice),
+            ]
+            if m.annual_cap:
+                refs.append((f"measure {m.code}", m.annual_cap_interpretation))
         for where, ref in refs:
             if ref is not None and ref not in self.interpretations:
                 raise CatalogueError(f"{where}: unknown interpretation {ref!r}")
@@ -541,6 +591,9 @@ class Catalogue:
             for key in rule.parameters:
                 if key not in self.parameters:
                     raise CatalogueError(f"{where}: parameter {key!r} is missing")
+            for component, key in measure.component_annual_caps.items():
+                if key not in self.parameters:
+                    raise CatalogueError(f"{where}: {component} cap parameter {key!r} is missing")
             if measure.annual_cap and f"{code}.annual_cap_cny" not in self.parameters:
                 raise CatalogueError(f"{where}: annual cap needs parameter {code}.annual_cap_cny")
             for name in rule.facts:
@@ -558,7 +611,13 @@ class Catalogue:
             fact_defs += [(self.facts[n], self.facts[n].required) for n in measure.facts]
             groups = tuple(g for g in self.overlap_groups.values() if code in g.measures)
             digest_source = {
-                "policy": [self.policy_code, str(self.valid_from), str(self.valid_to)],
+                "policy": [
+                    self.policy_code,
+                    str(self.valid_from),
+                    str(self.valid_to),
+                    self.first_performance_year,
+                    sorted(self.one_time_counts_policies),
+                ],
                 "general": list(self.general_must_be_true),
                 "measure": [
                     code,
@@ -570,6 +629,9 @@ class Catalogue:
                     list(measure.waived_general_facts),
                     list(measure.entity_types),
                     list(measure.facts),
+                    dict(measure.component_annual_caps),
+                    measure.annual_cap_interpretation,
+                    measure.same_year_notice,
                 ],
                 "groups": [[g.code, list(g.measures), list(g.external_policies)] for g in groups],
             }
@@ -598,15 +660,47 @@ class Catalogue:
         return found
 
 
+def load_catalogue_tree(path: str | Path) -> list[dict[str, Any]]:
+    """Every policy version under `path`: one folder per version, oldest first.
+
+    ``*.yaml`` files directly in `path` hold what all versions share (the places); a version's
+    own files may not define the same keys. A folder without ``*.yaml`` files is an error.
+    """
+    root = Path(path)
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
+    if not folders:
+        raise CatalogueError(f"no policy version folders in {path}")
+    shared = _merge_yaml(sorted(root.glob("*.yaml")))
+    versions = []
+    for folder in folders:
+        data = load_catalogue_dir(folder)
+        for key, value in shared.items():
+            if key in data:
+                raise CatalogueError(f"{folder.name}: key {key!r} is also defined in {root.name}/")
+            data[key] = value
+        code = data.get("policy", {}).get("code") if isinstance(data.get("policy"), dict) else None
+        if code != folder.name:
+            raise CatalogueError(
+                f"{folder.name}: the folder must be named after its policy code, not {code!r}"
+            )
+        versions.append(data)
+    versions.sort(key=lambda d: str(d["policy"].get("valid_from")))
+    return versions
+
+
 def load_catalogue_dir(path: str | Path) -> dict[str, Any]:
-    """Merge the top-level keys of every ``*.yaml`` file in `path` into one dict.
+    """Merge the top-level keys of every ``*.yaml`` file in `path` (one version) into one dict.
 
     A key defined in two files is an error: each list lives in exactly one file.
     """
-    merged: dict[str, Any] = {}
     files = sorted(Path(path).glob("*.yaml"))
     if not files:
         raise CatalogueError(f"no *.yaml files in {path}")
+    return _merge_yaml(files)
+
+
+def _merge_yaml(files: list[Path]) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
     for file in files:
         with file.open(encoding="utf-8") as handle:
             content = yaml.safe_load(handle) or {}

@@ -102,9 +102,7 @@ def assess(
     if measure is None:
         raise UnknownMeasure(str(measure_code))
     with localcontext(_ARITHMETIC):
-        return _assess(
-            version, measure, parse_facts(version, measure, raw_facts), context, choice
-        )
+        return _assess(version, measure, parse_facts(version, measure, raw_facts), context, choice)
 
 
 def _assess(

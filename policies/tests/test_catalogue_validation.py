@@ -342,9 +342,7 @@ def test_no_value_in_force_makes_the_assessment_ineligible(data: dict[str, Any])
     assert not result.eligible
     assert result.to_dict()["amount_cny"] == "0.00"
     assert any("M05.tier_mid.amount_cny" in r.text_en for r in result.reasons)
-    earlier = assess(
-        catalogue, "M05", {**facts, "year": 2025}, Context(on_date=date(2025, 12, 31))
-    )
+    earlier = assess(catalogue, "M05", {**facts, "year": 2025}, Context(on_date=date(2025, 12, 31)))
     assert earlier.eligible and earlier.amount_cny == Decimal("100000.00")
 
 

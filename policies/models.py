@@ -216,6 +216,8 @@ class Interpretation(BilingualMixin, models.Model):
     text_en = models.TextField(_("text (English)"))
     applies_to = models.JSONField(_("applies to measures"), default=list, blank=True)
     implemented_by = models.CharField(_("implemented by"), max_length=300, blank=True)
+    # The measure settings this reading decides (changed from a date by InterpretationEffect).
+    governs = models.JSONField(_("decides"), default=list, blank=True)
     # Set when an administrator edits it, so reloading the files does not undo the edit.
     edited_in_admin = models.BooleanField(default=False, editable=False)
 
@@ -239,6 +241,61 @@ class Interpretation(BilingualMixin, models.Model):
     @property
     def text(self) -> str:
         return self._localised("text")
+
+
+class InterpretationEffect(models.Model):
+    """A change of what an interpretation does, from a date onwards (never edited or deleted).
+
+    It sets one measure setting the interpretation governs (one-time, annual cap, overlap groups,
+    waived conditions), or only the wording, and always restates the interpretation's full text
+    from that date, so that the text and what the engine does never part.
+    """
+
+    class Setting(models.TextChoices):
+        ONE_TIME = "one_time", _("one-time reward (yes or no)")
+        ONE_TIME_COMPONENTS = "one_time_components", _("one-time components")
+        ANNUAL_CAP = "annual_cap", _("annual cap (yes or no)")
+        WAIVED = "waived_general_facts", _("general conditions waived")
+        OVERLAP = "overlap_groups", _("overlap groups")
+        WORDING = "wording", _("wording only")
+
+    interpretation = models.ForeignKey(
+        Interpretation,
+        on_delete=models.PROTECT,
+        related_name="effects",
+        verbose_name=_("interpretation"),
+    )
+    setting = models.CharField(_("setting"), max_length=30, choices=Setting.choices)
+    measure = models.CharField(_("measure"), max_length=10, blank=True)
+    value = models.JSONField(_("value"), null=True, blank=True)
+    effective_from = models.DateField(_("effective from"))
+    text_zh = models.TextField(_("text from that date (Chinese)"))
+    text_en = models.TextField(_("text from that date (English)"))
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+
+    class Meta:
+        verbose_name = _("interpretation effect")
+        verbose_name_plural = _("interpretation effects")
+        ordering = ["effective_from", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["interpretation", "setting", "measure", "effective_from"],
+                name="interpretation_effect_unique_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        target = f" {self.measure}" if self.measure else ""
+        return f"{self.interpretation.code}{target} {self.setting} ({self.effective_from})"
 
 
 class ExternalPolicy(BilingualMixin, models.Model):

@@ -34,6 +34,7 @@ from .models import (
     ExternalPolicy,
     FundSource,
     Interpretation,
+    InterpretationEffect,
     Measure,
     OverlapGroup,
     Parameter,
@@ -54,6 +55,7 @@ _RELATIONAL_KEYS = frozenset(
         "external_policies",
         "fund_sources",
         "places",
+        "effects",
     }
 )
 _VERSION_KEY = "policies:catalogue-version"
@@ -183,6 +185,7 @@ def _load_version(data: Mapping[str, Any], report: LoadReport) -> None:
                 "text_en": item["text_en"],
                 "applies_to": list(item.get("applies_to", [])),
                 "implemented_by": item.get("implemented_by", ""),
+                "governs": list(item.get("governs", [])),
             },
         )
         report.count(report.created if created else report.updated, "interpretations")
@@ -213,6 +216,23 @@ def _load_version(data: Mapping[str, Any], report: LoadReport) -> None:
         # Links an administrator added in the admin stay; the files only add.
         group.external_policies.add(*[externals[code] for code in linked])
         report.count(report.created if created else report.updated, "overlap groups")
+
+    interpretations = {i.code: i for i in Interpretation.objects.filter(policy=policy)}
+    for item in data.get("effects", []):
+        _, created = InterpretationEffect.objects.get_or_create(
+            interpretation=interpretations[item["interpretation"]],
+            setting=item["setting"],
+            measure=item.get("measure") or "",
+            effective_from=_as_date(item["effective_from"]),
+            defaults={
+                "value": item.get("value"),
+                "text_zh": item["text_zh"],
+                "text_en": item["text_en"],
+                "note": "policies/catalogue",
+            },
+        )
+        if created:
+            report.count(report.created, "interpretation effects")
 
     for item in data.get("fund_sources", []):
         _, created = FundSource.objects.update_or_create(
@@ -353,9 +373,11 @@ def catalogue_data_from_db(code: str | None = None) -> dict[str, Any]:
             "text_en": i.text_en,
             "applies_to": list(i.applies_to),
             "implemented_by": i.implemented_by,
+            "governs": list(i.governs),
         }
         for i in Interpretation.objects.filter(policy=policy).order_by("pk")
     ]
+    data["effects"] = [_effect_item(e) for e in _effects_of(policy)]
     data["external_policies"] = [
         {"code": e.code, "title_zh": e.title_zh, "title_en": e.title_en}
         for e in ExternalPolicy.objects.all()
@@ -383,6 +405,24 @@ def catalogue_data_from_db(code: str | None = None) -> dict[str, Any]:
         for p in Place.objects.all()
     ]
     return data
+
+
+def _effects_of(policy: Policy):
+    return InterpretationEffect.objects.filter(interpretation__policy=policy).select_related(
+        "interpretation"
+    )
+
+
+def _effect_item(effect: InterpretationEffect) -> dict[str, Any]:
+    return {
+        "interpretation": effect.interpretation.code,
+        "setting": effect.setting,
+        "measure": effect.measure or None,
+        "value": effect.value,
+        "effective_from": effect.effective_from,
+        "text_zh": effect.text_zh,
+        "text_en": effect.text_en,
+    }
 
 
 def current_versions_from_db() -> PolicyVersions:
@@ -524,6 +564,103 @@ def add_parameter_value(
     )
     transaction.on_commit(bump_catalogue_version)
     return created
+
+
+# --- Changing what an interpretation does -------------------------------------------------------
+
+
+def parse_effect_value(setting: str, text: str) -> Any:
+    """The value of a setting as an administrator types it: yes/no, or codes separated by
+    commas; raises CatalogueError naming what is wrong."""
+    text = (text or "").strip()
+    if setting == InterpretationEffect.Setting.WORDING:
+        if text:
+            raise CatalogueError("a wording change has no value")
+        return None
+    if setting in (InterpretationEffect.Setting.ONE_TIME, InterpretationEffect.Setting.ANNUAL_CAP):
+        answers = {"yes": True, "true": True, "是": True, "no": False, "false": False, "否": False}
+        if text.lower() not in answers:
+            raise CatalogueError(f"{setting}: answer yes or no, not {text!r}")
+        return answers[text.lower()]
+    return [part.strip() for part in text.replace("，", ",").split(",") if part.strip()]
+
+
+def check_new_effect(
+    *,
+    interpretation: Interpretation,
+    setting: str,
+    measure: str,
+    value: Any,
+    effective_from: date,
+    text_zh: str,
+    text_en: str,
+) -> None:
+    """Validate a new effect the way the files are validated: the version with it must be a
+    valid catalogue on every date, it must take effect after every stored effect of the
+    interpretation and today, and it must restate the text. Raises CatalogueError."""
+    if effective_from <= timezone.localdate():
+        raise CatalogueError(
+            f"{interpretation.code}: a change takes effect from a future date, so that no "
+            "assessment already made changes"
+        )
+    latest = interpretation.effects.order_by("-effective_from").first()
+    if latest is not None and effective_from <= latest.effective_from:
+        raise CatalogueError(
+            f"{interpretation.code}: a new change must take effect after {latest.effective_from}"
+        )
+    data = catalogue_data_from_db(interpretation.policy.code)
+    data["effects"].append(
+        {
+            "interpretation": interpretation.code,
+            "setting": setting,
+            "measure": measure or None,
+            "value": value,
+            "effective_from": effective_from,
+            "text_zh": text_zh.strip(),
+            "text_en": text_en.strip(),
+        }
+    )
+    data["effects"].sort(key=lambda e: e["effective_from"])
+    Catalogue.from_data(data)
+
+
+@transaction.atomic
+def add_interpretation_effect(
+    *,
+    interpretation: Interpretation,
+    setting: str,
+    measure: str,
+    value: Any,
+    effective_from: date,
+    text_zh: str,
+    text_en: str,
+    note: str = "",
+    user=None,
+) -> InterpretationEffect:
+    """Change what an interpretation does from a date onwards (see check_new_effect)."""
+    interpretation = Interpretation.objects.select_for_update().get(pk=interpretation.pk)
+    check_new_effect(
+        interpretation=interpretation,
+        setting=setting,
+        measure=measure,
+        value=value,
+        effective_from=effective_from,
+        text_zh=text_zh,
+        text_en=text_en,
+    )
+    effect = InterpretationEffect.objects.create(
+        interpretation=interpretation,
+        setting=setting,
+        measure=measure or "",
+        value=value,
+        effective_from=effective_from,
+        text_zh=text_zh.strip(),
+        text_en=text_en.strip(),
+        note=note,
+        created_by=user,
+    )
+    transaction.on_commit(bump_catalogue_version)
+    return effect
 
 
 # --- Assessing ----------------------------------------------------------------------------------

@@ -243,12 +243,36 @@ def measure_article_is_translation(measure: Measure) -> bool:
 @require_safe
 def interpretations(request: HttpRequest) -> HttpResponse:
     version = Version(request)
+    english = english_active()
+    catalogue = version.catalogue
+    # The text in force today (or, for an archived version, on its last day), with the dated
+    # changes of what each reading does.
+    on_date = min(max(version.today, catalogue.valid_from), catalogue.valid_to)
+    items = []
+    for row in Interpretation.objects.filter(policy=version.policy):
+        current = catalogue.interpretation_on(row.code, on_date)
+        items.append(
+            {
+                "code": row.code,
+                "title": row.title,
+                "clauses": row.clauses,
+                "applies_to": row.applies_to,
+                "text": current.text_en if english else current.text_zh,
+                "changes": [
+                    {
+                        "effective_from": e.effective_from,
+                        "setting": e.setting,
+                        "measure": e.measure,
+                        "value": e.value,
+                        "future": e.effective_from > on_date,
+                    }
+                    for e in catalogue.effects
+                    if e.interpretation == row.code
+                ],
+            }
+        )
     return render(
         request,
         "policies/interpretations.html",
-        {
-            "interpretations": Interpretation.objects.filter(policy=version.policy),
-            "policy": version.policy,
-            "version": version,
-        },
+        {"interpretations": items, "policy": version.policy, "version": version},
     )

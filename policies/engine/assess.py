@@ -66,8 +66,14 @@ def _parse_one(measure: Measure, fact: FactDef, raw: Any) -> Any:
 
 
 def choose_version(source: Source, context: Context) -> tuple[Catalogue, Choice | None]:
-    """The version that assesses: `context.policy` when given, else the one in force on the
-    reference date (or, when none is, the nearest, whose validity check then fails)."""
+    """The version that assesses, as its interpretations' dated effects make it on the
+    reference date: `context.policy` when given, else the one in force on the reference date
+    (or, when none is, the nearest, whose validity check then fails)."""
+    catalogue, choice = _choose(source, context)
+    return catalogue.on(context.on_date), choice
+
+
+def _choose(source: Source, context: Context) -> tuple[Catalogue, Choice | None]:
     if isinstance(source, PolicyVersions):
         if context.policy is not None:
             found = source.get(context.policy)

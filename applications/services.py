@@ -556,6 +556,10 @@ def reference_for(application: Application, on_date: date | None = None) -> tupl
     """
     if application.reference_date is not None and application.policy_id is not None:
         return application.reference_date, application.policy.code
+    if application.submitted_at is not None:
+        # Submitted without the fields (rows from before they existed): the first submission
+        # day and the measure's version, as the data migration sets them.
+        return timezone.localdate(application.submitted_at), application.measure.policy.code
     today = on_date or timezone.localdate()
     found = version_in_force(today)
     return today, (found.policy_code if found is not None else None)

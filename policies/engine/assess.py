@@ -276,6 +276,14 @@ def _check_gate(ev: Evaluation, choice: Choice | None = None) -> None:
             clause=cat.validity_clause,
             interpretation=cat.performance_year_interpretation,
         )
+    elif first == on_date.year:
+        ev.step(
+            f"业绩年度 {year} 即参考日期所在年度，也是政策 {code} 覆盖的首个年度",
+            f"Performance year {year} is the year of the reference date, the first year policy "
+            f"{code} covers",
+            clause=cat.validity_clause,
+            interpretation=cat.performance_year_interpretation,
+        )
     else:
         ev.step(
             f"业绩年度 {year} 在 {first} 至 {on_date.year} 之间",

@@ -170,3 +170,17 @@ def test_the_portals_awards_carry_their_components_and_version(member, enterpris
         check = services.application_check(second)
     # I-9: 100,000 − 60,000 of rent remains; the start-up is one-time (I-3).
     assert check.result.amount_cny == Decimal("40000.00")
+
+
+def test_between_versions_the_dashboard_says_why_nothing_can_be_filed(
+    client, member, password, renewal
+):
+    with on(date(2027, 3, 28)):
+        client.login(username=member.username, password=password)
+        html = client.get("/my/").content.decode()
+    assert "data-closed" in html and "2027-03-28 没有施行中的政策版本" in html
+    assert 'data-measure="M16"' not in html
+    with on(date(2027, 4, 1)):
+        client.login(username=member.username, password=password)
+        html = client.get("/my/").content.decode()
+    assert "政策版本 HY-CBEC-2027。" in html and 'data-measure="M16"' in html

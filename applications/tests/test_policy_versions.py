@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.test import Client
 
 from applications import services
 from applications.models import Application, Evidence
@@ -180,7 +181,8 @@ def test_between_versions_the_dashboard_says_why_nothing_can_be_filed(
         html = client.get("/my/").content.decode()
     assert "data-closed" in html and "2027-03-28 没有施行中的政策版本" in html
     assert 'data-measure="M16"' not in html
+    later = Client()  # a new visit: the first session ended with the day
     with on(date(2027, 4, 1)):
-        client.login(username=member.username, password=password)
-        html = client.get("/my/").content.decode()
+        later.login(username=member.username, password=password)
+        html = later.get("/my/").content.decode()
     assert "政策版本 HY-CBEC-2027。" in html and 'data-measure="M16"' in html

@@ -22,7 +22,9 @@ def returned(catalogue):
     enterprise = make_enterprise()
     user = make_member(enterprise, "filer")
     application = make_application(
-        enterprise=enterprise, submitter=user, facts={"cbec_export_volume_usd": "600000"}
+        enterprise=enterprise,
+        submitter=user,
+        facts={"cbec_export_volume_usd": "600000", "had_cbec_exports_before": "no"},
     )
     files = {}
     for index, code in enumerate(application.measure.evidence_types):
@@ -30,6 +32,8 @@ def returned(catalogue):
         Evidence.objects.filter(pk=evidence.pk).update(document_type=code)
         files[code] = Evidence.objects.get(pk=evidence.pk)
     reopened = application.measure.evidence_types[-1]
+    # As a submission freezes it (the form's "no" becomes False).
+    application.declared_facts["had_cbec_exports_before"] = False
     application.state = State.RETURNED
     application.return_fields = ["cbec_export_volume_usd"]
     application.return_documents = [reopened]

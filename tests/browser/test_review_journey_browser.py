@@ -35,7 +35,7 @@ def test_a_submitted_application_travels_to_approved(
     application = make_application(
         enterprise=enterprise,
         submitter=applicant,
-        facts={"cbec_export_volume_usd": "600000"},
+        facts={"cbec_export_volume_usd": "600000", "had_cbec_exports_before": "no"},
     )
     add_evidence(application, sha256="5e" * 32)
     make_allocation("5000000")
@@ -129,7 +129,7 @@ def test_a_commerce_reviewer_saves_a_verified_figure_and_sees_the_amount_recompu
     application = make_application(
         enterprise=enterprise,
         submitter=applicant,
-        facts={"cbec_export_volume_usd": "600000"},
+        facts={"cbec_export_volume_usd": "600000", "had_cbec_exports_before": "no"},
     )
     make_staff(Role.COMMERCE_REVIEWER, "commerce")
     login("commerce")
@@ -179,7 +179,9 @@ def test_a_return_is_answered_and_the_reviewer_sees_what_changed_then_rejects_af
     enterprise = make_enterprise("衡阳补正测试有限公司")
     applicant = make_member(enterprise, "filer")
     application = make_application(
-        enterprise=enterprise, submitter=applicant, facts={"cbec_export_volume_usd": "600000"}
+        enterprise=enterprise,
+        submitter=applicant,
+        facts={"cbec_export_volume_usd": "600000", "had_cbec_exports_before": "no"},
     )
     for index, code in enumerate(application.measure.evidence_types):
         evidence = add_evidence(application, sha256=f"{index:02d}" * 32)
@@ -272,7 +274,9 @@ def test_in_english_the_review_page_reads_as_english_with_units(
     enterprise = make_enterprise("衡阳英文测试有限公司")
     applicant = make_member(enterprise, "filer")
     application = make_application(
-        enterprise=enterprise, submitter=applicant, facts={"cbec_export_volume_usd": "1200000"}
+        enterprise=enterprise,
+        submitter=applicant,
+        facts={"cbec_export_volume_usd": "1200000", "had_cbec_exports_before": "no"},
     )
     make_staff(Role.COMMERCE_REVIEWER, "commerce", full_name="Zhang Wei")
     login("commerce")

@@ -61,7 +61,7 @@ def assess(application: Application, facts: Mapping[str, Any], user) -> Assessme
         result = assess_measure(
             application.measure.code, facts, on_date=on_date, prior_awards=priors
         )
-    except Exception as exc:  # FactError: a figure the engine cannot read
+    except AssessInputError as exc:
         raise ReviewError(_("The rules engine cannot read these figures: %s") % exc) from None
     zh = result.to_dict("zh-hans")
     en = result.to_dict("en")

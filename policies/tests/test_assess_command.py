@@ -52,6 +52,7 @@ RESULT_KEYS = {
     "reasons",
     "trace",
     "rules_version",
+    "policy",
 }
 
 

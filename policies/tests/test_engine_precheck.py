@@ -10,7 +10,7 @@ from policies.engine import Catalogue, Context, FactError, PriorAward, load_cata
 from tests.facts import GENERAL_FACTS
 
 CATALOGUE = Catalogue.from_data(
-    load_catalogue_dir(Path(__file__).resolve().parents[1] / "catalogue")
+    load_catalogue_dir(Path(__file__).resolve().parents[1] / "catalogue" / "HY-CBEC-2025")
 )
 PROFILE = {name: value for name, value in GENERAL_FACTS.items() if name != "year"}
 ON = Context(on_date=date(2026, 6, 1))

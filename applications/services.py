@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from hengyang_cbec.audit.services import record
+from hengyang_cbec.queueing import publish
 from policies.engine import FactError, PriorAward, Result
 from policies.forms import FactsForm
 from policies.models import Measure
@@ -442,7 +443,8 @@ def evidence_add(
     upload.seek(0)
     evidence.file.save(storage_name(prefix="evidence", kind=checked.kind), upload, save=False)
     evidence.save()
-    transaction.on_commit(lambda: scan_evidence.delay(evidence.pk))
+    # Left pending when the broker is down: rescan_pending_evidence sends it again.
+    transaction.on_commit(lambda: publish(scan_evidence, evidence.pk))
     _audit(
         application,
         "evidence_add",

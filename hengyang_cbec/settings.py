@@ -128,13 +128,28 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = redis_url_from_env("REDIS_URL")
 
 if REDIS_URL:
+    # Redis is a cache, not a dependency of the pages: on a Redis error every cache operation
+    # falls back to a cache table in the database for CACHE_RETRY_SECONDS (hengyang_cbec/cache.py).
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "hengyang_cbec.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "hy",
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
-        }
+            "OPTIONS": {
+                "socket_connect_timeout": 1,
+                "socket_timeout": 1,
+                "FALLBACK": "database",
+                "RETRY_SECONDS": env_int("CACHE_RETRY_SECONDS", 5, minimum=1),
+                "LOG_SECONDS": env_int("CACHE_LOG_SECONDS", 60, minimum=1),
+            },
+        },
+        "database": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "portal_cache_fallback",
+            "KEY_PREFIX": "hy",
+            "TIMEOUT": 300,
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
+        },
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

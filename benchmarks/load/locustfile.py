@@ -195,7 +195,8 @@ def _count_server_errors(name, response=None, **_kwargs) -> None:
 def _report(environment, **_kwargs) -> None:
     stats = environment.stats
     print()
-    print(f"{'endpoint':<22} {'requests':>8} {'req/s':>7} {'p50':>6} {'p95':>6} {'p99':>6} {'5xx':>4}")
+    head = ("endpoint", "requests", "req/s", "p50", "p95", "p99", "5xx")
+    print("{:<22} {:>8} {:>7} {:>6} {:>6} {:>6} {:>4}".format(*head))
     for entry in sorted(stats.entries.values(), key=lambda e: e.name):
         print(
             f"{entry.name:<22} {entry.num_requests:>8} {entry.total_rps:>7.1f} "

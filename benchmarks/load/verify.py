@@ -37,9 +37,7 @@ def main(path: Path) -> int:
             autosaves[entry["application"]].append(entry)
     lost: list[str] = []
     acknowledged_autosaves = 0
-    stored = dict(
-        Application.objects.filter(pk__in=autosaves).values_list("pk", "draft_facts")
-    )
+    stored = dict(Application.objects.filter(pk__in=autosaves).values_list("pk", "draft_facts"))
     for application, attempts in autosaves.items():
         attempts.sort(key=lambda e: e["seq"])
         acked = [i for i, e in enumerate(attempts) if e["acknowledged"]]

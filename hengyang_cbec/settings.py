@@ -69,6 +69,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 INSTALLED_APPS = [
     "hengyang_cbec.accounts",
     "hengyang_cbec.audit",
+    "hengyang_cbec.notifications",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -250,6 +251,16 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "衡阳跨境电商补贴平台 <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Notification e-mail goes out through a Celery task (hengyang_cbec/notifications/): attempts
+# with backoff (30 s, 60 s, ... 10 min); the sweep sends what the broker never took after the
+# grace period, and what is still pending after the stale period (a lost message).
+NOTIFICATION_EMAIL_MAX_ATTEMPTS = env_int("NOTIFICATION_EMAIL_MAX_ATTEMPTS", 5, minimum=1)
+NOTIFICATION_EMAIL_GRACE_SECONDS = env_int("NOTIFICATION_EMAIL_GRACE_SECONDS", 60, minimum=1)
+NOTIFICATION_EMAIL_STALE_SECONDS = env_int("NOTIFICATION_EMAIL_STALE_SECONDS", 30 * 60, minimum=60)
+CELERY_BEAT_SCHEDULE["sweep-notification-emails"] = {
+    "task": "hengyang_cbec.notifications.tasks.sweep_notification_emails",
+    "schedule": 60,
+}
 
 # --- Authentication and sessions ----------------------------------------------------------------
 

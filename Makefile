@@ -12,7 +12,7 @@ export DEMO_PASSWORD
 PO_FILES := $(wildcard locale/*/LC_MESSAGES/*.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run test setup system-packages migrate demo lint format worker beat messages bench load clean
+.PHONY: run test setup system-packages migrate demo lint format worker beat messages bench load faults clean
 
 run: setup migrate demo
 	@echo ""
@@ -97,8 +97,12 @@ load: setup $(LOAD_VENV)/.installed
 	LOAD_SAMPLE_PDF=$(LOAD_DIR)/sample.pdf $(LOAD_VENV)/bin/locust -f benchmarks/load/locustfile.py \
 		--headless --host $(LOAD_HOST) --run-time $(LOAD_SECONDS)s --stop-timeout 15 \
 		--users $$(( $(LOAD_APPLICANTS) + $(LOAD_REVIEWERS) + $(LOAD_FINANCE) )) --spawn-rate 10 \
-		--only-summary --csv $(LOAD_DIR)/stats
-	$(PY) benchmarks/load/verify.py $(LOAD_DIR)/acknowledged.jsonl
+		--only-summary --csv $(LOAD_DIR)/stats; locust=$$?; \
+	$(PY) benchmarks/load/verify.py $(LOAD_DIR)/acknowledged.jsonl && exit $$locust
+
+# The fault runs (tests/faults/run.py) on private PostgreSQL and Redis instances of their own.
+faults: setup $(VENV)/.dev-installed
+	$(PY) tests/faults/run.py $(FAULT_ARGS)
 
 clean:
 	rm -rf $(VENV) $(LOAD_VENV) var staticfiles

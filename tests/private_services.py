@@ -7,6 +7,7 @@ own instance on a free port, in a temporary directory, and removes it afterwards
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -81,12 +82,23 @@ class PrivateRedis:
 
 
 class PrivatePostgres:
-    """A PostgreSQL cluster made by `initdb` in a temporary directory, on a free port (trust)."""
+    """A PostgreSQL cluster made by `initdb` in a temporary directory, on a free port (trust).
+
+    PostgreSQL refuses to run as root: as root the cluster belongs to the `postgres` account.
+    """
 
     def __init__(self, directory: Path, port: int | None = None):
         self.directory = Path(directory)
         self.data = self.directory / "data"
         self.port = port or free_port()
+
+    def _run(self, command: list[str], *, check: bool = True):
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        result = subprocess.run(command, check=False, capture_output=True, text=True)
+        if check and result.returncode:
+            raise RuntimeError(f"{' '.join(command)} failed: {result.stderr.strip()[-2000:]}")
+        return result
 
     def url(self, database: str = "postgres") -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
@@ -94,16 +106,19 @@ class PrivatePostgres:
     def init(self) -> PrivatePostgres:
         if not (self.data / "PG_VERSION").exists():
             self.directory.mkdir(parents=True, exist_ok=True)
-            subprocess.run(
-                ["initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
-                check=True,
-                capture_output=True,
+            if os.geteuid() == 0:
+                shutil.chown(self.directory, "postgres", "postgres")
+                for parent in self.directory.parents:  # the postgres account must get through
+                    if parent.stat().st_uid == 0 and not parent.stat().st_mode & 0o001:
+                        parent.chmod(parent.stat().st_mode | 0o711)
+            self._run(
+                ["initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]
             )
         return self
 
     def start(self) -> PrivatePostgres:
         options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"
-        subprocess.run(
+        self._run(
             [
                 "pg_ctl",
                 "-D",
@@ -114,19 +129,13 @@ class PrivatePostgres:
                 options,
                 "-w",
                 "start",
-            ],
-            check=True,
-            capture_output=True,
+            ]
         )
         wait_port(self.port, up=True)
         return self
 
     def stop(self, mode: str = "fast") -> None:
-        subprocess.run(
-            ["pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop"],
-            check=False,
-            capture_output=True,
-        )
+        self._run(["pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop"], check=False)
         wait_port(self.port, up=False)
 
     def createdb(self, name: str) -> str:

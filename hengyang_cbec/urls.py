@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from reviews.urls import notice_urls
+
 from . import views
 from .accounts.lockout import LockoutAuthenticationForm
 
@@ -25,7 +27,7 @@ urlpatterns = [
     path("", include("policies.urls")),
     path("", include("applications.urls")),
     path("", include("reviews.urls")),
-    path("", include("reviews.notice_urls")),
+    path("", include(notice_urls)),
 ]
 
 handler400 = "hengyang_cbec.views.bad_request"

@@ -69,6 +69,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 INSTALLED_APPS = [
     "hengyang_cbec.accounts",
     "hengyang_cbec.audit",
+    "hengyang_cbec.notifications",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -128,13 +129,28 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = redis_url_from_env("REDIS_URL")
 
 if REDIS_URL:
+    # Redis is a cache, not a dependency of the pages: on a Redis error every cache operation
+    # falls back to a cache table in the database for CACHE_RETRY_SECONDS (hengyang_cbec/cache.py).
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "hengyang_cbec.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "hy",
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
-        }
+            "OPTIONS": {
+                "socket_connect_timeout": 1,
+                "socket_timeout": 1,
+                "FALLBACK": "database",
+                "RETRY_SECONDS": env_int("CACHE_RETRY_SECONDS", 5, minimum=1),
+                "LOG_SECONDS": env_int("CACHE_LOG_SECONDS", 60, minimum=1),
+            },
+        },
+        "database": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "portal_cache_fallback",
+            "KEY_PREFIX": "hy",
+            "TIMEOUT": 300,
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
+        },
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -235,6 +251,16 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "衡阳跨境电商补贴平台 <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Notification e-mail goes out through a Celery task (hengyang_cbec/notifications/): attempts
+# with backoff (30 s, 60 s, ... 10 min); the sweep sends what the broker never took after the
+# grace period, and what is still pending after the stale period (a lost message).
+NOTIFICATION_EMAIL_MAX_ATTEMPTS = env_int("NOTIFICATION_EMAIL_MAX_ATTEMPTS", 5, minimum=1)
+NOTIFICATION_EMAIL_GRACE_SECONDS = env_int("NOTIFICATION_EMAIL_GRACE_SECONDS", 60, minimum=1)
+NOTIFICATION_EMAIL_STALE_SECONDS = env_int("NOTIFICATION_EMAIL_STALE_SECONDS", 30 * 60, minimum=60)
+CELERY_BEAT_SCHEDULE["sweep-notification-emails"] = {
+    "task": "hengyang_cbec.notifications.tasks.sweep_notification_emails",
+    "schedule": 60,
+}
 
 # --- Authentication and sessions ----------------------------------------------------------------
 

@@ -120,14 +120,17 @@ def test_embedded_defaults_use_sqlite_local_cache_and_in_process_tasks():
 def test_redis_url_makes_redis_the_broker_and_the_cache():
     result = run_django(
         "from django.conf import settings as s; "
-        "print(s.CELERY_BROKER_URL, s.CACHES['default']['BACKEND'], s.CELERY_TASK_ALWAYS_EAGER)",
+        "print(s.CELERY_BROKER_URL, s.CACHES['default']['BACKEND'], s.CELERY_TASK_ALWAYS_EAGER, "
+        "s.CACHES['default']['OPTIONS']['FALLBACK'], s.CACHES['database']['BACKEND'])",
         REDIS_URL="redis://127.0.0.1:6379/3",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
         "redis://127.0.0.1:6379/3",
-        "django.core.cache.backends.redis.RedisCache",
+        "hengyang_cbec.cache.ResilientRedisCache",
         "False",
+        "database",
+        "django.core.cache.backends.db.DatabaseCache",
     ]
 
 

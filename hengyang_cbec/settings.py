@@ -458,8 +458,11 @@ NOTICE_MAX_ATTEMPTS = env_int("NOTICE_MAX_ATTEMPTS", 5, minimum=1)
 NOTICE_QUEUE = env_str("NOTICE_QUEUE", "celery")
 # The sweep re-enqueues jobs the broker never took, and jobs not finished this long after their
 # last enqueue (longer than the hard time limit, so a running render is not doubled needlessly).
-NOTICE_SWEEP_SECONDS = env_int("NOTICE_SWEEP_SECONDS", 60, minimum=5)
-NOTICE_STALE_SECONDS = env_int("NOTICE_STALE_SECONDS", 10 * 60, minimum=1)
+NOTICE_SWEEP_SECONDS = env_int("NOTICE_SWEEP_SECONDS", 30, minimum=5)
+NOTICE_STALE_SECONDS = env_int("NOTICE_STALE_SECONDS", NOTICE_TIME_LIMIT + 30, minimum=1)
+# Notice PDFs no notice refers to (a render killed after writing them) are deleted once older
+# than this: longer than any render, so a file whose row is about to commit is never touched.
+NOTICE_ORPHAN_GRACE_SECONDS = env_int("NOTICE_ORPHAN_GRACE_SECONDS", 3600, minimum=60)
 # Without HarfBuzz's subsetter WeasyPrint falls back to fontTools: ~10x slower notices. A worker
 # refuses to start without it unless this is turned off (then it only logs an error).
 NOTICE_REQUIRE_HARFBUZZ_SUBSET = env_bool("NOTICE_REQUIRE_HARFBUZZ_SUBSET", True)
@@ -474,3 +477,13 @@ CELERY_BEAT_SCHEDULE["sweep-notice-outbox"] = {
 
 # XLSX exports of batches with more lines than this are written by a worker, with progress.
 EXPORT_ASYNC_ROWS = env_int("EXPORT_ASYNC_ROWS", 5000, minimum=0)
+# An export job still pending this long after it was asked for is sent to a worker again.
+EXPORT_STALE_SECONDS = env_int("EXPORT_STALE_SECONDS", 120, minimum=10)
+CELERY_BEAT_SCHEDULE["sweep-export-jobs"] = {
+    "task": "reviews.tasks.sweep_export_jobs",
+    "schedule": 60,
+}
+CELERY_BEAT_SCHEDULE["sweep-notice-files"] = {
+    "task": "reviews.tasks.sweep_notice_files",
+    "schedule": 3600,
+}

@@ -20,9 +20,9 @@ from applications.tests.factories import EnterpriseFactory, draft, member_of, pd
 from applications.workflow import State
 from hengyang_cbec.accounts.roles import Role
 from hengyang_cbec.cache import create_fallback_table
-from reviews import notices
 from reviews.models import Notice, NoticeOutbox
-from reviews.notice_tasks import render_notice
+from reviews.services import notices
+from reviews.tasks import render_notice
 from reviews.tests.factories import Crew, advance, make_application
 from tests.factories import PASSWORD, make_user
 from tests.private_services import missing_binaries, private_redis

@@ -144,7 +144,7 @@ def sweep() -> None:
     """What beat does: the notice outbox sweep; a database still down is tried next time."""
     from django.db import DatabaseError, close_old_connections
 
-    from reviews import notices
+    from reviews.services import notices
 
     try:
         notices.sweep_outbox(grace_seconds=5)
@@ -338,8 +338,8 @@ def run_payments(context, rounds: int) -> Outcome:
     from hengyang_cbec.accounts.roles import Role
     from hengyang_cbec.audit.models import AuditEvent
     from hengyang_cbec.audit.services import verify_chain
-    from reviews import finance
     from reviews.models import DisbursementLine
+    from reviews.services import finance
     from reviews.tests.factories import make_staff
 
     outcome = Outcome("concurrent payments")

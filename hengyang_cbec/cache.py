@@ -25,11 +25,13 @@ import redis
 from django.core.cache import caches
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
+from django.db import DatabaseError
 
 logger = logging.getLogger("hengyang_cbec.cache")
 
 # What a dead, restarting or unreachable Redis raises through redis-py.
 CACHE_ERRORS = (redis.exceptions.RedisError, OSError)
+_RAISE_MISSING = object()
 # Keys remembered for deletion after an outage, per process; beyond this the oldest are dropped
 # (they expire from the fallback anyway and Redis sessions are re-read from the database).
 MAX_DIRTY_KEYS = 10_000
@@ -149,7 +151,7 @@ class ResilientRedisCache(RedisCache):
             return self.fallback_max_seconds
         return min(timeout, self.fallback_max_seconds)
 
-    def _guarded(self, redis_call, fallback_call, *, writes=(), version=None):
+    def _guarded(self, redis_call, fallback_call, *, writes=(), version=None, default=None):
         if self._use_redis():
             try:
                 result = redis_call()
@@ -161,7 +163,15 @@ class ResilientRedisCache(RedisCache):
                 return result
         if writes:
             self._mark_dirty(writes, version)
-        return fallback_call()
+        try:
+            return fallback_call()
+        except DatabaseError as exc:
+            # The fallback is unusable too (no table yet, database away): a miss, never an
+            # error page. incr keeps its contract for a missing key.
+            self._failed(exc)
+            if default is _RAISE_MISSING:
+                raise ValueError("cache fallback unavailable") from exc
+            return default
 
     # --- The cache API ----------------------------------------------------------------------
 
@@ -171,12 +181,14 @@ class ResilientRedisCache(RedisCache):
             lambda: self.fallback.add(key, value, self._fallback_timeout(timeout), version),
             writes=[key],
             version=version,
+            default=False,
         )
 
     def get(self, key, default=None, version=None):
         return self._guarded(
             lambda: super(ResilientRedisCache, self).get(key, default, version),
             lambda: self.fallback.get(key, default, version),
+            default=default,
         )
 
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
@@ -207,12 +219,14 @@ class ResilientRedisCache(RedisCache):
         return self._guarded(
             lambda: super(ResilientRedisCache, self).get_many(keys, version),
             lambda: self.fallback.get_many(keys, version),
+            default={},
         )
 
     def has_key(self, key, version=None):
         return self._guarded(
             lambda: super(ResilientRedisCache, self).has_key(key, version),
             lambda: self.fallback.has_key(key, version),
+            default=False,
         )
 
     def incr(self, key, delta=1, version=None):
@@ -221,6 +235,7 @@ class ResilientRedisCache(RedisCache):
             lambda: self.fallback.incr(key, delta, version),
             writes=[key],
             version=version,
+            default=_RAISE_MISSING,
         )
 
     def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):

@@ -137,8 +137,8 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "hy",
             "OPTIONS": {
-                "socket_connect_timeout": 1,
-                "socket_timeout": 1,
+                "socket_connect_timeout": 2,
+                "socket_timeout": 2,
                 "FALLBACK": "database",
                 "RETRY_SECONDS": env_int("CACHE_RETRY_SECONDS", 5, minimum=1),
                 "LOG_SECONDS": env_int("CACHE_LOG_SECONDS", 60, minimum=1),

@@ -14,7 +14,9 @@ from applications.tests.factories import EnterpriseFactory, draft, member_of
 from hengyang_cbec.notifications import services, tasks
 from hengyang_cbec.notifications.models import Notification
 
-pytestmark = pytest.mark.django_db
+# E-mail runs in-process here, also when REDIS_URL names a real broker: these tests read what
+# the task did. The worker's retries are driven through the task's request below.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
 
 State = Notification.EmailState
 

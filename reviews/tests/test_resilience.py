@@ -79,7 +79,7 @@ def test_notice_files_no_notice_refers_to_are_deleted_after_the_grace_period(
 
 
 def test_an_export_job_the_broker_did_not_take_is_sent_again_by_the_sweep(
-    crew, capture, monkeypatch, settings
+    crew, capture, monkeypatch, settings, eager_tasks
 ):
     from hengyang_cbec import queueing
 

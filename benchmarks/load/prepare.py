@@ -57,7 +57,8 @@ def applicant(number: int, password: str) -> dict:
     user, _created = User.objects.get_or_create(
         username=username, defaults={"email": f"{username}@load.invalid", "full_name": username}
     )
-    user.set_password(password)
+    if not user.check_password(password):  # setting it again would sign the user out
+        user.set_password(password)
     user.save()
     user.groups.set(Group.objects.filter(name=Role.APPLICANT.value))
     enterprise, _created = Enterprise.objects.get_or_create(

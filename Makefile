@@ -16,7 +16,7 @@ export NOTICE_PUBLIC_URL
 PO_FILES := $(wildcard locale/*/LC_MESSAGES/*.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run test setup system-packages migrate demo lint format worker beat messages bench clean
+.PHONY: run test setup system-packages migrate demo lint format worker beat messages bench load faults clean
 
 run: setup migrate demo
 	@echo ""
@@ -77,5 +77,36 @@ beat: setup
 bench: setup $(VENV)/.dev-installed
 	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script; done
 
+# The load test against a running portal (LOAD_HOST), with the portal's environment (it prepares
+# accounts in the portal's database and checks afterwards that nothing acknowledged was lost).
+LOAD_VENV := .venv-load
+LOAD_DIR := var/load
+LOAD_HOST ?= http://127.0.0.1:8000
+LOAD_APPLICANTS ?= 50
+LOAD_REVIEWERS ?= 7
+LOAD_FINANCE ?= 3
+LOAD_SECONDS ?= 180
+export LOAD_APPLICANTS LOAD_REVIEWERS LOAD_FINANCE
+
+$(LOAD_VENV)/.installed: benchmarks/load/requirements.txt
+	@test -x $(LOAD_VENV)/bin/python || $(PYTHON) -m venv $(LOAD_VENV)
+	$(LOAD_VENV)/bin/pip install --quiet --disable-pip-version-check -r benchmarks/load/requirements.txt
+	@touch $@
+
+load: setup $(LOAD_VENV)/.installed
+	@mkdir -p $(LOAD_DIR)
+	$(PY) benchmarks/load/prepare.py --applicants $(LOAD_APPLICANTS) \
+		--sample-pdf $(LOAD_DIR)/sample.pdf > $(LOAD_DIR)/personas.json
+	LOAD_PERSONAS=$(LOAD_DIR)/personas.json LOAD_ACKS=$(LOAD_DIR)/acknowledged.jsonl \
+	LOAD_SAMPLE_PDF=$(LOAD_DIR)/sample.pdf $(LOAD_VENV)/bin/locust -f benchmarks/load/locustfile.py \
+		--headless --host $(LOAD_HOST) --run-time $(LOAD_SECONDS)s --stop-timeout 15 \
+		--users $$(( $(LOAD_APPLICANTS) + $(LOAD_REVIEWERS) + $(LOAD_FINANCE) )) --spawn-rate 10 \
+		--only-summary --csv $(LOAD_DIR)/stats; locust=$$?; \
+	$(PY) benchmarks/load/verify.py $(LOAD_DIR)/acknowledged.jsonl && exit $$locust
+
+# The fault runs (tests/faults/run.py) on private PostgreSQL and Redis instances of their own.
+faults: setup $(VENV)/.dev-installed
+	$(PY) tests/faults/run.py $(FAULT_ARGS)
+
 clean:
-	rm -rf $(VENV) var staticfiles
+	rm -rf $(VENV) $(LOAD_VENV) var staticfiles

@@ -239,23 +239,5 @@ class Evidence(models.Model):
         return self.original_name
 
 
-class Notification(models.Model):
-    """A message in the applicant's inbox (also sent by e-mail)."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
-    )
-    application = models.ForeignKey(
-        Application, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
-    message_zh = models.TextField()
-    message_en = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["user", "read_at"])]
-
-    def __str__(self) -> str:
-        return self.message_en[:60]
+# The inbox moved to the shell (both sides notify); still importable from here.
+from hengyang_cbec.notifications.models import Notification  # noqa: E402, F401

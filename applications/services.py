@@ -14,16 +14,15 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hengyang_cbec.audit.models import AuditEvent
 from hengyang_cbec.audit.services import record
+from hengyang_cbec.notifications.services import notify
+from hengyang_cbec.queueing import publish
 from policies.engine import Catalogue, FactError, PriorAward, Result
 from policies.engine.primitives import reduce_components
 from policies.forms import FactsForm
@@ -35,7 +34,7 @@ from policies.services import (
     version_in_force,
 )
 
-from .models import Application, Enterprise, Evidence, Membership, Notification, ReferenceCounter
+from .models import Application, Enterprise, Evidence, Membership, ReferenceCounter
 from .workflow import APPLICANT, EDITABLE_STATES, Action, State, transition_for
 
 logger = logging.getLogger(__name__)
@@ -96,48 +95,6 @@ def _locked(application: Application) -> Application:
 def _check_member(user, application: Application) -> None:
     if not is_member(user, application.enterprise_id):
         raise ApplicationError(_("Only members of the applicant enterprise may do this."))
-
-
-# --- Notifications ------------------------------------------------------------------------------
-
-
-def notify(application: Application, *, message_zh: str, message_en: str) -> None:
-    """Tell every active member of the application's enterprise, in the portal and by e-mail.
-
-    Call inside the transaction that made the change: rows are written with it, e-mail after it.
-    """
-    members = list(
-        Membership.objects.filter(
-            enterprise_id=application.enterprise_id, status=Membership.Status.ACTIVE
-        ).select_related("user")
-    )
-    Notification.objects.bulk_create(
-        Notification(
-            user=m.user, application=application, message_zh=message_zh, message_en=message_en
-        )
-        for m in members
-    )
-    recipients = [(m.user.email, m.user.preferred_language) for m in members if m.user.email]
-    reference = application.reference or ""
-    transaction.on_commit(
-        lambda: _send_notification_mail(recipients, reference, message_zh, message_en)
-    )
-
-
-def _send_notification_mail(recipients, reference: str, message_zh: str, message_en: str) -> None:
-    for email, language in recipients:
-        with translation.override(language or "zh-hans"):
-            english = (language or "").startswith("en")
-            body = render_to_string(
-                "emails/notification.txt",
-                {"message": message_en if english else message_zh, "reference": reference},
-            )
-            subject = _("Your subsidy application %(reference)s") % {"reference": reference}
-        try:
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
-        except OSError:
-            # The notification is in the portal already; a mail server outage must not undo it.
-            logger.exception("could not e-mail a notification to %s", email.split("@")[-1])
 
 
 # --- Prior awards for the rules ------------------------------------------------------------------
@@ -516,7 +473,8 @@ def evidence_add(
     upload.seek(0)
     evidence.file.save(storage_name(prefix="evidence", kind=checked.kind), upload, save=False)
     evidence.save()
-    transaction.on_commit(lambda: scan_evidence.delay(evidence.pk))
+    # Left pending when the broker is down: rescan_pending_evidence sends it again.
+    transaction.on_commit(lambda: publish(scan_evidence, evidence.pk))
     _audit(
         application,
         "evidence_add",
@@ -742,11 +700,6 @@ def application_submit(
         fields += ["resubmission_count", "return_fields", "return_documents"]
     application.save(update_fields=fields)
     again = action == Action.RESUBMIT
-    message_zh = f"申报 {application.reference} 已{'重新' if again else ''}提交，等待商务局审核。"
-    message_en = (
-        f"Application {application.reference} was {'re' if again else ''}submitted "
-        "and waits for the Bureau of Commerce's review."
-    )
     data = {
         "estimate_cny": application.estimate_cny,
         "signer": application.signer_name,
@@ -761,7 +714,7 @@ def application_submit(
             if _comparable(before.get(name)) != _comparable(value)
         }
     _audit(application, action.value, user, ip=ip, data=data)
-    notify(application, message_zh=message_zh, message_en=message_en)
+    notify(application, "application_resubmitted" if again else "application_submitted")
     return application
 
 
@@ -813,11 +766,7 @@ def application_withdraw(
         ip=ip,
         data={"reason": reason[:500]},
     )
-    notify(
-        application,
-        message_zh=f"申报 {application.reference or ''} 已撤回。",
-        message_en=f"Application {application.reference or ''} was withdrawn.",
-    )
+    notify(application, "application_withdrawn")
     return application
 
 
@@ -860,11 +809,6 @@ def lapse_overdue_returns(today: date | None = None) -> int:
                 application_id=application.pk,
                 visible_to_applicant=True,
             )
-            notify(
-                application,
-                message_zh=f"申报 {application.reference} 未在期限内补正，已失效。",
-                message_en=f"Application {application.reference} lapsed: "
-                "the correction deadline passed.",
-            )
+            notify(application, "application_lapsed")
             count += 1
     return count

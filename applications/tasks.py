@@ -5,6 +5,8 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import transaction
 
+from hengyang_cbec.queueing import publish
+
 from .models import Evidence
 
 
@@ -41,13 +43,11 @@ def scan_evidence(self, evidence_id: int) -> str:
 
 @shared_task(soft_time_limit=300, time_limit=360)
 def rescan_pending_evidence() -> int:
-    """Periodic: files left pending (scanner down, broker down) are scanned again."""
+    """Periodic: files left pending (scanner down, broker down) are sent to be scanned again."""
     ids = list(
         Evidence.objects.filter(scan_state=Evidence.ScanState.PENDING).values_list("pk", flat=True)
     )
-    for evidence_id in ids:
-        scan_evidence.delay(evidence_id)
-    return len(ids)
+    return sum(publish(scan_evidence, evidence_id) for evidence_id in ids)
 
 
 @shared_task(soft_time_limit=300, time_limit=360)

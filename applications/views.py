@@ -26,6 +26,7 @@ from hengyang_cbec.accounts.roles import Role, grant_role
 from hengyang_cbec.audit.models import AuditEvent
 from hengyang_cbec.audit.services import client_ip, record
 from hengyang_cbec.i18n import english_active
+from hengyang_cbec.notifications.models import Notification
 from policies.engine import Context, precheck
 from policies.models import Measure
 from policies.services import version_in_force
@@ -41,7 +42,7 @@ from .forms import (
     StartForm,
     WithdrawForm,
 )
-from .models import Application, Enterprise, Evidence, Membership, Notification
+from .models import Application, Enterprise, Evidence, Membership
 from .services import ApplicationError, DuplicateApplication
 from .uploads import UploadRejected, content_disposition
 from .workflow import (

@@ -1,4 +1,11 @@
-"""Health checks of the shared state the portal depends on: database, cache/broker, storage."""
+"""Health checks of the shared state the portal uses: database, storage, Redis (cache and broker).
+
+The pages need the database and the storage: either down makes /healthz answer 503. Redis is a
+cache and the task broker: the pages keep working without it (the cache falls back to the
+database, jobs wait in their outboxes), so /healthz reports it as degraded and still answers 200.
+Only /healthz/broker, the check of the processes that need the broker (workers, beat), answers 503
+when Redis is down.
+"""
 
 from __future__ import annotations
 
@@ -38,7 +45,10 @@ def check_cache() -> str:
     if cache.get(key) != "1":
         raise RuntimeError("value written to the cache could not be read back")
     cache.delete(key)
-    return settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+    backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+    if getattr(cache, "degraded", False):
+        return f"{backend}: database fallback (Redis unavailable)"
+    return backend
 
 
 def check_redis() -> str:
@@ -63,12 +73,39 @@ def check_storage() -> str:
     return type(default_storage._wrapped).__name__
 
 
+# Components without which the pages cannot work; the others only degrade the service.
+REQUIRED = frozenset({"database", "storage", "cache"})
+
+
 def run_checks() -> dict:
-    checks = {"database": _timed(check_database), "storage": _timed(check_storage)}
+    checks = {
+        "database": _timed(check_database),
+        "storage": _timed(check_storage),
+        "cache": _timed(check_cache),
+    }
     if settings.REDIS_URL:
         checks["redis"] = _timed(check_redis)
-        checks["cache"] = _timed(check_cache)
     else:
-        checks["cache"] = _timed(check_cache)
         checks["broker"] = {"ok": True, "detail": "in-process (no REDIS_URL)"}
     return checks
+
+
+def summary(checks: dict) -> tuple[dict, int]:
+    """The /healthz body and status: 503 when a required component is down."""
+    down = sorted(name for name, check in checks.items() if not check["ok"] and name in REQUIRED)
+    degraded = sorted(
+        name for name, check in checks.items() if not check["ok"] and name not in REQUIRED
+    )
+    status = "error" if down else "degraded" if degraded else "ok"
+    body = {"status": status, "down": down, "degraded": degraded, "checks": checks}
+    return body, 503 if down else 200
+
+
+def broker_summary() -> tuple[dict, int]:
+    """The broker check (workers, beat): 503 when Redis, the broker, does not answer."""
+    if not settings.REDIS_URL:
+        return {"status": "ok", "broker": {"ok": True, "detail": "in-process (no REDIS_URL)"}}, 200
+    broker = _timed(check_redis)
+    return {"status": "ok" if broker["ok"] else "error", "broker": broker}, (
+        200 if broker["ok"] else 503
+    )

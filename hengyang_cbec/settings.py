@@ -69,6 +69,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 INSTALLED_APPS = [
     "hengyang_cbec.accounts",
     "hengyang_cbec.audit",
+    "hengyang_cbec.notifications",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -130,13 +131,28 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = redis_url_from_env("REDIS_URL")
 
 if REDIS_URL:
+    # Redis is a cache, not a dependency of the pages: on a Redis error every cache operation
+    # falls back to a cache table in the database for CACHE_RETRY_SECONDS (hengyang_cbec/cache.py).
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "hengyang_cbec.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "hy",
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
-        }
+            "OPTIONS": {
+                "socket_connect_timeout": 2,
+                "socket_timeout": 2,
+                "FALLBACK": "database",
+                "RETRY_SECONDS": env_int("CACHE_RETRY_SECONDS", 5, minimum=1),
+                "LOG_SECONDS": env_int("CACHE_LOG_SECONDS", 60, minimum=1),
+            },
+        },
+        "database": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "portal_cache_fallback",
+            "KEY_PREFIX": "hy",
+            "TIMEOUT": 300,
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
+        },
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -237,6 +253,16 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "衡阳跨境电商补贴平台 <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Notification e-mail goes out through a Celery task (hengyang_cbec/notifications/): attempts
+# with backoff (30 s, 60 s, ... 10 min); the sweep sends what the broker never took after the
+# grace period, and what is still pending after the stale period (a lost message).
+NOTIFICATION_EMAIL_MAX_ATTEMPTS = env_int("NOTIFICATION_EMAIL_MAX_ATTEMPTS", 5, minimum=1)
+NOTIFICATION_EMAIL_GRACE_SECONDS = env_int("NOTIFICATION_EMAIL_GRACE_SECONDS", 60, minimum=1)
+NOTIFICATION_EMAIL_STALE_SECONDS = env_int("NOTIFICATION_EMAIL_STALE_SECONDS", 30 * 60, minimum=60)
+CELERY_BEAT_SCHEDULE["sweep-notification-emails"] = {
+    "task": "hengyang_cbec.notifications.tasks.sweep_notification_emails",
+    "schedule": 60,
+}
 
 # --- Authentication and sessions ----------------------------------------------------------------
 
@@ -434,8 +460,11 @@ NOTICE_MAX_ATTEMPTS = env_int("NOTICE_MAX_ATTEMPTS", 5, minimum=1)
 NOTICE_QUEUE = env_str("NOTICE_QUEUE", "celery")
 # The sweep re-enqueues jobs the broker never took, and jobs not finished this long after their
 # last enqueue (longer than the hard time limit, so a running render is not doubled needlessly).
-NOTICE_SWEEP_SECONDS = env_int("NOTICE_SWEEP_SECONDS", 60, minimum=5)
-NOTICE_STALE_SECONDS = env_int("NOTICE_STALE_SECONDS", 10 * 60, minimum=1)
+NOTICE_SWEEP_SECONDS = env_int("NOTICE_SWEEP_SECONDS", 30, minimum=5)
+NOTICE_STALE_SECONDS = env_int("NOTICE_STALE_SECONDS", NOTICE_TIME_LIMIT + 30, minimum=1)
+# Notice PDFs no notice refers to (a render killed after writing them) are deleted once older
+# than this: longer than any render, so a file whose row is about to commit is never touched.
+NOTICE_ORPHAN_GRACE_SECONDS = env_int("NOTICE_ORPHAN_GRACE_SECONDS", 3600, minimum=60)
 # Without HarfBuzz's subsetter WeasyPrint falls back to fontTools: ~10x slower notices. A worker
 # refuses to start without it unless this is turned off (then it only logs an error).
 NOTICE_REQUIRE_HARFBUZZ_SUBSET = env_bool("NOTICE_REQUIRE_HARFBUZZ_SUBSET", True)
@@ -450,3 +479,13 @@ CELERY_BEAT_SCHEDULE["sweep-notice-outbox"] = {
 
 # XLSX exports of batches with more lines than this are written by a worker, with progress.
 EXPORT_ASYNC_ROWS = env_int("EXPORT_ASYNC_ROWS", 5000, minimum=0)
+# An export job still pending this long after it was asked for is sent to a worker again.
+EXPORT_STALE_SECONDS = env_int("EXPORT_STALE_SECONDS", 120, minimum=10)
+CELERY_BEAT_SCHEDULE["sweep-export-jobs"] = {
+    "task": "reviews.tasks.sweep_export_jobs",
+    "schedule": 60,
+}
+CELERY_BEAT_SCHEDULE["sweep-notice-files"] = {
+    "task": "reviews.tasks.sweep_notice_files",
+    "schedule": 3600,
+}

@@ -13,6 +13,7 @@ admin.site.site_header = "衡阳市跨境电商补贴平台 · 管理"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("healthz/broker", views.healthz_broker, name="healthz-broker"),
     path("i18n/setlang/", set_language, name="set_language"),
     path(
         "accounts/login/",

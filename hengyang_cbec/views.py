@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from .health import run_checks
+from .health import broker_summary, run_checks, summary
 
 
 @require_safe
@@ -16,12 +16,17 @@ def home(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
-    """JSON state of database, cache/broker and storage; 503 when any of them is down."""
-    checks = run_checks()
-    healthy = all(check["ok"] for check in checks.values())
-    down = sorted(name for name, check in checks.items() if not check["ok"])
-    body = {"status": "ok" if healthy else "error", "down": down, "checks": checks}
-    return JsonResponse(body, status=200 if healthy else 503)
+    """JSON state of database, storage and Redis; 503 only when the pages cannot work."""
+    body, status = summary(run_checks())
+    return JsonResponse(body, status=status)
+
+
+@never_cache
+@require_safe
+def healthz_broker(request: HttpRequest) -> JsonResponse:
+    """The broker's state for the processes that need it; 503 when it does not answer."""
+    body, status = broker_summary()
+    return JsonResponse(body, status=status)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -12,6 +12,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_init
 from django.conf import settings
+from django.db import DatabaseError
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,19 @@ def render_notice(self, outbox_id: int) -> str:
 
     try:
         return notices.notice_render(outbox_id)
+    except DatabaseError as exc:
+        # The database is away: nothing can be recorded now, so nothing is looked up either.
+        # The job is retried with backoff (the message is acknowledged once its retry is
+        # queued); if even that fails, its outbox row is still pending and the sweep resends it.
+        if self.request.is_eager:
+            raise
+        logger.warning("notice job %s: database unavailable, retrying: %s", outbox_id, exc)
+        raise self.retry(
+            countdown=notices.backoff_seconds(self.request.retries + 1),
+            queue=settings.NOTICE_QUEUE,
+            max_retries=None,
+            exc=exc,
+        ) from exc
     except SoftTimeLimitExceeded:
         # Too long a render fails the same way every time: stop, and let staff see it.
         logger.error("notice job %s hit its time limit", outbox_id)
@@ -72,6 +86,22 @@ def sweep_notice_outbox() -> int:
     from .services.notices import sweep_outbox
 
     return sweep_outbox()
+
+
+@shared_task(soft_time_limit=600, time_limit=660)
+def sweep_notice_files() -> int:
+    """Periodic (beat): delete notice PDFs no notice refers to (left by a killed render)."""
+    from .services.notices import sweep_orphan_files
+
+    return sweep_orphan_files()
+
+
+@shared_task(soft_time_limit=50, time_limit=60)
+def sweep_export_jobs() -> int:
+    """Periodic (beat): send again the export jobs the broker never took."""
+    from .services.finance import sweep_export_jobs as sweep
+
+    return sweep()
 
 
 @worker_init.connect

@@ -17,29 +17,36 @@ def test_healthz_reports_every_component_ok(client):
 
 
 @pytest.mark.django_db
-def test_healthz_answers_503_and_names_redis_when_redis_is_down(client, settings):
+def test_healthz_reports_redis_down_as_degraded_and_only_the_broker_check_answers_503(
+    client, settings
+):
+    from hengyang_cbec.cache import create_fallback_table
+
     settings.REDIS_URL = CLOSED_PORT_REDIS
-    settings.CACHES = {
+    settings.CACHES = {  # Django's setting_changed signal rebuilds the cache handler
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "hengyang_cbec.cache.ResilientRedisCache",
             "LOCATION": CLOSED_PORT_REDIS,
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
+        },
+        "database": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "portal_cache_fallback",
+        },
     }
-    from django.core.cache import caches
-
-    caches._settings = caches.settings = settings.CACHES  # the handler caches its settings
-    try:
-        response = client.get("/healthz")
-    finally:
-        del caches._settings
-        del caches["default"]  # the next use builds the configured cache again
-    assert response.status_code == 503
+    create_fallback_table()
+    response = client.get("/healthz")
+    assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "error"
-    assert "redis" in body["down"]
-    assert body["checks"]["redis"]["ok"] is False
+    assert body["status"] == "degraded"
+    assert body["down"] == []
+    assert body["degraded"] == ["redis"]
     assert "Connection" in body["checks"]["redis"]["error"]
+    assert body["checks"]["cache"]["ok"] is True
+    assert "database fallback" in body["checks"]["cache"]["detail"]
+    broker = client.get("/healthz/broker")
+    assert broker.status_code == 503
+    assert broker.json()["broker"]["ok"] is False
 
 
 @pytest.mark.django_db
@@ -52,6 +59,7 @@ def test_healthz_answers_503_when_storage_fails(client, settings, monkeypatch):
     monkeypatch.setattr(FileSystemStorage, "save", broken_save)
     response = client.get("/healthz")
     assert response.status_code == 503
+    assert response.json()["status"] == "error"
     assert response.json()["down"] == ["storage"]
 
 

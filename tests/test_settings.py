@@ -145,10 +145,18 @@ def test_embedded_defaults_use_sqlite_local_cache_and_in_process_tasks(load_sett
 
 def test_redis_url_makes_redis_the_broker_and_the_cache(load_settings):
     s = load_settings(REDIS_URL="redis://127.0.0.1:6379/3")
-    assert [s.CELERY_BROKER_URL, s.CACHES["default"]["BACKEND"], s.CELERY_TASK_ALWAYS_EAGER] == [
+    assert [
+        s.CELERY_BROKER_URL,
+        s.CACHES["default"]["BACKEND"],
+        s.CELERY_TASK_ALWAYS_EAGER,
+        s.CACHES["default"]["OPTIONS"]["FALLBACK"],
+        s.CACHES["database"]["BACKEND"],
+    ] == [
         "redis://127.0.0.1:6379/3",
-        "django.core.cache.backends.redis.RedisCache",
+        "hengyang_cbec.cache.ResilientRedisCache",
         False,
+        "database",
+        "django.core.cache.backends.db.DatabaseCache",
     ]
 
 

@@ -128,7 +128,7 @@ def test_a_fake_pdf_is_refused_with_a_clear_message(client_member):
 
 
 def test_submit_freezes_the_figures_assigns_a_reference_and_sends_a_receipt(
-    client_member, django_capture_on_commit_callbacks
+    client_member, django_capture_on_commit_callbacks, eager_tasks
 ):
     application = start(client_member)
     autosave(

@@ -9,7 +9,13 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts and roles")
 
     def ready(self) -> None:
+        from hengyang_cbec.cache import create_fallback_table
+
         from .roles import sync_role_groups
 
         # After every migrate, so permissions that later apps add reach their roles.
         post_migrate.connect(sync_role_groups, dispatch_uid="accounts.sync_role_groups")
+        # The database table the Redis cache falls back to when Redis is down.
+        post_migrate.connect(
+            create_fallback_table, sender=self, dispatch_uid="cache.create_fallback_table"
+        )

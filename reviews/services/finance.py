@@ -12,7 +12,7 @@ import io
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -25,6 +25,7 @@ from applications.services import notify
 from applications.workflow import Action, State, transition_for
 from hengyang_cbec.accounts.roles import Role, has_role
 from hengyang_cbec.audit.services import record
+from hengyang_cbec.queueing import publish
 
 from ..exports import Column
 from ..models import Award, DisbursementBatch, DisbursementCounter, DisbursementLine
@@ -143,8 +144,14 @@ def _line(batch: DisbursementBatch, sequence: int, award: Award) -> Disbursement
     )
 
 
+# Locks are always taken in one order: the batch, then its lines (in sequence), then the
+# applications. Each lock names its own table (`of=`), so that a join never locks a batch after a
+# line: "mark paid" and reconciliation of the same batch queue behind each other instead of
+# deadlocking.
+
+
 def _locked_batch(batch: DisbursementBatch) -> DisbursementBatch:
-    return DisbursementBatch.objects.select_for_update().get(pk=batch.pk)
+    return DisbursementBatch.objects.select_for_update(of=("self",)).get(pk=batch.pk)
 
 
 @transaction.atomic
@@ -294,13 +301,17 @@ def _fail(user, line: DisbursementLine, *, reason: str, ip=None) -> None:
 
 
 def _payable_line(user, line: DisbursementLine) -> DisbursementLine:
+    """The line locked after its batch (the global lock order), with the locked batch."""
     _require_officer(user)
+    batch_id = DisbursementLine.objects.values_list("batch_id", flat=True).get(pk=line.pk)
+    batch = _locked_batch(DisbursementBatch(pk=batch_id))
     line = (
-        DisbursementLine.objects.select_for_update()
-        .select_related("batch", "award")
+        DisbursementLine.objects.select_for_update(of=("self",))
+        .select_related("award")
         .get(pk=line.pk)
     )
-    if line.batch.state != DisbursementBatch.State.CONFIRMED:
+    line.batch = batch
+    if batch.state != DisbursementBatch.State.CONFIRMED:
         raise FinanceError(_("Only the lines of a confirmed batch can be paid."))
     return line
 
@@ -391,7 +402,9 @@ def reconcile(*, user, batch: DisbursementBatch, upload, ip=None) -> Reconciliat
     # Several lines may share an account and amount (two awards to one enterprise): each file
     # row takes the next line of that key that no earlier row took.
     lines: dict[tuple[str, Decimal], list[DisbursementLine]] = defaultdict(list)
-    for line in batch.lines.select_for_update().select_related("award").order_by("sequence"):
+    for line in (
+        batch.lines.select_for_update(of=("self",)).select_related("award").order_by("sequence")
+    ):
         lines[(line.bank_account, line.amount_cny)].append(line)
     planned: list[tuple[DisbursementLine, dict[str, str]]] = []
     seen: set[int] = set()
@@ -469,8 +482,28 @@ def export_job_start(*, user, batch: DisbursementBatch, file_format: str, ip=Non
         rows_total=batch.lines.count(),
     )
     audit_export(user=user, batch=batch, file_format=file_format, ip=ip)
-    transaction.on_commit(lambda: write_export.delay(job.pk))
+    # A job the broker does not take stays pending: sweep_export_jobs sends it again.
+    transaction.on_commit(lambda: publish(write_export, job.pk))
     return job
+
+
+def sweep_export_jobs() -> int:
+    """Send again the export jobs still pending EXPORT_STALE_SECONDS after they were asked for."""
+    from django.conf import settings
+
+    from ..models import ExportJob
+    from ..tasks import write_export
+
+    due = ExportJob.objects.filter(
+        status=ExportJob.Status.PENDING,
+        created_at__lte=timezone.now() - timedelta(seconds=settings.EXPORT_STALE_SECONDS),
+    )
+    sent = 0
+    for job_id in due.order_by("pk").values_list("pk", flat=True)[:200]:
+        if not publish(write_export, job_id):
+            break  # the broker is still down: the next sweep tries again
+        sent += 1
+    return sent
 
 
 def export_job_run(job_id: int) -> str:

@@ -323,6 +323,40 @@ def attempts_left(outbox_id: int) -> bool:
     return outbox is not None and outbox.attempts < settings.NOTICE_MAX_ATTEMPTS
 
 
+def sweep_orphan_files(*, grace_seconds: int | None = None) -> int:
+    """Delete notice PDFs that no notice refers to and that are older than the grace period.
+
+    A render killed after writing its files and before its row committed leaves them behind;
+    a file younger than NOTICE_ORPHAN_GRACE_SECONDS may belong to a render about to commit.
+    Returns how many files were deleted.
+    """
+    grace = settings.NOTICE_ORPHAN_GRACE_SECONDS if grace_seconds is None else grace_seconds
+    cutoff = timezone.now() - timedelta(seconds=grace)
+    try:
+        years, _files = default_storage.listdir("notices")
+    except FileNotFoundError:
+        return 0
+    removed = 0
+    for year in years:
+        names = [f"notices/{year}/{name}" for name in default_storage.listdir(f"notices/{year}")[1]]
+        for start in range(0, len(names), 500):
+            chunk = names[start : start + 500]
+            referenced = set(
+                Notice.objects.filter(Q(file_zh__in=chunk) | Q(file_en__in=chunk)).values_list(
+                    "file_zh", "file_en"
+                )
+            )
+            used = {name for pair in referenced for name in pair}
+            for name in chunk:
+                if name in used or default_storage.get_modified_time(name) > cutoff:
+                    continue
+                default_storage.delete(name)
+                removed += 1
+    if removed:
+        logger.warning("deleted %d notice files that no notice refers to", removed)
+    return removed
+
+
 def sweep_outbox(*, grace_seconds: int = 30) -> int:
     """Send again the jobs the broker never took and the stale ones; returns how many were sent.
 

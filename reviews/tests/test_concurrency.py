@@ -171,3 +171,62 @@ def test_budget_rows_stay_consistent_under_parallel_release_and_commit(catalogue
     assert sum(not isinstance(o, Exception) for o in outcomes) == 1, outcomes
     budget.refresh_from_db()
     assert budget.committed_cny == committed_total(budget)
+
+
+ROUNDS = 50
+
+
+def test_mark_paid_and_reconciliation_at_the_same_moment_never_deadlock(catalogue, monkeypatch):
+    """Both lock the batch first, then the lines: 50 rounds of both at once, no error."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from reviews.models import DisbursementLine
+    from reviews.services import finance, notices
+
+    monkeypatch.setattr(notices, "enqueue", lambda outbox_id: False)  # no PDFs: not under test
+    crew = Crew()
+    maker = make_staff(Role.DISBURSEMENT_OFFICER)
+    checker = make_staff(Role.DISBURSEMENT_OFFICER)
+    awards = []
+    for n in range(ROUNDS):
+        enterprise = make_enterprise(bank_account=f"6222{n:015d}")
+        application = make_application(enterprise=enterprise, submitter=make_member(enterprise))
+        advance(application, State.APPROVED, crew=crew)
+        awards.append(Award.objects.get(application=application))
+    batch = finance.batch_create(user=maker, award_ids=[award.pk for award in awards])
+    batch = finance.batch_confirm(user=checker, batch=batch)
+    outcomes = []
+    for line in batch.lines.order_by("sequence"):
+        result = (
+            "account,amount,reference,status\n"
+            f"{line.bank_account},{line.amount_cny:.2f},BANK-{line.sequence},paid\n"
+        ).encode()
+        outcomes += run_at_once(
+            [
+                lambda line=line: finance.line_mark_paid(
+                    user=maker,
+                    line=line,
+                    paid_on=timezone.localdate(),
+                    reference=f"PAY-{line.sequence}",
+                ),
+                lambda result=result: finance.reconcile(
+                    user=maker, batch=batch, upload=SimpleUploadedFile("result.csv", result)
+                ),
+            ]
+        )
+    errors = [o for o in outcomes if isinstance(o, Exception)]
+    refused = [e for e in errors if isinstance(e, finance.FinanceError)]
+    assert [e for e in errors if e not in refused] == []  # no deadlock, no other error
+    assert len(outcomes) == 2 * ROUNDS
+    lines = list(DisbursementLine.objects.filter(batch=batch))
+    assert {line.state for line in lines} == {DisbursementLine.State.PAID}
+    for line in lines:
+        assert AuditEvent.objects.filter(action="finance.pay", object_id=str(line.pk)).count() == 1
+    assert (
+        Application.objects.filter(pk__in=[a.application_id for a in awards])
+        .exclude(state=State.DISBURSED)
+        .count()
+        == 0
+    )
+    assert verify_chain().ok

@@ -12,14 +12,16 @@ export DEMO_PASSWORD
 PO_FILES := $(wildcard locale/*/LC_MESSAGES/*.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run test setup system-packages migrate demo lint format worker beat messages bench clean
+.PHONY: run test setup system-packages migrate demo lint format worker beat messages bench clean mail otp
 
 run: setup migrate demo
 	@echo ""
 	@echo "  Portal:   http://$(HOST):$(PORT)/"
 	@echo "  Demo accounts: enterprise, enterprise2, commerce, commerce2, finance, finance2,"
-	@echo "                 registrar, auditor, sysadmin, policyadmin"
+	@echo "                 registrar, auditor, sysadmin, security, security2, auditadmin, policyadmin"
 	@echo "  Password: $(DEMO_PASSWORD)"
+	@echo "  Staff also give a code: 'make otp' prints each demo account's current one."
+	@echo "  E-mail is written to var/mail/: 'make mail' shows the newest (TO=address to filter)."
 	@echo ""
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
@@ -72,6 +74,12 @@ beat: setup
 
 bench: setup $(VENV)/.dev-installed
 	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script; done
+
+mail: setup
+	@$(PY) manage.py latest_mail $(if $(TO),--to $(TO),)
+
+otp: setup
+	@$(PY) manage.py demo_otp $(USER_NAME)
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -15,6 +15,9 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "x7Jq-2mN_vL9pR4tW8zB1cF6hK3sD0gY5uE2aQ7iO9nM4bV8-kT3wZ6",
     "ALLOWED_HOSTS": "cbec.hengyang.gov.cn",
     "NOTICE_PUBLIC_URL": "https://cbec.hengyang.gov.cn",
+    "EMAIL_HOST": "smtp.hengyang.gov.cn",
+    # Settings only name it (no connection is made): rate limits and locks need a shared cache.
+    "REDIS_URL": "redis://127.0.0.1:6379/3",
 }
 
 
@@ -24,6 +27,10 @@ _TEST_ONLY = {"DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_
 
 def clean_env(**env: str) -> dict[str, str]:
     return {**{k: v for k, v in os.environ.items() if k not in _TEST_ONLY}, **env}
+
+
+def production_without(*names: str, **extra: str) -> dict[str, str]:
+    return {**{k: v for k, v in PRODUCTION_ENV.items() if k not in names}, **extra}
 
 
 def run_django(code: str, **env: str) -> subprocess.CompletedProcess:
@@ -66,6 +73,41 @@ def test_production_refuses_notices_that_would_point_at_localhost():
     result = run_django("", **env)
     assert result.returncode != 0
     assert "NOTICE_PUBLIC_URL" in result.stderr.splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        production_without("EMAIL_HOST"),
+        production_without(
+            "EMAIL_HOST", EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend"
+        ),
+        production_without(
+            "EMAIL_HOST", EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend"
+        ),
+    ],
+    ids=["no mail at all", "console", "files"],
+)
+def test_production_refuses_to_start_without_a_real_mail_server(env):
+    result = run_django("", **env)
+    assert result.returncode != 0
+    assert "EMAIL_" in result.stderr.splitlines()[-1]
+
+
+def test_production_accepts_an_explicit_mail_backend():
+    env = production_without(
+        "EMAIL_HOST", EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend"
+    )
+    result = run_django("from django.conf import settings as s; print(s.EMAIL_BACKEND)", **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "django.core.mail.backends.smtp.EmailBackend"
+
+
+@pytest.mark.parametrize("value", ["ten per minute", "0/m", "10/x", "10"])
+def test_a_rate_limit_that_is_not_a_rate_fails_at_start_naming_it(value):
+    result = run_django("", RATE_LIMIT_LOGIN_ADDRESS=value)
+    assert result.returncode != 0
+    assert "RATE_LIMIT_LOGIN_ADDRESS" in result.stderr.splitlines()[-1]
 
 
 def test_production_refuses_to_start_without_a_secret_key():
@@ -112,7 +154,7 @@ def test_embedded_defaults_use_sqlite_local_cache_and_in_process_tasks():
         "django.db.backends.sqlite3",
         "django.core.cache.backends.locmem.LocMemCache",
         "True",
-        "django.core.mail.backends.console.EmailBackend",
+        "django.core.mail.backends.filebased.EmailBackend",
         "zh-hans",
     ]
 

@@ -9,6 +9,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts and roles")
 
     def ready(self) -> None:
+        from . import checks, signals  # noqa: F401  (receivers and system checks)
         from .roles import sync_role_groups
 
         # After every migrate, so permissions that later apps add reach their roles.

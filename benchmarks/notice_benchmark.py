@@ -64,8 +64,8 @@ def prepare(count: int) -> list[int]:
     """`count` approved awards with their notices issued and their render jobs not yet run."""
     from applications.workflow import State
     from policies.services import bump_catalogue_version, load_catalogue, read_catalogue_files
-    from reviews import notices
     from reviews.models import NoticeOutbox
+    from reviews.services import notices
     from reviews.tests.factories import Crew, advance, make_allocation, make_application
 
     call_command("migrate", verbosity=0, interactive=False)
@@ -91,11 +91,11 @@ def main() -> None:
     import weasyprint
 
     from hengyang_cbec.celery import app
-    from reviews import notices
+    from reviews import pdf
     from reviews.models import Notice
-    from reviews.notice_tasks import render_notice
+    from reviews.tasks import render_notice
 
-    print(f"HarfBuzz subsetter: {'yes' if notices.harfbuzz_subset_available() else 'NO'}")
+    print(f"HarfBuzz subsetter: {'yes' if pdf.harfbuzz_subset_available() else 'NO'}")
     jobs = prepare(count + 1)
     warm, jobs = jobs[0], jobs[1:]
 
@@ -107,8 +107,8 @@ def main() -> None:
         "award__approval_batch",
         "application__measure__policy",
     ).filter(outbox__pk__in=jobs):
-        documents.extend(notices.render_html(notice, language) for language in ("zh", "en"))
-    css_path = ROOT / "static" / notices.STYLESHEET
+        documents.extend(pdf.render_html(notice, language) for language in ("zh", "en"))
+    css_path = ROOT / "static" / pdf.STYLESHEET
     css = weasyprint.CSS(string=css_path.read_text(encoding="utf-8"))
 
     # Warm both up (fonts, caches) outside the timings.

@@ -7,7 +7,8 @@ be migrated), loads the policy if it is missing, creates `n` submitted applicati
 exist, and times, in this process and with the same request pipeline (RequestFactory, a logged-in
 commerce reviewer, the project's templates):
 
-- the commerce queue view (`reviews.views.commerce_queue`, first page of 50, tab "submitted");
+- the commerce queue view (`reviews.views.queues.commerce_queue`, first page of 50, tab
+  "submitted");
 - a bare `ListView` of the same 50 rows from the same table with one `select_related`, rendered
   in the project's base layout.
 
@@ -49,7 +50,7 @@ from applications.workflow import State  # noqa: E402
 from hengyang_cbec.accounts.models import User  # noqa: E402
 from hengyang_cbec.accounts.roles import Role, sync_role_groups  # noqa: E402
 from policies.models import Measure, Place, Policy  # noqa: E402
-from reviews.views import commerce_queue  # noqa: E402
+from reviews.views.queues import commerce_queue  # noqa: E402
 
 BARE_TEMPLATE = engines["django"].from_string(
     """{% extends "base.html" %}{% block content %}

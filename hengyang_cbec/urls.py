@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from reviews.urls import notice_urls
+
 from . import views
 from .accounts import views as account_views
 
@@ -26,7 +28,7 @@ urlpatterns = [
     path("", include("policies.urls")),
     path("", include("applications.urls")),
     path("", include("reviews.urls")),
-    path("", include("reviews.notice_urls")),
+    path("", include(notice_urls)),
 ]
 
 handler400 = "hengyang_cbec.views.bad_request"

@@ -7,7 +7,8 @@ from hengyang_cbec.admin_mixins import ReadOnlyAdmin
 from hengyang_cbec.audit.services import client_ip
 
 from .models import ApprovalBatch, Award, BudgetAllocation, PublicNoticeBatch
-from .services import ReviewError, allocation_save
+from .services.budgets import allocation_save
+from .services.steps import ReviewError
 
 
 class BudgetAllocationForm(forms.ModelForm):

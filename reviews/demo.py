@@ -1,4 +1,5 @@
-"""Demo work for every queue (`seed_demo`): applications in each state, budgets, a co-reviewer.
+"""Demo work for every queue (`seed_demo`): applications in each state, budgets, a co-reviewer,
+and disbursements (a paid batch and an open one).
 
 Idempotent: an application already present for an enterprise, measure and year is left alone,
 whoever created it (the applications demo runs first and owns its own examples).
@@ -21,8 +22,18 @@ from hengyang_cbec.accounts.models import User
 from hengyang_cbec.accounts.roles import Role
 from policies.models import FundSource, Measure, Place
 
-from . import services
-from .models import BudgetAllocation
+from .models import BudgetAllocation, DisbursementBatch
+from .services.approval import approval_record
+from .services.assessment import preview_assessment
+from .services.finance import batch_confirm, batch_create, line_mark_paid, payable_awards
+from .services.publicity import notice_publish
+from .services.review import (
+    application_commit,
+    application_recommend,
+    application_return,
+    application_take,
+    coreview_request,
+)
 
 # Used only when the applications demo has not registered the enterprises.
 _ENTERPRISES = {
@@ -125,9 +136,9 @@ def _advance(application: Application, target: State, staff: dict, allocation) -
     commerce, finance, registrar = staff["commerce"], staff["finance"], staff["registrar"]
     if target == State.SUBMITTED:
         return
-    services.application_take(user=commerce, application=application, version=_v(application))
+    application_take(user=commerce, application=application, version=_v(application))
     if target == State.COMMERCE_REVIEW:
-        services.coreview_request(
+        coreview_request(
             user=commerce,
             application=application,
             units=[u for u in application.measure.responsible_units if u == "hrss_bureau"]
@@ -137,7 +148,7 @@ def _advance(application: Application, target: State, staff: dict, allocation) -
         )
         return
     if target == State.RETURNED:
-        services.application_return(
+        application_return(
             user=commerce,
             application=application,
             fields=list(application.declared_facts.keys() & {"cbec_export_volume_usd"}),
@@ -146,24 +157,24 @@ def _advance(application: Application, target: State, staff: dict, allocation) -
             version=_v(application),
         )
         return
-    result = services.preview_assessment(application)
+    result = preview_assessment(application)
     amount = result["result"].amount_cny if result else Decimal("10000")
-    services.application_recommend(
+    application_recommend(
         user=commerce, application=application, amount=amount, version=_v(application)
     )
     if target == State.FINANCE_REVIEW:
         return
-    services.application_commit(
+    application_commit(
         user=finance, application=application, allocation=allocation, version=_v(application)
     )
     if target == State.PUBLIC_NOTICE:
-        services.notice_publish(user=registrar, application_ids=[application.pk])
+        notice_publish(user=registrar, application_ids=[application.pk])
         return
     with override_settings(PUBLIC_NOTICE_DAYS=0):
-        services.notice_publish(user=registrar, application_ids=[application.pk])
+        notice_publish(user=registrar, application_ids=[application.pk])
     if target == State.GOVERNMENT_APPROVAL:
         return
-    services.approval_record(
+    approval_record(
         user=registrar,
         application_ids=[application.pk],
         document_number=f"衡政函〔{timezone.localdate().year}〕演示{application.pk}号",
@@ -200,3 +211,54 @@ def seed() -> None:
             continue
         application = _submitted(enterprise, user, code, year, facts, index)
         _advance(application, target, staff, allocation)
+
+
+# --- Disbursements --------------------------------------------------------------------------------
+
+# (enterprise user, measure, year, declared facts): approved awards for the demo batches.
+_AWARDS = (
+    (
+        "enterprise2",
+        "M10A",
+        2026,
+        {"provincial_public_warehouse": True, "registered_with_hengyang_customs": True},
+    ),
+    (
+        "enterprise",
+        "M02",
+        2026,
+        {"integrates_required_functions": True, "incubated_enterprises": 12},
+    ),
+)
+
+
+@transaction.atomic
+def seed_disbursements() -> None:
+    """Demo disbursements: a paid batch and an open one (after `seed`)."""
+    if DisbursementBatch.objects.exists():
+        return
+    staff = {name: User.objects.get(username=name) for name in ("commerce", "finance", "registrar")}
+    allocation = (
+        BudgetAllocation.objects.filter(fiscal_year=2026, measure__isnull=True)
+        .order_by("fund_source__code")
+        .first()
+    )
+    for index, (username, code, year, facts) in enumerate(_AWARDS, start=20):
+        enterprise, user = _enterprise(username)
+        if not Application.objects.filter(enterprise=enterprise, measure__code=code).exists():
+            application = _submitted(enterprise, user, code, year, facts, index)
+            _advance(application, State.APPROVED, staff, allocation)
+    maker, checker = User.objects.get(username="finance"), User.objects.get(username="finance2")
+    payable = list(payable_awards().order_by("pk"))
+    if len(payable) < 2:
+        return
+    paid_batch = batch_create(user=maker, award_ids=[a.pk for a in payable[:-1]])
+    batch_confirm(user=checker, batch=paid_batch)
+    for line in paid_batch.lines.all():
+        line_mark_paid(
+            user=maker,
+            line=line,
+            paid_on=timezone.localdate(),
+            reference=f"ICBC-DEMO-{line.sequence:03d}",
+        )
+    batch_create(user=maker, award_ids=[payable[-1].pk], note="演示：待复核")

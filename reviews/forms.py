@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from hengyang_cbec.accounts.models import User
@@ -143,3 +144,34 @@ class ObjectionForm(forms.Form):
     contact = forms.CharField(label=_("Phone or e-mail"), max_length=100)
     text = forms.CharField(label=_("Your objection"), widget=forms.Textarea(attrs={"rows": 4}))
     file = forms.FileField(label=_("Supporting file (PDF or image)"), required=False)
+
+
+# --- Finance --------------------------------------------------------------------------------------
+
+
+class PaymentForm(forms.Form):
+    paid_on = forms.DateField(label=_("Paid on"), widget=forms.DateInput(attrs={"type": "date"}))
+    reference = forms.CharField(label=_("Bank reference"), max_length=80)
+
+    def clean_paid_on(self):
+        value = self.cleaned_data["paid_on"]
+        if value > timezone.localdate():
+            raise forms.ValidationError(gettext("A payment cannot be dated in the future."))
+        return value
+
+
+class FailureForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+
+
+class ResultFileForm(forms.Form):
+    file = forms.FileField(
+        label=_("The bank's result file (CSV or XLSX)"),
+        help_text=_("Columns: account, amount, reference, status (paid or failed), reason."),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > 5 * 1024 * 1024:
+            raise forms.ValidationError(gettext("The file is larger than 5 MB."))
+        return upload

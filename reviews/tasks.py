@@ -1,21 +1,86 @@
-"""Background work of the bureau's side. Tasks take ids only, are idempotent and time-limited."""
+"""Background work of the bureau's side. Tasks take ids only, are idempotent and time-limited.
+
+Task names are part of the deployment (beat schedule, queued messages): the approval notice's
+tasks keep the names they were first registered under.
+"""
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_init
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+
+# --- Public notice --------------------------------------------------------------------------------
 
 
 @shared_task(soft_time_limit=240, time_limit=300)
 def close_public_notices() -> int:
     """Periodic (beat): close every public notice whose period is over and no objection holds."""
-    from .services import close_due_notices
+    from .services.publicity import close_due_notices
 
     return close_due_notices()
 
 
-# --- Approval notices (issue 6): defined in notice_tasks.py, registered by importing it here. ---
+# --- Approval notices -----------------------------------------------------------------------------
 
-from .notice_tasks import render_notice, sweep_notice_outbox  # noqa: E402, F401
+
+@shared_task(
+    bind=True,
+    name="reviews.notice_tasks.render_notice",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=settings.NOTICE_SOFT_TIME_LIMIT,
+    time_limit=settings.NOTICE_TIME_LIMIT,
+    max_retries=None,  # attempts are counted on the outbox row (NOTICE_MAX_ATTEMPTS)
+    ignore_result=True,
+)
+def render_notice(self, outbox_id: int) -> str:
+    """Render the PDFs of one notice job; idempotent, retried with backoff, time-limited."""
+    from .services import notices
+
+    try:
+        return notices.notice_render(outbox_id)
+    except SoftTimeLimitExceeded:
+        # Too long a render fails the same way every time: stop, and let staff see it.
+        logger.error("notice job %s hit its time limit", outbox_id)
+        notices.notice_render_failed(
+            outbox_id, f"time limit of {settings.NOTICE_SOFT_TIME_LIMIT} s exceeded", final=True
+        )
+        return "failed"
+    except Exception as exc:
+        logger.exception("notice job %s failed", outbox_id)
+        error = f"{type(exc).__name__}: {exc}"
+        # In-process (embedded) mode runs after the request's commit: do not loop there.
+        final = bool(self.request.is_eager) or not notices.attempts_left(outbox_id)
+        attempts = notices.notice_render_failed(outbox_id, error, final=final)
+        if final:
+            return "failed"
+    raise self.retry(
+        countdown=notices.backoff_seconds(attempts), queue=settings.NOTICE_QUEUE, max_retries=None
+    )
+
+
+@shared_task(name="reviews.notice_tasks.sweep_notice_outbox", soft_time_limit=50, time_limit=60)
+def sweep_notice_outbox() -> int:
+    """Periodic (beat): send again the render jobs the broker never took, and stale ones."""
+    from .services.notices import sweep_outbox
+
+    return sweep_outbox()
+
+
+@worker_init.connect
+def _check_harfbuzz_subset(**kwargs) -> None:
+    """A worker without HarfBuzz's subsetter refuses to start (NOTICE_REQUIRE_HARFBUZZ_SUBSET)."""
+    from .pdf import check_harfbuzz_subset
+
+    check_harfbuzz_subset()
+
 
 # --- Finance exports ------------------------------------------------------------------------------
 
@@ -32,8 +97,8 @@ def write_export(self, job_id: int) -> str:
     """Write a large export file for the bank, recording progress; a failure is recorded."""
     from django.utils import timezone
 
-    from .finance import export_job_run
     from .models import ExportJob
+    from .services.finance import export_job_run
 
     try:
         return export_job_run(job_id)

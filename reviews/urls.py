@@ -1,44 +1,92 @@
+"""All URLs of the bureau's side, by stage of the process.
+
+`urlpatterns` form the "reviews" namespace; `notice_urls` the "notices" namespace of the approval
+notices (the applicant's and staff's download, staff's list and actions, and the public
+verification page the QR code points at), included beside it by the project's urls.
+"""
+
 from django.urls import path
 
-from . import views
+from hengyang_cbec.audit.views import audit_log
+
+from .views import budgets, finance, notices, publicity, queues, review
 
 app_name = "reviews"
 
 urlpatterns = [
-    path("staff/", views.workspace, name="workspace"),
-    path("staff/queue/commerce/", views.commerce_queue, name="commerce_queue"),
-    path("staff/queue/finance/", views.finance_queue, name="finance_queue"),
-    path("staff/queue/registrar/", views.registrar_queue, name="registrar_queue"),
-    path("staff/queue/co-review/", views.coreview_queue, name="coreview_queue"),
-    path("staff/applications/<int:pk>/", views.review_detail, name="review_detail"),
-    path("staff/applications/<int:pk>/take/", views.take, name="take"),
-    path("staff/applications/<int:pk>/assign/", views.assign, name="assign"),
-    path("staff/applications/<int:pk>/facts/", views.save_facts, name="save_facts"),
-    path("staff/applications/<int:pk>/co-review/", views.request_coreview, name="request_coreview"),
-    path("staff/applications/<int:pk>/return/", views.return_for_correction, name="return"),
-    path("staff/applications/<int:pk>/reject/", views.reject, name="reject"),
-    path("staff/applications/<int:pk>/recommend/", views.recommend, name="recommend"),
+    # Queues
+    path("staff/", queues.workspace, name="workspace"),
+    path("staff/queue/commerce/", queues.commerce_queue, name="commerce_queue"),
+    path("staff/queue/finance/", queues.finance_queue, name="finance_queue"),
+    path("staff/queue/registrar/", queues.registrar_queue, name="registrar_queue"),
+    path("staff/queue/co-review/", queues.coreview_queue, name="coreview_queue"),
+    # Review
+    path("staff/applications/<int:pk>/", review.review_detail, name="review_detail"),
+    path("staff/applications/<int:pk>/take/", review.take, name="take"),
+    path("staff/applications/<int:pk>/assign/", review.assign, name="assign"),
+    path("staff/applications/<int:pk>/facts/", review.save_facts, name="save_facts"),
+    path(
+        "staff/applications/<int:pk>/co-review/",
+        review.request_coreview,
+        name="request_coreview",
+    ),
+    path("staff/applications/<int:pk>/return/", review.return_for_correction, name="return"),
+    path("staff/applications/<int:pk>/reject/", review.reject, name="reject"),
+    path("staff/applications/<int:pk>/recommend/", review.recommend, name="recommend"),
     path(
         "staff/applications/<int:pk>/return-to-commerce/",
-        views.return_to_commerce,
+        review.return_to_commerce,
         name="return_to_commerce",
     ),
-    path("staff/applications/<int:pk>/commit/", views.commit, name="commit"),
-    path("staff/evidence/<int:pk>/", views.evidence_download, name="evidence_download"),
-    path("staff/evidence/<int:pk>/inline/", views.evidence_inline, name="evidence_inline"),
-    path("staff/co-review/<int:pk>/answer/", views.answer_coreview, name="answer_coreview"),
-    path("staff/objections/<int:pk>/resolve/", views.resolve_objection, name="resolve_objection"),
-    path("staff/objections/<int:pk>/file/", views.objection_file, name="objection_file"),
-    path("staff/registrar/publish/", views.publish_notice, name="publish_notice"),
-    path("staff/registrar/close/", views.close_notices, name="close_notices"),
-    path("staff/registrar/approve/", views.record_approval, name="record_approval"),
-    path("staff/budgets/", views.budgets, name="budgets"),
-    path("staff/audit/", views.audit_log, name="audit_log"),
-    path("notices/", views.public_notices, name="public_notices"),
-    path("notices/<int:pk>/object/", views.lodge_objection, name="lodge_objection"),
+    path("staff/applications/<int:pk>/commit/", review.commit, name="commit"),
+    path("staff/evidence/<int:pk>/", review.evidence_download, name="evidence_download"),
+    path("staff/evidence/<int:pk>/inline/", review.evidence_inline, name="evidence_inline"),
+    path("staff/co-review/<int:pk>/answer/", review.answer_coreview, name="answer_coreview"),
+    # Public notice and objections
+    path(
+        "staff/objections/<int:pk>/resolve/",
+        publicity.resolve_objection,
+        name="resolve_objection",
+    ),
+    path("staff/objections/<int:pk>/file/", publicity.objection_file, name="objection_file"),
+    path("staff/registrar/publish/", publicity.publish_notice, name="publish_notice"),
+    path("staff/registrar/close/", publicity.close_notices, name="close_notices"),
+    # Government approval
+    path("staff/registrar/approve/", review.record_approval, name="record_approval"),
+    # Budgets and the audit log
+    path("staff/budgets/", budgets.budgets, name="budgets"),
+    path("staff/audit/", audit_log, name="audit_log"),
+    # Public notice, for everyone
+    path("notices/", publicity.public_notices, name="public_notices"),
+    path("notices/<int:pk>/object/", publicity.lodge_objection, name="lodge_objection"),
+    # Finance (disbursements, exports, payments, reports)
+    path("finance/disbursements/", finance.disbursements, name="finance_disbursements"),
+    path("finance/batches/<int:pk>/", finance.batch_detail, name="finance_batch"),
+    path(
+        "finance/batches/<int:pk>/export.<str:file_format>",
+        finance.batch_export,
+        name="finance_export",
+    ),
+    path("finance/exports/<int:pk>/", finance.export_job, name="finance_export_job"),
+    path(
+        "finance/exports/<int:pk>/download/",
+        finance.export_job_download,
+        name="finance_export_job_download",
+    ),
+    path("finance/reports/", finance.reports, name="finance_reports"),
+    path("finance/reports/<str:table>.xlsx", finance.report_export, name="finance_report_export"),
 ]
 
-# Finance (disbursements, exports, payments, reports).
-from .finance_urls import urlpatterns as finance_urlpatterns  # noqa: E402
-
-urlpatterns += finance_urlpatterns
+notice_urlpatterns = [
+    path(
+        "approval-notices/<int:pk>/download/<str:language>/",
+        notices.download,
+        name="download",
+    ),
+    path("staff/notices/", notices.staff_list, name="staff_list"),
+    path("staff/notices/<int:pk>/retry/", notices.retry, name="retry"),
+    path("staff/notices/<int:pk>/regenerate/", notices.regenerate, name="regenerate"),
+    path("verify/<str:code>/", notices.verify, name="verify"),
+]
+# Included by the project's urls as the "notices" namespace.
+notice_urls = (notice_urlpatterns, "notices")

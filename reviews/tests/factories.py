@@ -14,8 +14,10 @@ from applications.validators import USCC_ALPHABET, uscc_check_character
 from applications.workflow import State
 from hengyang_cbec.accounts.roles import Role
 from policies.models import FundSource, Measure, Place
-from reviews import services
 from reviews.models import BudgetAllocation, PublicNoticeBatch
+from reviews.services.approval import approval_record
+from reviews.services.publicity import notice_close, notice_publish
+from reviews.services.review import application_commit, application_recommend, application_take
 from tests.factories import make_user
 
 _seq = itertools.count(1)
@@ -191,11 +193,11 @@ def advance(
         if state not in path or path.index(state) >= path.index(target):
             raise ValueError(f"cannot advance from {state} to {target}")
         if state == State.SUBMITTED:
-            services.application_take(
+            application_take(
                 user=crew.commerce, application=application, version=application.version
             )
         elif state == State.COMMERCE_REVIEW:
-            services.application_recommend(
+            application_recommend(
                 user=crew.commerce,
                 application=application,
                 amount=amount,
@@ -203,7 +205,7 @@ def advance(
                 version=application.version,
             )
         elif state == State.FINANCE_REVIEW:
-            services.application_commit(
+            application_commit(
                 user=crew.finance,
                 application=application,
                 allocation=allocation or make_allocation(),
@@ -213,9 +215,9 @@ def advance(
             publish(application, crew.registrar, days=notice_days, over=True)
             application.refresh_from_db()
             if application.state == State.PUBLIC_NOTICE:
-                services.notice_close(user=crew.registrar, application=application)
+                notice_close(user=crew.registrar, application=application)
         elif state == State.GOVERNMENT_APPROVAL:
-            services.approval_record(
+            approval_record(
                 user=crew.registrar,
                 application_ids=[application.pk],
                 document_number=f"衡政函〔2026〕{next(_seq)}号",
@@ -229,7 +231,7 @@ def publish(application, registrar, *, days: int = 7, over: bool = False):
     from django.test import override_settings
 
     with override_settings(PUBLIC_NOTICE_DAYS=days):
-        batch = services.notice_publish(user=registrar, application_ids=[application.pk])
+        batch = notice_publish(user=registrar, application_ids=[application.pk])
     if over:
         end_notice(application)
     return batch

@@ -13,8 +13,14 @@ from applications.workflow import State, TransitionRefused
 from hengyang_cbec.accounts.roles import Role
 from hengyang_cbec.audit.models import AuditEvent
 from hengyang_cbec.audit.services import verify_chain
-from reviews import services
 from reviews.models import Award, BudgetAllocation
+from reviews.services.budgets import committed_total
+from reviews.services.review import (
+    application_commit,
+    application_recommend,
+    application_return_to_commerce,
+)
+from reviews.services.steps import BudgetExceeded, StaleVersion
 
 from .factories import (
     Crew,
@@ -62,17 +68,17 @@ def test_twenty_simultaneous_commits_never_overspend_the_budget(catalogue):
     financiers = [make_staff(Role.FINANCE_REVIEWER) for _ in range(4)]
 
     def commit(application, user):
-        return lambda: services.application_commit(
+        return lambda: application_commit(
             user=user, application=application, allocation=budget.pk, version=application.version
         )
 
     outcomes = run_at_once([commit(a, financiers[i % 4]) for i, a in enumerate(applications)])
     succeeded = [o for o in outcomes if isinstance(o, Award)]
-    refused = [o for o in outcomes if isinstance(o, services.BudgetExceeded)]
+    refused = [o for o in outcomes if isinstance(o, BudgetExceeded)]
     assert len(succeeded) == 10, outcomes
     assert len(refused) == 10, outcomes
     budget.refresh_from_db()
-    assert budget.committed_cny == Decimal("1000000.00") == services.committed_total(budget)
+    assert budget.committed_cny == Decimal("1000000.00") == committed_total(budget)
     assert Application.objects.filter(state=State.PUBLIC_NOTICE).count() == 10
     assert AuditEvent.objects.filter(action="review.commit").count() == 10
     assert verify_chain().ok
@@ -85,13 +91,13 @@ def test_two_reviewers_approving_one_application_make_one_transition(catalogue):
     reviewers = [make_staff(Role.COMMERCE_REVIEWER) for _ in range(2)]
 
     def recommend(user):
-        return lambda: services.application_recommend(
+        return lambda: application_recommend(
             user=user, application=application, amount="100000", version=application.version
         )
 
     outcomes = run_at_once([recommend(r) for r in reviewers])
     assert sum(isinstance(o, Award) for o in outcomes) == 1, outcomes
-    assert sum(isinstance(o, services.StaleVersion | TransitionRefused) for o in outcomes) == 1
+    assert sum(isinstance(o, StaleVersion | TransitionRefused) for o in outcomes) == 1
     application.refresh_from_db()
     assert application.state == State.FINANCE_REVIEW
     assert (
@@ -122,7 +128,7 @@ def test_annual_cap_holds_across_two_applications_committed_in_parallel(catalogu
     financiers = [make_staff(Role.FINANCE_REVIEWER) for _ in range(2)]
 
     def commit(application, user):
-        return lambda: services.application_commit(
+        return lambda: application_commit(
             user=user, application=application, allocation=budget.pk, version=application.version
         )
 
@@ -148,13 +154,13 @@ def test_budget_rows_stay_consistent_under_parallel_release_and_commit(catalogue
     second.refresh_from_db()
     outcomes = run_at_once(
         [
-            lambda: services.application_return_to_commerce(
+            lambda: application_return_to_commerce(
                 user=make_staff(Role.FINANCE_REVIEWER),
                 application=Application.objects.get(pk=second.pk),
                 message="复核",
                 version=second.version,
             ),
-            lambda: services.application_commit(
+            lambda: application_commit(
                 user=make_staff(Role.FINANCE_REVIEWER),
                 application=Application.objects.get(pk=second.pk),
                 allocation=budget.pk,
@@ -164,4 +170,4 @@ def test_budget_rows_stay_consistent_under_parallel_release_and_commit(catalogue
     )
     assert sum(not isinstance(o, Exception) for o in outcomes) == 1, outcomes
     budget.refresh_from_db()
-    assert budget.committed_cny == services.committed_total(budget)
+    assert budget.committed_cny == committed_total(budget)

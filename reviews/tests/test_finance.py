@@ -18,9 +18,10 @@ from applications.models import Notification
 from applications.workflow import State
 from hengyang_cbec.accounts.roles import Role
 from hengyang_cbec.audit.models import AuditEvent
-from reviews import finance
-from reviews.finance import FinanceError
 from reviews.models import Award, DisbursementBatch, DisbursementLine
+from reviews.reports import report_tables
+from reviews.services import finance
+from reviews.services.finance import FinanceError
 
 from .factories import advance, make_application, make_enterprise, make_member, make_staff
 
@@ -252,7 +253,7 @@ def test_reports_equal_hand_computed_sums(officers, awards):
     batch = confirmed_batch(officers, awards)
     line = batch.lines.get(award=awards[1])
     finance.line_mark_paid(user=officers[0], line=line, paid_on=date(2026, 11, 20), reference="R1")
-    tables = finance.report_tables(2026)
+    tables = report_tables(2026)
     m05 = next(row for row in tables["by_measure"] if row["key"] == "M05")
     assert m05["applications"] == 2
     assert m05["approved"] == 2
@@ -335,7 +336,7 @@ def test_finance_permission_matrix(client, officers, awards, password, member, p
 
 
 def test_the_budgets_page_shows_what_was_paid(client, officers, awards, password, crew):
-    from reviews.services import budget_summary
+    from reviews.services.budgets import budget_summary
 
     batch = confirmed_batch(officers, awards)
     line = batch.lines.get(award=awards[0])

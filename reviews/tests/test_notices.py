@@ -26,10 +26,11 @@ from applications.models import Notification
 from applications.workflow import State
 from hengyang_cbec.accounts.roles import Role
 from hengyang_cbec.audit.models import AuditEvent
-from reviews import notices
+from reviews import pdf
 from reviews.models import Award, Notice, NoticeCounter, NoticeOutbox
-from reviews.notice_tasks import render_notice
 from reviews.numerals import amount_in_capitals
+from reviews.services import notices
+from reviews.tasks import render_notice
 
 from .factories import advance, make_application, make_enterprise, make_member, make_staff
 
@@ -191,7 +192,7 @@ def test_the_chinese_notice_says_what_was_approved(notice, submitted):
         award.approval_batch.document_number,
         "核定依据",
         "出口额 600,000.00 美元",
-        notices.verification_url(notice),
+        pdf.verification_url(notice),
         f"{notice.code}-V1-ZH",
         "衡阳市商务局",
         "衡阳市财政局",
@@ -244,7 +245,7 @@ def test_running_the_task_twice_leaves_one_notice(notice):
 def test_two_runs_racing_keep_one_set_of_files(submitted, crew, capture, monkeypatch):
     notice = approve(submitted, crew, capture, execute=False)
     outbox_id = notice.outbox.pk
-    real = notices.write_pdf
+    real = pdf.write_pdf
     raced = []
 
     def first_run_is_overtaken(html):
@@ -254,7 +255,7 @@ def test_two_runs_racing_keep_one_set_of_files(submitted, crew, capture, monkeyp
             assert notices.notice_render(outbox_id) == "done"
         return real(html)
 
-    monkeypatch.setattr(notices, "write_pdf", first_run_is_overtaken)
+    monkeypatch.setattr(pdf, "write_pdf", first_run_is_overtaken)
     with capture(execute=True):
         assert notices.notice_render(outbox_id) == "done"
     notice.refresh_from_db()
@@ -298,18 +299,18 @@ def test_the_application_page_offers_the_download(notice, submitted, client_for,
 
 
 def test_a_failed_render_is_recorded_and_retry_works(submitted, crew, capture, monkeypatch):
-    real = notices.write_pdf
+    real = pdf.write_pdf
 
     def broken(html):
         raise OSError("disk full")
 
-    monkeypatch.setattr(notices, "write_pdf", broken)
+    monkeypatch.setattr(pdf, "write_pdf", broken)
     notice = approve(submitted, crew, capture)
     assert notice.status == Notice.Status.FAILED
     assert "disk full" in notice.error
     assert notice.outbox.status == NoticeOutbox.Status.FAILED
     assert AuditEvent.objects.filter(action="notice.failed").count() == 1
-    monkeypatch.setattr(notices, "write_pdf", real)
+    monkeypatch.setattr(pdf, "write_pdf", real)
     with capture(execute=True):
         notices.notice_retry(user=crew.registrar, notice=notice)
     notice.refresh_from_db()
@@ -321,16 +322,16 @@ def test_a_failed_render_is_recorded_and_retry_works(submitted, crew, capture, m
 def test_a_render_over_its_time_limit_is_marked_failed_and_can_be_retried(
     submitted, crew, capture, monkeypatch
 ):
-    real = notices.write_pdf
+    real = pdf.write_pdf
 
     def too_slow(html):
         raise SoftTimeLimitExceeded()
 
-    monkeypatch.setattr(notices, "write_pdf", too_slow)
+    monkeypatch.setattr(pdf, "write_pdf", too_slow)
     notice = approve(submitted, crew, capture)
     assert notice.status == Notice.Status.FAILED
     assert "time limit" in notice.error
-    monkeypatch.setattr(notices, "write_pdf", real)
+    monkeypatch.setattr(pdf, "write_pdf", real)
     with capture(execute=True):
         notices.notice_retry(user=crew.commerce, notice=notice)
     notice.refresh_from_db()
@@ -425,16 +426,16 @@ def test_the_task_gives_up_after_the_last_attempt(submitted, crew, capture, sett
 def fetched(monkeypatch):
     """Every URL WeasyPrint asks the fetcher for."""
     urls: list[str] = []
-    real = notices.StaticOnlyFetcher.fetch
+    real = pdf.StaticOnlyFetcher.fetch
 
     def spy(self, url, headers=None):
         urls.append(url)
         return real(self, url, headers)
 
-    monkeypatch.setattr(notices.StaticOnlyFetcher, "fetch", spy)
-    notices._stylesheet.cache_clear()
+    monkeypatch.setattr(pdf.StaticOnlyFetcher, "fetch", spy)
+    pdf._stylesheet.cache_clear()
     yield urls
-    notices._stylesheet.cache_clear()
+    pdf._stylesheet.cache_clear()
 
 
 def test_hostile_text_is_shown_as_text_and_fetches_nothing(
@@ -463,14 +464,14 @@ def test_hostile_text_is_shown_as_text_and_fetches_nothing(
         assert not pdf_has_attachments(data)
         assert b"/EmbeddedFile" not in data
     # Only the portal's stylesheet was read; none of the hostile URLs was even asked for.
-    assert all(notices.static_path(url) for url in fetched), fetched
+    assert all(pdf.static_path(url) for url in fetched), fetched
     for url in fetched:
         assert "passwd" not in url and "hostname" not in url and "127.0.0.1" not in url
 
 
 def test_the_html_escapes_every_applicant_value(notice):
     notice.enterprise_name = HOSTILE_NAME
-    html = notices.render_html(notice, "zh")
+    html = pdf.render_html(notice, "zh")
     assert "<img src=file:///etc/passwd>" not in html
     assert "&lt;img src=file:///etc/passwd&gt;" in html
 
@@ -491,19 +492,19 @@ def test_the_html_escapes_every_applicant_value(notice):
     ids=lambda u: u.split(":")[0] + ":" + u[-12:],
 )
 def test_fetcher_refuses_anything_but_static_files(url):
-    with pytest.raises(notices.FetchRefused):
-        notices.StaticOnlyFetcher().fetch(url)
+    with pytest.raises(pdf.FetchRefused):
+        pdf.StaticOnlyFetcher().fetch(url)
 
 
 def test_fetcher_refuses_traversal_and_media_paths(settings, tmp_path):
     static = Path(settings.STATICFILES_DIRS[0]).resolve()
-    assert notices.static_path((static / "pdf" / "notice.css").as_uri())
-    assert notices.static_path(f"file://{static}/pdf/../../manage.py") is None
-    assert notices.static_path(f"file://{static}/pdf/%2e%2e/%2e%2e/manage.py") is None
+    assert pdf.static_path((static / "pdf" / "notice.css").as_uri())
+    assert pdf.static_path(f"file://{static}/pdf/../../manage.py") is None
+    assert pdf.static_path(f"file://{static}/pdf/%2e%2e/%2e%2e/manage.py") is None
     media = Path(settings.MEDIA_ROOT)
     media.mkdir(parents=True, exist_ok=True)
     (media / "other.pdf").write_bytes(b"%PDF-")
-    assert notices.static_path((media / "other.pdf").as_uri()) is None
+    assert pdf.static_path((media / "other.pdf").as_uri()) is None
 
 
 def test_fetcher_refuses_a_symlink_out_of_the_static_directory(settings, tmp_path):
@@ -512,9 +513,9 @@ def test_fetcher_refuses_a_symlink_out_of_the_static_directory(settings, tmp_pat
     (static / "ok.css").write_text("body{}")
     (static / "leak.css").symlink_to("/etc/hostname")
     settings.STATICFILES_DIRS = [static]
-    assert notices.static_path((static / "ok.css").as_uri()) == (static / "ok.css").resolve()
-    assert notices.static_path((static / "leak.css").as_uri()) is None
-    response = notices.StaticOnlyFetcher().fetch((static / "ok.css").as_uri())
+    assert pdf.static_path((static / "ok.css").as_uri()) == (static / "ok.css").resolve()
+    assert pdf.static_path((static / "leak.css").as_uri()) is None
+    response = pdf.StaticOnlyFetcher().fetch((static / "ok.css").as_uri())
     assert response.read() == b"body{}"
 
 
@@ -522,26 +523,26 @@ def test_fetcher_refuses_a_symlink_out_of_the_static_directory(settings, tmp_pat
 
 
 def test_harfbuzz_subsetter_is_installed_here():
-    assert notices.harfbuzz_subset_available()
+    assert pdf.harfbuzz_subset_available()
 
 
 def test_worker_refuses_to_start_without_the_subsetter(monkeypatch, settings):
     from celery.signals import worker_init
 
-    from reviews.notice_tasks import _check_harfbuzz_subset
+    from reviews.tasks import _check_harfbuzz_subset
 
     assert any(ref() is _check_harfbuzz_subset for _key, ref in worker_init.receivers)
-    monkeypatch.setattr(notices, "harfbuzz_subset_available", lambda: False)
+    monkeypatch.setattr(pdf, "harfbuzz_subset_available", lambda: False)
     settings.NOTICE_REQUIRE_HARFBUZZ_SUBSET = True
     with pytest.raises(SystemExit):  # WorkerTerminate: passes through Celery's signal dispatch
         _check_harfbuzz_subset()
 
 
 def test_worker_warns_loudly_when_allowed_without_the_subsetter(monkeypatch, settings, caplog):
-    monkeypatch.setattr(notices, "harfbuzz_subset_available", lambda: False)
+    monkeypatch.setattr(pdf, "harfbuzz_subset_available", lambda: False)
     settings.NOTICE_REQUIRE_HARFBUZZ_SUBSET = False
-    with caplog.at_level(logging.ERROR, logger="reviews.notices"):
-        notices.check_harfbuzz_subset()
+    with caplog.at_level(logging.ERROR, logger="reviews.pdf"):
+        pdf.check_harfbuzz_subset()
     assert "libharfbuzz-subset.so.0 is missing" in caplog.text
 
 
@@ -609,7 +610,7 @@ def test_download_refuses_anonymous_unknown_language_and_pending(
 def test_staff_list_shows_failures_with_a_retry_button(
     submitted, crew, capture, monkeypatch, client_for, django_assert_max_num_queries
 ):
-    monkeypatch.setattr(notices, "write_pdf", lambda html: 1 / 0)
+    monkeypatch.setattr(pdf, "write_pdf", lambda html: 1 / 0)
     notice = approve(submitted, crew, capture)
     for _ in range(3):
         approve(make_application(), crew, capture)
@@ -687,7 +688,7 @@ def test_verification_page_is_public_and_shows_the_facts(notice, client):
         'data-state="valid"',
     ):
         assert expected in html
-    assert notices.verification_url(notice).endswith(f"/verify/{notice.code}/")
+    assert pdf.verification_url(notice).endswith(f"/verify/{notice.code}/")
 
 
 @pytest.mark.parametrize("code", ["HSKB-2026-9999", "XXXX-2026-0001", "nonsense", "HSKB-20x6-1"])

@@ -20,9 +20,9 @@ import pytest
 from django.db import connection
 
 from applications.workflow import State
-from reviews import notices
 from reviews.models import Award, Notice, NoticeOutbox
-from reviews.notice_tasks import render_notice
+from reviews.services import notices
+from reviews.tasks import render_notice
 
 from .factories import Crew, advance, make_application
 from .test_notices import pdf_text, stored

@@ -15,7 +15,7 @@ from applications.workflow import Action, State, TransitionRefused
 from hengyang_cbec.accounts.roles import Role
 from hengyang_cbec.audit.models import AuditEvent
 from hengyang_cbec.audit.services import verify_chain
-from reviews import services
+from reviews.calendar import add_working_days
 from reviews.models import (
     ApplicationActors,
     Assessment,
@@ -24,6 +24,35 @@ from reviews.models import (
     CoReviewRequest,
     Objection,
     PublicNoticeItem,
+)
+from reviews.services.approval import approval_record
+from reviews.services.assessment import review_warnings
+from reviews.services.budgets import allocation_save, committed_total
+from reviews.services.publicity import (
+    close_due_notices,
+    notice_close,
+    notice_publish,
+    objection_lodge,
+    objection_resolve,
+    open_notice_items,
+)
+from reviews.services.review import (
+    application_commit,
+    application_recommend,
+    application_reject,
+    application_return,
+    application_return_to_commerce,
+    application_take,
+    coreview_answer,
+    coreview_request,
+    review_save_facts,
+)
+from reviews.services.steps import (
+    BudgetExceeded,
+    FourEyesViolation,
+    ReviewError,
+    StaleVersion,
+    parse_amount,
 )
 from tests.factories import make_user
 
@@ -53,12 +82,10 @@ def v(application: Application) -> int:
 
 def test_the_commerce_reviewer_cannot_also_commit_at_finance(submitted, allocation):
     both = make_user(Role.COMMERCE_REVIEWER, Role.FINANCE_REVIEWER, username="both")
-    services.application_take(user=both, application=submitted, version=v(submitted))
-    services.application_recommend(
-        user=both, application=submitted, amount="100000", version=v(submitted)
-    )
-    with pytest.raises(services.FourEyesViolation, match="already acted"):
-        services.application_commit(
+    application_take(user=both, application=submitted, version=v(submitted))
+    application_recommend(user=both, application=submitted, amount="100000", version=v(submitted))
+    with pytest.raises(FourEyesViolation, match="already acted"):
+        application_commit(
             user=both, application=submitted, allocation=allocation, version=v(submitted)
         )
     assert Application.objects.get(pk=submitted.pk).state == State.FINANCE_REVIEW
@@ -67,13 +94,13 @@ def test_the_commerce_reviewer_cannot_also_commit_at_finance(submitted, allocati
 def test_a_reviewer_replaced_at_commerce_still_cannot_act_at_finance(submitted, allocation):
     both = make_user(Role.COMMERCE_REVIEWER, Role.FINANCE_REVIEWER, username="both")
     colleague = make_user(Role.COMMERCE_REVIEWER, username="colleague")
-    services.application_take(user=both, application=submitted, version=v(submitted))
+    application_take(user=both, application=submitted, version=v(submitted))
     # A colleague finishes the commerce review: the current commerce slot now names them.
-    services.application_recommend(
+    application_recommend(
         user=colleague, application=submitted, amount="100000", version=v(submitted)
     )
-    with pytest.raises(services.FourEyesViolation, match="already acted"):
-        services.application_commit(
+    with pytest.raises(FourEyesViolation, match="already acted"):
+        application_commit(
             user=both, application=submitted, allocation=allocation, version=v(submitted)
         )
     assert Application.objects.get(pk=submitted.pk).state == State.FINANCE_REVIEW
@@ -89,13 +116,13 @@ def test_a_superuser_with_every_role_gets_no_bypass(submitted, allocation, crew)
         is_staff=True,
     )
     advance(submitted, State.FINANCE_REVIEW, crew=crew)
-    services.application_commit(
+    application_commit(
         user=boss, application=submitted, allocation=allocation, version=v(submitted)
     )
     publish(submitted, crew.registrar, over=True)
-    services.notice_close(user=crew.registrar, application=submitted)
-    with pytest.raises(services.FourEyesViolation):
-        services.approval_record(
+    notice_close(user=crew.registrar, application=submitted)
+    with pytest.raises(FourEyesViolation):
+        approval_record(
             user=boss,
             application_ids=[submitted.pk],
             document_number="衡政函〔2026〕1号",
@@ -106,15 +133,15 @@ def test_a_superuser_with_every_role_gets_no_bypass(submitted, allocation, crew)
 def test_a_superuser_without_roles_cannot_act_at_all(submitted):
     root = make_user(username="root", is_superuser=True, is_staff=True)
     with pytest.raises(TransitionRefused, match="may not"):
-        services.application_take(user=root, application=submitted, version=v(submitted))
+        application_take(user=root, application=submitted, version=v(submitted))
 
 
 def test_the_submitter_cannot_review_their_own_application(enterprise):
     insider = make_member(enterprise, "insider")
     insider.groups.add(*make_staff(Role.COMMERCE_REVIEWER).groups.all())
     application = make_application(enterprise=enterprise, submitter=insider)
-    with pytest.raises(services.FourEyesViolation, match="submitter"):
-        services.application_take(user=insider, application=application, version=v(application))
+    with pytest.raises(FourEyesViolation, match="submitter"):
+        application_take(user=insider, application=application, version=v(application))
 
 
 def test_the_database_refuses_one_person_in_two_capacities(submitted, crew):
@@ -140,11 +167,9 @@ def test_the_database_refuses_an_award_whose_registrar_was_its_finance_reviewer(
 
 def test_a_stale_form_gets_a_conflict_not_an_overwrite(submitted, crew):
     stale = v(submitted)
-    services.application_take(user=crew.commerce, application=submitted, version=stale)
-    with pytest.raises(services.StaleVersion, match="changed since your page was loaded"):
-        services.application_reject(
-            user=crew.commerce, application=submitted, reason="x", version=stale
-        )
+    application_take(user=crew.commerce, application=submitted, version=stale)
+    with pytest.raises(StaleVersion, match="changed since your page was loaded"):
+        application_reject(user=crew.commerce, application=submitted, reason="x", version=stale)
     assert Application.objects.get(pk=submitted.pk).state == State.COMMERCE_REVIEW
 
 
@@ -153,7 +178,7 @@ def test_a_stale_form_gets_a_conflict_not_an_overwrite(submitted, crew):
 
 def test_verified_figures_are_recomputed_and_kept_beside_the_declared_ones(submitted, crew):
     advance(submitted, State.COMMERCE_REVIEW, crew=crew)
-    assessment = services.review_save_facts(
+    assessment = review_save_facts(
         user=crew.commerce,
         application=submitted,
         facts={"cbec_export_volume_usd": Decimal("400000")},
@@ -168,19 +193,19 @@ def test_verified_figures_are_recomputed_and_kept_beside_the_declared_ones(submi
     event = AuditEvent.objects.get(action="review.verify", application_id=submitted.pk)
     assert event.data["cap_after"] == "20000.00"
     assert event.data["changed"]["cbec_export_volume_usd"]["declared"] == "600000"
-    with pytest.raises(services.ReviewError, match="exceeds the computed cap"):
-        services.application_recommend(
+    with pytest.raises(ReviewError, match="exceeds the computed cap"):
+        application_recommend(
             user=crew.commerce, application=submitted, amount="100000", version=v(submitted)
         )
 
 
 def test_a_lower_amount_needs_a_reason(submitted, crew):
     advance(submitted, State.COMMERCE_REVIEW, crew=crew)
-    with pytest.raises(services.ReviewError, match="lower than the cap needs a written reason"):
-        services.application_recommend(
+    with pytest.raises(ReviewError, match="lower than the cap needs a written reason"):
+        application_recommend(
             user=crew.commerce, application=submitted, amount="80000", version=v(submitted)
         )
-    award = services.application_recommend(
+    award = application_recommend(
         user=crew.commerce,
         application=submitted,
         amount="80000",
@@ -194,8 +219,8 @@ def test_a_lower_amount_needs_a_reason(submitted, crew):
 @pytest.mark.parametrize("amount", ["-1", "0", "1e20", "NaN", "1,000", "abc"])
 def test_absurd_amounts_are_refused(submitted, crew, amount):
     advance(submitted, State.COMMERCE_REVIEW, crew=crew)
-    with pytest.raises(services.ReviewError):
-        services.application_recommend(
+    with pytest.raises(ReviewError):
+        application_recommend(
             user=crew.commerce,
             application=submitted,
             amount=amount,
@@ -205,8 +230,8 @@ def test_absurd_amounts_are_refused(submitted, crew, amount):
 
 
 def test_half_a_fen_rounds_half_up():
-    assert services.parse_amount("0.005") == Decimal("0.01")
-    assert services.parse_amount("99999.995") == Decimal("100000.00")
+    assert parse_amount("0.005") == Decimal("0.01")
+    assert parse_amount("99999.995") == Decimal("100000.00")
 
 
 def test_a_discretionary_measure_needs_an_amount_and_a_reason(crew):
@@ -217,19 +242,19 @@ def test_a_discretionary_measure_needs_an_amount_and_a_reason(crew):
         facts={"approved_by_commerce_bureau": True, "expenses_cny": "80000"},
     )
     advance(application, State.COMMERCE_REVIEW, crew=crew)
-    with pytest.raises(services.ReviewError, match="discretionary"):
-        services.application_recommend(
+    with pytest.raises(ReviewError, match="discretionary"):
+        application_recommend(
             user=crew.commerce, application=application, amount="80000", version=v(application)
         )
-    with pytest.raises(services.ReviewError, match="exceeds the computed cap"):
-        services.application_recommend(
+    with pytest.raises(ReviewError, match="exceeds the computed cap"):
+        application_recommend(
             user=crew.commerce,
             application=application,
             amount="80000.01",
             reason="x",
             version=v(application),
         )
-    award = services.application_recommend(
+    award = application_recommend(
         user=crew.commerce,
         application=application,
         amount="50000",
@@ -242,8 +267,8 @@ def test_a_discretionary_measure_needs_an_amount_and_a_reason(crew):
 def test_the_external_measure_cannot_be_awarded_here(enterprise, member, crew):
     application = make_application(enterprise=enterprise, submitter=member, code="M15", facts={})
     advance(application, State.COMMERCE_REVIEW, crew=crew)
-    with pytest.raises(services.ReviewError, match="another policy"):
-        services.application_recommend(
+    with pytest.raises(ReviewError, match="another policy"):
+        application_recommend(
             user=crew.commerce,
             application=application,
             amount="1000",
@@ -258,18 +283,18 @@ def test_the_external_measure_cannot_be_awarded_here(enterprise, member, crew):
 @override_settings(REVIEW_HOLIDAYS=["2026-10-01", "2026-10-02"], REVIEW_EXTRA_WORKING_DAYS=[])
 def test_deadlines_count_working_days_and_skip_holidays():
     # Wed 30 Sep 2026 + 3 working days: Thu 1 and Fri 2 Oct are holidays → Mon 5, Tue 6, Wed 7.
-    assert services.add_working_days(date(2026, 9, 30), 3) == date(2026, 10, 7)
-    assert services.add_working_days(date(2026, 11, 27), 1) == date(2026, 11, 30)  # Fri → Mon
+    assert add_working_days(date(2026, 9, 30), 3) == date(2026, 10, 7)
+    assert add_working_days(date(2026, 11, 27), 1) == date(2026, 11, 30)  # Fri → Mon
 
 
 @override_settings(REVIEW_EXTRA_WORKING_DAYS=["2026-11-28"])
 def test_an_adjusted_weekend_working_day_counts():
-    assert services.add_working_days(date(2026, 11, 27), 1) == date(2026, 11, 28)
+    assert add_working_days(date(2026, 11, 27), 1) == date(2026, 11, 28)
 
 
 def test_a_return_reopens_the_named_fields_and_documents_with_a_deadline(submitted, crew):
     advance(submitted, State.COMMERCE_REVIEW, crew=crew)
-    services.application_return(
+    application_return(
         user=crew.commerce,
         application=submitted,
         fields=["cbec_export_volume_usd"],
@@ -282,7 +307,7 @@ def test_a_return_reopens_the_named_fields_and_documents_with_a_deadline(submitt
     assert submitted.state == State.RETURNED
     assert submitted.return_fields == ["cbec_export_volume_usd"]
     assert submitted.return_documents == ["business_licence"]
-    assert submitted.return_deadline == services.add_working_days(timezone.localdate(), 5)
+    assert submitted.return_deadline == add_working_days(timezone.localdate(), 5)
     event = AuditEvent.objects.get(action="review.return", application_id=submitted.pk)
     assert event.visible_to_applicant and event.public_message == "请补充海关统计证明。"
     assert Notification.objects.filter(application=submitted).exists()
@@ -291,8 +316,8 @@ def test_a_return_reopens_the_named_fields_and_documents_with_a_deadline(submitt
 def test_a_return_must_name_something_of_this_measure(submitted, crew):
     advance(submitted, State.COMMERCE_REVIEW, crew=crew)
     for fields, documents in (([], []), (["social_security_paid_cny"], []), ([], ["nope"])):
-        with pytest.raises(services.ReviewError):
-            services.application_return(
+        with pytest.raises(ReviewError):
+            application_return(
                 user=crew.commerce,
                 application=submitted,
                 fields=fields,
@@ -304,11 +329,11 @@ def test_a_return_must_name_something_of_this_measure(submitted, crew):
 
 def test_a_rejection_needs_a_reason_the_applicant_reads(submitted, crew):
     advance(submitted, State.COMMERCE_REVIEW, crew=crew)
-    with pytest.raises(services.ReviewError, match="reason"):
-        services.application_reject(
+    with pytest.raises(ReviewError, match="reason"):
+        application_reject(
             user=crew.commerce, application=submitted, reason="  ", version=v(submitted)
         )
-    services.application_reject(
+    application_reject(
         user=crew.commerce, application=submitted, reason="出口额不实", version=v(submitted)
     )
     event = AuditEvent.objects.get(action="review.reject", application_id=submitted.pk)
@@ -323,15 +348,13 @@ def test_a_commitment_that_would_overspend_is_refused(catalogue, crew):
     first, second = make_application(), make_application()
     for application in (first, second):
         advance(application, State.FINANCE_REVIEW, crew=crew)
-    services.application_commit(
-        user=crew.finance, application=first, allocation=small, version=v(first)
-    )
-    with pytest.raises(services.BudgetExceeded, match="overspent"):
-        services.application_commit(
+    application_commit(user=crew.finance, application=first, allocation=small, version=v(first))
+    with pytest.raises(BudgetExceeded, match="overspent"):
+        application_commit(
             user=crew.finance, application=second, allocation=small, version=v(second)
         )
     small.refresh_from_db()
-    assert small.committed_cny == Decimal("100000.00") == services.committed_total(small)
+    assert small.committed_cny == Decimal("100000.00") == committed_total(small)
 
 
 def test_the_database_refuses_an_overspent_allocation(allocation):
@@ -344,9 +367,9 @@ def test_the_database_refuses_an_overspent_allocation(allocation):
 def test_an_allocation_cannot_go_below_what_is_committed(submitted, crew, allocation):
     admin = make_staff(Role.POLICY_ADMINISTRATOR)
     advance(submitted, State.PUBLIC_NOTICE, crew=crew, allocation=allocation)
-    with pytest.raises(services.ReviewError, match="lower than what is already committed"):
-        services.allocation_save(user=admin, allocation=allocation, data={"amount_cny": "50000"})
-    services.allocation_save(user=admin, allocation=allocation, data={"amount_cny": "100000"})
+    with pytest.raises(ReviewError, match="lower than what is already committed"):
+        allocation_save(user=admin, allocation=allocation, data={"amount_cny": "50000"})
+    allocation_save(user=admin, allocation=allocation, data={"amount_cny": "100000"})
     allocation.refresh_from_db()
     assert allocation.amount_cny == allocation.committed_cny == Decimal("100000.00")
 
@@ -371,11 +394,11 @@ def test_annual_cap_is_rechecked_at_commit_from_the_awards_in_the_database(enter
     )
     for application in (first, second):
         advance(application, State.FINANCE_REVIEW, crew=crew, amount="80000")
-    services.application_commit(
+    application_commit(
         user=crew.finance, application=first, allocation=make_allocation(), version=v(first)
     )
-    with pytest.raises(services.ReviewError, match=r"at most CNY 20,000\.00"):
-        services.application_commit(
+    with pytest.raises(ReviewError, match=r"at most CNY 20,000\.00"):
+        application_commit(
             user=crew.finance, application=second, allocation=make_allocation(), version=v(second)
         )
 
@@ -391,11 +414,11 @@ def test_overlap_is_rechecked_at_commit(enterprise, crew):
     m05 = make_application(enterprise=enterprise, submitter=member)
     advance(m05, State.FINANCE_REVIEW, crew=crew)
     advance(m08, State.FINANCE_REVIEW, crew=crew, amount="500000")
-    services.application_commit(
+    application_commit(
         user=crew.finance, application=m08, allocation=make_allocation(), version=v(m08)
     )
-    with pytest.raises(services.ReviewError, match=r"at most CNY 0\.00"):
-        services.application_commit(
+    with pytest.raises(ReviewError, match=r"at most CNY 0\.00"):
+        application_commit(
             user=crew.finance, application=m05, allocation=make_allocation(), version=v(m05)
         )
 
@@ -406,18 +429,18 @@ def test_one_time_is_rechecked_at_commit(enterprise, crew):
     second = make_application(enterprise=enterprise, submitter=member, year=2026)
     for application in (first, second):
         advance(application, State.FINANCE_REVIEW, crew=crew)
-    services.application_commit(
+    application_commit(
         user=crew.finance, application=first, allocation=make_allocation(), version=v(first)
     )
-    with pytest.raises(services.ReviewError, match="one-time"):
-        services.application_commit(
+    with pytest.raises(ReviewError, match="one-time"):
+        application_commit(
             user=crew.finance, application=second, allocation=make_allocation(), version=v(second)
         )
 
 
 def test_return_to_commerce_cancels_the_recommendation(submitted, crew):
     advance(submitted, State.FINANCE_REVIEW, crew=crew)
-    services.application_return_to_commerce(
+    application_return_to_commerce(
         user=crew.finance, application=submitted, message="金额依据不足", version=v(submitted)
     )
     submitted.refresh_from_db()
@@ -430,11 +453,11 @@ def test_return_to_commerce_cancels_the_recommendation(submitted, crew):
 
 def test_co_review_is_routed_to_the_measures_units_only(submitted, crew):
     advance(submitted, State.COMMERCE_REVIEW, crew=crew)
-    with pytest.raises(services.ReviewError, match="responsible for this measure"):
-        services.coreview_request(
+    with pytest.raises(ReviewError, match="responsible for this measure"):
+        coreview_request(
             user=crew.commerce, application=submitted, units=["pboc_hengyang"], version=v(submitted)
         )
-    (request,) = services.coreview_request(
+    (request,) = coreview_request(
         user=crew.commerce,
         application=submitted,
         units=["customs"],
@@ -442,10 +465,10 @@ def test_co_review_is_routed_to_the_measures_units_only(submitted, crew):
         version=v(submitted),
     )
     taxman = make_staff(Role.CO_REVIEWER, unit="taxation_bureau")
-    with pytest.raises(services.ReviewError, match="not routed to your unit"):
-        services.coreview_answer(user=taxman, request=request, decision="agree", text="同意")
+    with pytest.raises(ReviewError, match="not routed to your unit"):
+        coreview_answer(user=taxman, request=request, decision="agree", text="同意")
     customs = make_staff(Role.CO_REVIEWER, unit="customs")
-    services.coreview_answer(user=customs, request=request, decision="agree", text="数据属实")
+    coreview_answer(user=customs, request=request, decision="agree", text="数据属实")
     request.refresh_from_db()
     assert request.status == CoReviewRequest.Status.ANSWERED
     assert request.opinion.text == "数据属实"
@@ -464,13 +487,13 @@ def on_notice(submitted, crew):
 def lodge(application, text="该企业出口额存疑。"):
     item = PublicNoticeItem.objects.get(application=application, status="listed")
     citizen = make_user(username=f"citizen{application.pk}{Objection.objects.count()}")
-    return services.objection_lodge(
+    return objection_lodge(
         user=citizen, item=item, real_name="赵六", contact="13800000001", text=text
     )
 
 
 def test_the_public_notice_shows_only_name_measure_and_amount(on_notice):
-    item = services.open_notice_items().get(application=on_notice)
+    item = open_notice_items().get(application=on_notice)
     assert item.enterprise_name == on_notice.enterprise.name
     assert item.amount_cny == Decimal("100000.00")
     assert item.batch.ends_at > timezone.now()
@@ -479,9 +502,9 @@ def test_the_public_notice_shows_only_name_measure_and_amount(on_notice):
 def test_an_open_objection_holds_the_application(on_notice, crew):
     lodge(on_notice)
     end_notice(on_notice)
-    assert services.close_due_notices() == 0
-    with pytest.raises(services.ReviewError, match="open objection holds"):
-        services.notice_close(user=crew.registrar, application=on_notice)
+    assert close_due_notices() == 0
+    with pytest.raises(ReviewError, match="open objection holds"):
+        notice_close(user=crew.registrar, application=on_notice)
     on_notice.refresh_from_db()
     assert on_notice.state == State.PUBLIC_NOTICE
 
@@ -489,14 +512,14 @@ def test_an_open_objection_holds_the_application(on_notice, crew):
 def test_a_dismissed_objection_releases_the_application(on_notice, crew):
     objection = lodge(on_notice)
     end_notice(on_notice)
-    services.objection_resolve(
+    objection_resolve(
         user=crew.commerce,
         objection=objection,
         upheld=False,
         resolution="经核查，出口额有海关数据支持。",
         version=v(on_notice),
     )
-    assert services.close_due_notices() == 1
+    assert close_due_notices() == 1
     on_notice.refresh_from_db()
     assert on_notice.state == State.GOVERNMENT_APPROVAL
 
@@ -507,7 +530,7 @@ def test_an_upheld_objection_returns_the_application_and_releases_the_budget(
     allocation.refresh_from_db()
     assert allocation.committed_cny == Decimal("100000.00")
     objection = lodge(on_notice)
-    services.objection_resolve(
+    objection_resolve(
         user=crew.commerce,
         objection=objection,
         upheld=True,
@@ -517,13 +540,13 @@ def test_an_upheld_objection_returns_the_application_and_releases_the_budget(
     on_notice.refresh_from_db()
     assert on_notice.state == State.COMMERCE_REVIEW
     allocation.refresh_from_db()
-    assert allocation.committed_cny == Decimal("0.00") == services.committed_total(allocation)
+    assert allocation.committed_cny == Decimal("0.00") == committed_total(allocation)
     assert not PublicNoticeItem.objects.filter(application=on_notice, status="listed").exists()
 
 
 def test_an_objection_after_the_period_is_refused(on_notice):
     end_notice(on_notice)
-    with pytest.raises(services.ReviewError, match="period of this award is over"):
+    with pytest.raises(ReviewError, match="period of this award is over"):
         lodge(on_notice)
 
 
@@ -531,7 +554,7 @@ def test_an_objection_file_is_stored_under_a_generated_name(on_notice):
     from applications.tests.factories import pdf_upload
 
     item = PublicNoticeItem.objects.get(application=on_notice, status="listed")
-    objection = services.objection_lodge(
+    objection = objection_lodge(
         user=make_user(username="whistle"),
         item=item,
         real_name="赵六",
@@ -547,7 +570,7 @@ def test_an_objection_file_is_stored_under_a_generated_name(on_notice):
 @override_settings(PUBLIC_NOTICE_DAYS=0)
 def test_a_zero_day_notice_goes_straight_to_government_approval(submitted, crew):
     advance(submitted, State.PUBLIC_NOTICE, crew=crew)
-    services.notice_publish(user=crew.registrar, application_ids=[submitted.pk])
+    notice_publish(user=crew.registrar, application_ids=[submitted.pk])
     submitted.refresh_from_db()
     assert submitted.state == State.GOVERNMENT_APPROVAL
 
@@ -559,7 +582,7 @@ def test_government_approval_fixes_the_awards_of_a_batch(catalogue, crew):
     applications = [make_application() for _ in range(3)]
     for application in applications:
         advance(application, State.GOVERNMENT_APPROVAL, crew=crew)
-    batch = services.approval_record(
+    batch = approval_record(
         user=crew.registrar,
         application_ids=[a.pk for a in applications],
         document_number="衡政函〔2026〕88号",
@@ -582,7 +605,7 @@ def test_a_batch_approval_is_all_or_nothing(catalogue, crew):
     not_ready = make_application()
     advance(not_ready, State.FINANCE_REVIEW, crew=crew)
     with pytest.raises(TransitionRefused):
-        services.approval_record(
+        approval_record(
             user=crew.registrar,
             application_ids=[ready.pk, not_ready.pk],
             document_number="衡政函〔2026〕89号",
@@ -597,14 +620,14 @@ def test_a_document_number_is_used_once(catalogue, crew):
     first, second = make_application(), make_application()
     for application in (first, second):
         advance(application, State.GOVERNMENT_APPROVAL, crew=crew)
-    services.approval_record(
+    approval_record(
         user=crew.registrar,
         application_ids=[first.pk],
         document_number="衡政函〔2026〕90号",
         document_date=timezone.localdate(),
     )
-    with pytest.raises(services.ReviewError, match="recorded already"):
-        services.approval_record(
+    with pytest.raises(ReviewError, match="recorded already"):
+        approval_record(
             user=crew.registrar,
             application_ids=[second.pk],
             document_number="衡政函〔2026〕90号",
@@ -614,8 +637,8 @@ def test_a_document_number_is_used_once(catalogue, crew):
 
 def test_a_document_date_in_the_future_is_refused(submitted, crew):
     advance(submitted, State.GOVERNMENT_APPROVAL, crew=crew)
-    with pytest.raises(services.ReviewError, match="future"):
-        services.approval_record(
+    with pytest.raises(ReviewError, match="future"):
+        approval_record(
             user=crew.registrar,
             application_ids=[submitted.pk],
             document_number="x",
@@ -662,7 +685,7 @@ def test_warnings_show_shared_evidence_and_bank_accounts(submitted, crew):
     other_application = make_application(enterprise=other)
     add_evidence(submitted, sha256="cd" * 32)
     add_evidence(other_application, sha256="cd" * 32)
-    codes = {w.code for w in services.review_warnings(submitted)}
+    codes = {w.code for w in review_warnings(submitted)}
     assert {"same_evidence", "same_bank_account"} <= codes
 
 
@@ -674,5 +697,5 @@ def test_warnings_show_one_time_and_overlap_awards(enterprise, member, crew):
     )
     Application.objects.filter(pk=m08.pk).update(approved_amount_cny=Decimal("30000"))
     current = make_application(enterprise=enterprise, submitter=member, year=2026)
-    codes = {w.code for w in services.review_warnings(current)}
+    codes = {w.code for w in review_warnings(current)}
     assert {"one_time", "overlap"} <= codes

@@ -10,8 +10,17 @@ from django.utils import timezone
 from applications.workflow import TRANSITIONS, Action, State, TransitionRefused
 from hengyang_cbec.accounts.roles import Role
 from hengyang_cbec.audit.models import AuditEvent
-from reviews import services
 from reviews.models import Award, Objection, PublicNoticeBatch, PublicNoticeItem
+from reviews.services.approval import approval_record
+from reviews.services.publicity import notice_close, objection_resolve
+from reviews.services.review import (
+    application_commit,
+    application_recommend,
+    application_reject,
+    application_return,
+    application_return_to_commerce,
+    application_take,
+)
 
 from .factories import Crew, advance, make_allocation, make_application, make_staff, publish
 
@@ -100,9 +109,9 @@ def perform(action, user, application, *, crew, allocation):
     version = application.version
     common = {"user": user, "version": version}
     if action == Action.TAKE:
-        return services.application_take(application=application, **common)
+        return application_take(application=application, **common)
     if action == Action.RETURN:
-        return services.application_return(
+        return application_return(
             application=application,
             fields=["cbec_export_volume_usd"],
             documents=["business_licence"],
@@ -110,24 +119,22 @@ def perform(action, user, application, *, crew, allocation):
             **common,
         )
     if action == Action.REJECT:
-        return services.application_reject(application=application, reason="不符合条件", **common)
+        return application_reject(application=application, reason="不符合条件", **common)
     if action == Action.RECOMMEND:
-        return services.application_recommend(application=application, amount="100000", **common)
+        return application_recommend(application=application, amount="100000", **common)
     if action == Action.RETURN_TO_COMMERCE:
-        return services.application_return_to_commerce(
+        return application_return_to_commerce(
             application=application, message="请核对金额", **common
         )
     if action == Action.COMMIT:
-        return services.application_commit(application=application, allocation=allocation, **common)
+        return application_commit(application=application, allocation=allocation, **common)
     if action == Action.UPHOLD_OBJECTION:
         objection = _objection_on(application, crew)
-        return services.objection_resolve(
-            objection=objection, upheld=True, resolution="异议成立", **common
-        )
+        return objection_resolve(objection=objection, upheld=True, resolution="异议成立", **common)
     if action == Action.CLOSE_NOTICE:
-        return services.notice_close(application=application, **common)
+        return notice_close(application=application, **common)
     if action == Action.RECORD_APPROVAL:
-        return services.approval_record(
+        return approval_record(
             user=user,
             application_ids=[application.pk],
             document_number=f"衡政函〔2026〕{application.pk}号",

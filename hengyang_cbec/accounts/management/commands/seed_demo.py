@@ -7,7 +7,7 @@ DEMO_STEPS = (
     "hengyang_cbec.accounts.demo.seed_accounts",
     "applications.demo.seed",
     "reviews.demo.seed",
-    "reviews.finance_demo.seed",
+    "reviews.demo.seed_disbursements",
 )
 
 

@@ -1,45 +1,30 @@
-"""Approval notices (批复通知书): numbering, rendering to PDF, the render job and its sweep.
+"""Approval notices (批复通知书): numbering, issuing, the render job and its sweep, staff actions,
+who may download and the public verification.
 
-DESIGN.md §4. When an award is fixed, `notice_request` (called from `services.award_fixed`, in the
-approving transaction) takes the next number of the issuer's year under a row lock, freezes what
-the notice says and writes a NoticeOutbox row; after commit the job goes to Celery. The task
-(`notice_tasks.render_notice`) calls `notice_render`, which renders the Chinese and the English
-PDF with WeasyPrint, stores them under generated names and marks the notice ready in one short
+DESIGN.md §4. When an award is fixed, `notice_request` (called from `services.approval.award_fixed`,
+in the approving transaction) takes the next number of the issuer's year under a row lock, freezes
+what the notice says and writes a NoticeOutbox row; after commit the job goes to Celery. The task
+(`tasks.render_notice`) calls `notice_render`, which renders the Chinese and the English PDF
+(`reviews.pdf`), stores them under generated names and marks the notice ready in one short
 transaction: running it twice, or after a worker died, still leaves one notice. The beat task
 `sweep_notice_outbox` sends again what the broker never took (Redis down) or what went stale.
-
-WeasyPrint only ever reads the portal's own static files (`StaticOnlyFetcher`, SECURITY.md row
-24); every applicant value reaches the HTML through the template engine's escaping.
 """
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import logging
-import mimetypes
 import uuid
-from datetime import date, timedelta
-from functools import cache
-from pathlib import Path
-from typing import Any
-from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
+from datetime import timedelta
 
-import segno
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max, Q
 from django.http import Http404
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from applications.models import Membership
 from applications.services import notify
@@ -47,23 +32,18 @@ from hengyang_cbec.accounts.roles import Role, has_role
 from hengyang_cbec.audit.models import AuditEvent
 from hengyang_cbec.audit.services import record
 
-from .models import Award, Notice, NoticeCounter, NoticeOutbox
-from .numerals import amount_in_capitals
-from .permissions import READERS
+from .. import pdf
+from ..models import Award, Notice, NoticeCounter, NoticeOutbox
+from ..permissions import READERS
 
 logger = logging.getLogger(__name__)
+
 
 LANGUAGES = ("zh", "en")
 # Staff who may download any notice: the readers of applications and the disbursement officers.
 NOTICE_READERS = (*READERS, Role.DISBURSEMENT_OFFICER)
 # Staff who may retry a failed render or issue a new version.
 NOTICE_MANAGERS = (Role.APPROVAL_REGISTRAR, Role.COMMERCE_REVIEWER)
-STYLESHEET = "pdf/notice.css"
-HARFBUZZ_SUBSET_NAMES = (
-    "libharfbuzz-subset.so.0",
-    "libharfbuzz-subset.0.dylib",
-    "libharfbuzz-subset-0.dll",
-)
 
 
 class NoticeError(Exception):
@@ -133,7 +113,7 @@ def notice_issue(*, award: Award, created_by=None) -> Notice:
 
 
 def notice_request(award: Award) -> Notice:
-    """Called by `services.award_fixed` inside the government-approval transaction."""
+    """Called by `services.approval.award_fixed` inside the government-approval transaction."""
     return notice_issue(award=award)
 
 
@@ -142,7 +122,7 @@ def notice_request(award: Award) -> Notice:
 
 def enqueue(outbox_id: int) -> bool:
     """Hand the job to Celery; if the broker is down, leave it to the sweep (never raise)."""
-    from .notice_tasks import render_notice
+    from ..tasks import render_notice
 
     try:
         # No publish retries: a request must not hang on a dead broker; the sweep sends it again.
@@ -230,11 +210,11 @@ def notice_render(outbox_id: int) -> str:
     stored: dict[str, tuple[str, str, int]] = {}
     try:
         for language in order:
-            pdf = write_pdf(render_html(notice, language))
+            content = pdf.write_pdf(pdf.render_html(notice, language))
             name = default_storage.save(
-                f"notices/{notice.year}/{uuid.uuid4().hex}.pdf", ContentFile(pdf)
+                f"notices/{notice.year}/{uuid.uuid4().hex}.pdf", ContentFile(content)
             )
-            stored[language] = (name, hashlib.sha256(pdf).hexdigest(), len(pdf))
+            stored[language] = (name, hashlib.sha256(content).hexdigest(), len(content))
         return _finish(outbox_id, stored)
     except BaseException:
         _discard(stored)
@@ -470,13 +450,6 @@ def file_name(notice: Notice, language: str) -> str:
     return f"{notice.number}{suffix}.pdf"
 
 
-# --- Verification ---------------------------------------------------------------------------------
-
-
-def verification_url(notice: Notice) -> str:
-    return settings.NOTICE_PUBLIC_URL + reverse("notices:verify", args=[notice.code])
-
-
 def notice_for_code(code: str) -> Notice:
     """The issued notice of a verification code (HSKB-2026-0001), else 404."""
     issuer, _dash, rest = code.partition("-")
@@ -501,187 +474,3 @@ def matches(notice: Notice, sha256: str) -> str | None:
         if sha256 and getattr(notice, f"sha256_{language}") == sha256:
             return language
     return None
-
-
-# --- Rendering ------------------------------------------------------------------------------------
-
-
-def _static_roots() -> list[Path]:
-    roots = [Path(d) for d in settings.STATICFILES_DIRS]
-    if settings.STATIC_ROOT:
-        roots.append(Path(settings.STATIC_ROOT))
-    return [root.resolve() for root in roots if root.is_dir()]
-
-
-class FetchRefused(ValueError):
-    """WeasyPrint logs it and renders without the resource."""
-
-
-class StaticOnlyFetcher(URLFetcher):
-    """Serves file: URLs whose real path lies under the portal's static directories; refuses
-    everything else (other files, http(s), data:, ftp, media paths), so content can fetch
-    nothing."""
-
-    def __init__(self) -> None:
-        super().__init__(timeout=1, allowed_protocols={"file"}, allow_redirects=False)
-
-    def fetch(self, url: str, headers=None) -> URLFetcherResponse:
-        path = static_path(url)
-        if path is None:
-            logger.warning("notice rendering refused to fetch %.200s", url)
-            raise FetchRefused(f"not a portal static file: {url[:200]}")
-        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(
-            path.as_uri(), body=path.read_bytes(), headers={"Content-Type": content_type}
-        )
-
-
-def static_path(url: str) -> Path | None:
-    """The real path of a file: URL if it is a file under a static root, else None."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
-        return None
-    try:
-        path = Path(url2pathname(unquote(parts.path))).resolve(strict=True)
-    except (OSError, RuntimeError, ValueError):
-        return None
-    if not path.is_file():
-        return None
-    for root in _static_roots():
-        if path.is_relative_to(root):
-            return path
-    return None
-
-
-@cache
-def _font_config() -> FontConfiguration:
-    return FontConfiguration()
-
-
-@cache
-def _stylesheet() -> CSS:
-    """The notice's stylesheet, parsed once per process (read through the fetcher)."""
-    from django.contrib.staticfiles import finders
-
-    found = finders.find(STYLESHEET)
-    if not found and settings.STATIC_ROOT:
-        found = str(Path(settings.STATIC_ROOT) / STYLESHEET)
-    return CSS(
-        url=Path(found).resolve().as_uri(),
-        url_fetcher=StaticOnlyFetcher(),
-        font_config=_font_config(),
-    )
-
-
-def _static_base_url() -> str:
-    roots = _static_roots()
-    return roots[0].as_uri() + "/" if roots else "file:///nonexistent/"
-
-
-def write_pdf(html: str) -> bytes:
-    """HTML → PDF, with nothing fetched beyond the portal's static files."""
-    return HTML(
-        string=html, base_url=_static_base_url(), url_fetcher=StaticOnlyFetcher()
-    ).write_pdf(stylesheets=[_stylesheet()], font_config=_font_config(), attachments=[])
-
-
-def _qr_svg(url: str) -> str:
-    return segno.make(url, error="m").svg_inline(scale=1, border=2, omitsize=True, dark="#000")
-
-
-def _trace(notice: Notice, language: str) -> list[dict[str, str]]:
-    assessment = notice.award.assessment
-    result = (assessment.result_en if language == "en" else assessment.result_zh) or {}
-    steps = []
-    for step in result.get("trace", []):
-        text = step.get(f"text_{language}") or step.get("text") or ""
-        steps.append({"clause": str(step.get("clause", "")), "text": str(text)})
-    return steps
-
-
-def _date(day: date | None, language: str) -> str:
-    if day is None:
-        return ""
-    if language == "en":
-        return f"{day.day} {day:%B %Y}"
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def notice_context(notice: Notice, language: str) -> dict[str, Any]:
-    award = notice.award
-    application = notice.application
-    measure = application.measure
-    policy = measure.policy
-    english = language == "en"
-    batch = award.approval_batch
-    url = verification_url(notice)
-    fund = award.fund_source
-    return {
-        "english": english,
-        "notice": notice,
-        "application": application,
-        "issuer_name": settings.NOTICE_ISSUER_NAME_EN
-        if english
-        else settings.NOTICE_ISSUER_NAME_ZH,
-        "issuing_bodies": (
-            settings.NOTICE_ISSUING_BODIES_EN if english else settings.NOTICE_ISSUING_BODIES_ZH
-        ),
-        "issued_on": _date(notice.issued_on, language),
-        "measure_title": notice.measure_title_en if english else notice.measure_title_zh,
-        "clause": measure.clause,
-        "policy_title": policy.title_en if english else policy.title_zh,
-        "amount": f"{notice.amount_cny:,.2f}",
-        "amount_capitals": amount_in_capitals(notice.amount_cny),
-        "fund_source": (fund.name_en if english else fund.name_zh) if fund else "",
-        "approval_number": batch.document_number if batch else "",
-        "approval_date": _date(batch.document_date if batch else None, language),
-        "trace": _trace(notice, language),
-        "reason": award.reason if award.amount_cny < award.cap_cny else "",
-        "cap": f"{award.cap_cny:,.2f}",
-        "verify_url": url,
-        "qr_svg": _qr_svg(url),
-        "file_reference": f"{notice.code}-V{notice.version}-{language.upper()}",
-    }
-
-
-def render_html(notice: Notice, language: str) -> str:
-    with translation.override("en" if language == "en" else "zh-hans"):
-        return render_to_string("pdf/approval_notice.html", notice_context(notice, language))
-
-
-# --- HarfBuzz's subsetter -------------------------------------------------------------------------
-
-
-def harfbuzz_subset_available() -> bool:
-    """True when libharfbuzz-subset can be loaded (WeasyPrint's fast font subsetting)."""
-    for name in HARFBUZZ_SUBSET_NAMES:
-        try:
-            ctypes.CDLL(name)
-        except OSError:
-            continue
-        return True
-    return False
-
-
-def check_harfbuzz_subset() -> None:
-    """For the worker's start: refuse (or, if allowed, log an error) without the subsetter.
-
-    Without it WeasyPrint silently subsets fonts with fontTools: a one-page Chinese notice takes
-    1.5-8 s instead of ~0.1 s (DESIGN.md §4). Install Debian's libharfbuzz-subset0
-    (scripts/install-system-packages does).
-    """
-    if harfbuzz_subset_available():
-        return
-    message = (
-        "libharfbuzz-subset.so.0 is missing: WeasyPrint would render approval notices ~10x "
-        "slower with fontTools. Install libharfbuzz-subset0 (scripts/install-system-packages)."
-    )
-    if settings.NOTICE_REQUIRE_HARFBUZZ_SUBSET:
-        logger.critical("%s The worker refuses to start (NOTICE_REQUIRE_HARFBUZZ_SUBSET).", message)
-        from celery.exceptions import WorkerTerminate
-
-        raise WorkerTerminate(1)
-    logger.error("%s Continuing: NOTICE_REQUIRE_HARFBUZZ_SUBSET is off.", message)

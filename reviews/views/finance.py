@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, Sum
@@ -19,49 +18,19 @@ from hengyang_cbec.accounts.roles import Role, has_role
 from hengyang_cbec.audit.services import client_ip
 from policies.models import FundSource, Measure
 
-from . import finance
-from .charts import bar_chart, line_chart
-from .exports import Column, csv_stream, xlsx_file
-from .finance import FinanceError
-from .models import ApprovalBatch, DisbursementBatch, DisbursementLine, ExportJob
+from ..charts import bar_chart, line_chart
+from ..exports import Column, csv_stream, xlsx_file
+from ..forms import FailureForm, PaymentForm, ResultFileForm
+from ..models import ApprovalBatch, DisbursementBatch, DisbursementLine, ExportJob
+from ..reports import report_tables
+from ..services import finance
+from ..services.finance import FinanceError
 
 officer_required = role_required(Role.DISBURSEMENT_OFFICER)
 finance_staff_required = role_required(Role.DISBURSEMENT_OFFICER, Role.FINANCE_REVIEWER)
 report_readers_required = role_required(
     Role.DISBURSEMENT_OFFICER, Role.FINANCE_REVIEWER, Role.COMMERCE_REVIEWER, Role.AUDITOR
 )
-
-
-class PaymentForm(forms.Form):
-    paid_on = forms.DateField(
-        label=gettext_lazy("Paid on"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    reference = forms.CharField(label=gettext_lazy("Bank reference"), max_length=80)
-
-    def clean_paid_on(self):
-        value = self.cleaned_data["paid_on"]
-        if value > timezone.localdate():
-            raise forms.ValidationError(_("A payment cannot be dated in the future."))
-        return value
-
-
-class FailureForm(forms.Form):
-    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=200)
-
-
-class ResultFileForm(forms.Form):
-    file = forms.FileField(
-        label=gettext_lazy("The bank's result file (CSV or XLSX)"),
-        help_text=gettext_lazy(
-            "Columns: account, amount, reference, status (paid or failed), reason."
-        ),
-    )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > 5 * 1024 * 1024:
-            raise forms.ValidationError(_("The file is larger than 5 MB."))
-        return upload
 
 
 @officer_required
@@ -281,7 +250,7 @@ def _year(request: HttpRequest) -> int | None:
 @report_readers_required
 def reports(request: HttpRequest) -> HttpResponse:
     year = _year(request)
-    tables = finance.report_tables(year)
+    tables = report_tables(year)
     measure_rows = tables["by_measure"]
     month_rows = tables["by_month"]
     charts = {
@@ -321,7 +290,7 @@ REPORT_TABLES = {
 def report_export(request: HttpRequest, table: str) -> HttpResponse:
     if table not in REPORT_TABLES:
         raise Http404("no such table")
-    rows = finance.report_tables(_year(request))[table]
+    rows = report_tables(_year(request))[table]
     counted = table in {"by_measure", "by_district"}
     columns = [Column(_("Group")), Column(_("Name"))]
     if counted:

@@ -24,9 +24,9 @@ from hengyang_cbec.accounts.roles import has_role
 from hengyang_cbec.audit.services import client_ip, record
 from hengyang_cbec.i18n import english_active
 
-from . import notices
-from .models import Notice
-from .notices import NOTICE_MANAGERS, NOTICE_READERS, NoticeError
+from ..models import Notice
+from ..services import notices
+from ..services.notices import NOTICE_MANAGERS, NOTICE_READERS, NoticeError
 
 # --- Download -------------------------------------------------------------------------------------
 

@@ -1,0 +1,44 @@
+"""The models of the bureau's side, by stage of the process (one module per stage).
+
+review: actors, assignment, co-review, assessment and decision; awards: budget allocations,
+approval batches and awards; publicity: public notice and objections; notices: approval notices
+and their render jobs; finance: disbursement batches, lines and export jobs.
+"""
+
+from .awards import ApprovalBatch, Award, BudgetAllocation
+from .finance import DisbursementBatch, DisbursementCounter, DisbursementLine, ExportJob
+from .notices import Notice, NoticeCounter, NoticeOutbox, NoticeQuerySet
+from .publicity import Objection, PublicNoticeBatch, PublicNoticeItem
+from .review import (
+    ApplicationActors,
+    Assessment,
+    Assignment,
+    CoReviewRequest,
+    ReviewDecision,
+    ReviewOpinion,
+    Stage,
+)
+
+__all__ = [
+    "ApplicationActors",
+    "ApprovalBatch",
+    "Assessment",
+    "Assignment",
+    "Award",
+    "BudgetAllocation",
+    "CoReviewRequest",
+    "DisbursementBatch",
+    "DisbursementCounter",
+    "DisbursementLine",
+    "ExportJob",
+    "Notice",
+    "NoticeCounter",
+    "NoticeOutbox",
+    "NoticeQuerySet",
+    "Objection",
+    "PublicNoticeBatch",
+    "PublicNoticeItem",
+    "ReviewDecision",
+    "ReviewOpinion",
+    "Stage",
+]

@@ -1,0 +1,169 @@
+"""Approval notices (批复通知书): their numbers, the frozen notices and their render jobs."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .awards import Award
+from .review import MONEY
+
+
+class NoticeCounter(models.Model):
+    """The last notice number of one issuer in one year.
+
+    Incremented under a row lock in the transaction that issues the notice, so numbers are
+    consecutive (a rolled-back approval rolls its number back too) and never reused.
+    """
+
+    issuer = models.CharField(max_length=20)
+    year = models.PositiveIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("notice counter")
+        verbose_name_plural = _("notice counters")
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "year"], name="notice_counter_issuer_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issuer} {self.year}: {self.last}"
+
+
+class NoticeQuerySet(models.QuerySet):
+    def shown(self) -> Notice | None:
+        """What the applicant sees: the valid notice, else the newest one (being prepared)."""
+        valid = (
+            self.filter(status=Notice.Status.READY, superseded_at__isnull=True)
+            .order_by("-version")
+            .first()
+        )
+        return valid or self.order_by("-created_at", "-id").first()
+
+
+class Notice(models.Model):
+    """One version of the approval notice of a fixed award, in Chinese and in English.
+
+    What it says is frozen when it is issued; the PDFs are rendered once by a Celery task
+    (NoticeOutbox) and identified by their SHA-256, which the public verification page checks.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Being prepared")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Rendering failed")
+
+    award = models.ForeignKey(Award, on_delete=models.PROTECT, related_name="notices")
+    application = models.ForeignKey(
+        "applications.Application", on_delete=models.PROTECT, related_name="approval_notices"
+    )
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    issuer = models.CharField(max_length=20)
+    year = models.PositiveIntegerField()
+    serial = models.PositiveIntegerField()
+    number = models.CharField(_("notice number"), max_length=60, unique=True)
+    issued_on = models.DateField(_("issue date"))
+    # The applicant's language when issued: that version is rendered first.
+    language = models.CharField(max_length=10, default="zh-hans")
+    enterprise_name = models.CharField(_("enterprise"), max_length=200)
+    enterprise_uscc = models.CharField(_("unified social credit code"), max_length=18)
+    measure_code = models.CharField(_("measure"), max_length=10)
+    measure_title_zh = models.CharField(max_length=200)
+    measure_title_en = models.CharField(max_length=300)
+    amount_cny = models.DecimalField(_("approved amount"), **MONEY)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    file_zh = models.FileField(max_length=200, blank=True)
+    sha256_zh = models.CharField(max_length=64, blank=True, db_index=True)
+    size_zh = models.PositiveIntegerField(null=True, blank=True)
+    file_en = models.FileField(max_length=200, blank=True)
+    sha256_en = models.CharField(max_length=64, blank=True, db_index=True)
+    size_en = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    superseded_by = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NoticeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("approval notice")
+        verbose_name_plural = _("approval notices")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["award", "version"], name="notice_one_per_award_version"
+            ),
+            models.UniqueConstraint(
+                fields=["issuer", "year", "serial"], name="notice_serial_unique_per_issuer_year"
+            ),
+            models.UniqueConstraint(
+                fields=["award"],
+                condition=~Q(status="ready"),
+                name="notice_one_unfinished_per_award",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="ready")
+                | (~Q(file_zh="") & ~Q(sha256_zh="") & ~Q(file_en="") & ~Q(sha256_en="")),
+                name="notice_ready_has_files",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def code(self) -> str:
+        """The number in URL form: HSKB-2026-0001."""
+        return f"{self.issuer}-{self.year}-{self.serial:04d}"
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == self.Status.READY
+
+    @property
+    def is_superseded(self) -> bool:
+        return self.superseded_at is not None
+
+
+class NoticeOutbox(models.Model):
+    """The render job of a notice, written in the transaction that issues the notice.
+
+    A job the broker never took (enqueued_at empty) or that did not finish in time is sent
+    again by the periodic sweep; the task is idempotent, so a job sent twice renders once.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    notice = models.OneToOneField(Notice, on_delete=models.CASCADE, related_name="outbox")
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("notice render job")
+        verbose_name_plural = _("notice render jobs")
+        indexes = [models.Index(fields=["status", "enqueued_at"], name="notice_outbox_due")]
+
+    def __str__(self) -> str:
+        return f"{self.notice_id}: {self.status} ({self.attempts})"

@@ -1,0 +1,142 @@
+"""The government's approval of a batch of awards, which fixes them and requests their notices."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from applications.services import notify
+from applications.workflow import Action
+from hengyang_cbec.accounts.roles import Role
+from hengyang_cbec.audit.services import record
+
+from ..models import ApprovalBatch, Award, Stage
+from .steps import (
+    ReviewError,
+    _audit,
+    _decision,
+    _four_eyes,
+    _lock_many,
+    _money,
+    _move,
+    _set_actor,
+    _transition,
+)
+
+
+@transaction.atomic
+def approval_record(
+    *,
+    user,
+    application_ids: Iterable[int],
+    document_number: str,
+    document_date: date,
+    ip=None,
+) -> ApprovalBatch:
+    """Record the government's approval of a batch: all approved and fixed, or nothing."""
+    applications = _lock_many(application_ids)
+    if not applications:
+        raise ReviewError(_("Choose at least one application."))
+    work = []
+    role = Role.APPROVAL_REGISTRAR.value
+    for application in applications:
+        transition, role = _transition(application, Action.RECORD_APPROVAL, user)
+    document_number = (document_number or "").strip()
+    if not document_number:
+        raise ReviewError(_("Enter the government document number."))
+    if not isinstance(document_date, date) or isinstance(document_date, datetime):
+        raise ReviewError(_("Enter the document date."))
+    if document_date > timezone.localdate():
+        raise ReviewError(_("The document date cannot be in the future."))
+    for application in applications:
+        transition, role = _transition(application, Action.RECORD_APPROVAL, user)
+        actors = _four_eyes(application, user, "registrar")
+        award = (
+            Award.objects.select_for_update()
+            .filter(application=application, status=Award.Status.COMMITTED)
+            .first()
+        )
+        if award is None:
+            raise ReviewError(_("%(ref)s has no committed award.") % {"ref": application.reference})
+        work.append((application, transition, actors, award))
+    if ApprovalBatch.objects.filter(document_number=document_number).exists():
+        raise ReviewError(_("This document number has been recorded already."))
+    try:
+        with transaction.atomic():
+            batch = ApprovalBatch.objects.create(
+                document_number=document_number[:80], document_date=document_date, recorded_by=user
+            )
+    except IntegrityError:
+        raise ReviewError(_("This document number has been recorded already.")) from None
+    now = timezone.now()
+    for application, transition, actors, award in work:
+        _set_actor(actors, "registrar", user)
+        award.status = Award.Status.FIXED
+        award.approval_batch = batch
+        award.registrar = user
+        award.fixed_at = now
+        award.save(update_fields=["status", "approval_batch", "registrar", "fixed_at"])
+        application.approved_amount_cny = award.amount_cny
+        _move(application, transition, "approved_amount_cny")
+        _decision(
+            application, Stage.REGISTRAR, Action.RECORD_APPROVAL, user, amount=award.amount_cny
+        )
+        _audit(
+            application,
+            Action.RECORD_APPROVAL.value,
+            user,
+            role,
+            ip=ip,
+            data={
+                "document_number": batch.document_number,
+                "document_date": document_date.isoformat(),
+                "approved_amount_cny": _money(award.amount_cny),
+            },
+        )
+        award_fixed(award)
+        notify(
+            application,
+            message_zh=f"申报 {application.reference} 已经市人民政府批准"
+            f"（{batch.document_number}），核定资助 {award.amount_cny:,.2f} 元。",
+            message_en=f"Application {application.reference} was approved by the Municipal "
+            f"People's Government ({batch.document_number}): CNY {award.amount_cny:,.2f}.",
+        )
+    return batch
+
+
+def award_fixed(award: Award) -> None:
+    """The award is fixed by government approval; called inside the approving transaction.
+
+    The approval-notice issue adds its outbox row here (one notice per award version), so that
+    the notice is rendered exactly once after this transaction commits. For now this writes the
+    audit event of the fixed award with everything needed to re-derive it.
+    """
+    record(
+        action="award.fixed",
+        actor=award.registrar,
+        actor_role=Role.APPROVAL_REGISTRAR.value,
+        obj=award,
+        application_id=award.application_id,
+        data={
+            "amount_cny": _money(award.amount_cny),
+            "cap_cny": _money(award.cap_cny),
+            "fund_source": award.fund_source.code if award.fund_source_id else None,
+            "allocation": award.allocation_id,
+            "approval": award.approval_batch.document_number,
+            "rules_version": award.assessment.rules_version,
+            "actors": {
+                "submitter": award.submitter_id,
+                "commerce_reviewer": award.commerce_reviewer_id,
+                "finance_reviewer": award.finance_reviewer_id,
+                "registrar": award.registrar_id,
+            },
+        },
+    )
+    # The approval notice: number, frozen content and render job, in this transaction (issue 6).
+    from .notices import notice_request
+
+    notice_request(award)

@@ -1,0 +1,237 @@
+"""Prior awards, the rules engine's assessment of verified figures, its preview, and the warnings
+the reviewer must see."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from applications.models import Application, Enterprise, Evidence
+from applications.services import prior_award, prior_awards_for
+from policies.engine import AssessInputError, PriorAward
+from policies.services import assess_measure, current_catalogue
+
+from ..models import Assessment, Award
+from .steps import ReviewError, _money
+
+
+def prior_awards(application: Application) -> list[PriorAward]:
+    """What the engine must count against this application, read from the database now.
+
+    Approved and paid awards (the applications app's view) plus awards already committed to a
+    budget but not yet fixed: those are promised money too, and caps must see them.
+    """
+    awards = prior_awards_for(application.enterprise_id, exclude_application_id=application.pk)
+    committed = (
+        Award.objects.filter(
+            application__enterprise_id=application.enterprise_id, status=Award.Status.COMMITTED
+        )
+        .exclude(application_id=application.pk)
+        .select_related("application__measure")
+    )
+    awards.extend(prior_award(award.application, award.amount_cny) for award in committed)
+    return awards
+
+
+def _serialisable(facts: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        name: (str(value) if isinstance(value, Decimal | date) else value)
+        for name, value in facts.items()
+    }
+
+
+def current_verified_facts(application: Application) -> dict[str, Any]:
+    latest = application.assessments.order_by("-created_at", "-id").first()
+    return dict(latest.verified_facts) if latest else dict(application.declared_facts)
+
+
+def assess(application: Application, facts: Mapping[str, Any], user) -> Assessment:
+    """Run the engine on verified facts (+ the enterprise's general facts) and store a snapshot."""
+    facts = _serialisable({**application.enterprise.general_facts(), **facts})
+    facts["year"] = facts.get("year", application.year)
+    priors = prior_awards(application)
+    on_date = timezone.localdate()
+    try:
+        result = assess_measure(
+            application.measure.code, facts, on_date=on_date, prior_awards=priors
+        )
+    except Exception as exc:  # FactError: a figure the engine cannot read
+        raise ReviewError(_("The rules engine cannot read these figures: %s") % exc) from None
+    zh = result.to_dict("zh-hans")
+    en = result.to_dict("en")
+    return Assessment.objects.create(
+        application=application,
+        created_by=user,
+        on_date=on_date,
+        verified_facts=facts,
+        prior_awards=[
+            {
+                "measure": p.measure,
+                "year": p.year,
+                "amount_cny": _money(p.amount_cny),
+                "reference": p.reference,
+            }
+            for p in priors
+        ],
+        result_zh=zh,
+        result_en=en,
+        parameters_used=[list(p) for p in result.parameters_used],
+        rules_version=result.rules_version,
+        eligible=result.eligible,
+        cap_cny=result.cap_cny,
+        amount_cny=result.amount_cny,
+    )
+
+
+def preview_assessment(
+    application: Application,
+    *,
+    verified: Mapping[str, Any] | None = None,
+    priors: list[PriorAward] | None = None,
+) -> dict[str, Any] | None:
+    """The engine's result on the current verified figures, computed now and not stored.
+
+    A page that already read the verified figures or the prior awards passes them in.
+    """
+    if verified is None:
+        verified = current_verified_facts(application)
+    facts = _serialisable({**application.enterprise.general_facts(), **verified})
+    try:
+        result = assess_measure(
+            application.measure.code,
+            facts,
+            prior_awards=prior_awards(application) if priors is None else priors,
+        )
+    except AssessInputError:
+        return None
+    return {"result": result, "zh": result.to_dict("zh-hans"), "en": result.to_dict("en")}
+
+
+# --- Warnings the reviewer must see ---------------------------------------------------------------
+
+
+@dataclass
+class ReviewWarning:
+    code: str
+    text: str
+
+
+def review_warnings(
+    application: Application, result=None, *, priors: list[PriorAward] | None = None
+) -> list[ReviewWarning]:
+    """Annual cap nearly used, one-time awarded, overlap, shared evidence or bank account."""
+    warnings: list[ReviewWarning] = []
+    catalogue = current_catalogue()
+    measure = catalogue.measures.get(application.measure.code)
+    if priors is None:
+        priors = prior_awards(application)
+    if measure is not None and measure.annual_cap:
+        parameter = catalogue.parameters.get(f"{measure.code}.annual_cap_cny")
+        value = parameter.value_on(timezone.localdate()) if parameter else None
+        used = sum(
+            (
+                p.amount_cny
+                for p in priors
+                if p.measure == measure.code and p.year == application.year
+            ),
+            Decimal(0),
+        )
+        if value is not None and used >= value.value * Decimal("0.8"):
+            warnings.append(
+                ReviewWarning(
+                    "annual_cap",
+                    _(
+                        "Annual cap nearly used: CNY %(used)s of CNY %(cap)s already awarded "
+                        "under %(measure)s for %(year)s."
+                    )
+                    % {
+                        "used": f"{used:,.2f}",
+                        "cap": f"{value.value:,.2f}",
+                        "measure": measure.code,
+                        "year": application.year,
+                    },
+                )
+            )
+    if measure is not None and measure.one_time:
+        earlier = [p for p in priors if p.measure == measure.code]
+        for p in earlier:
+            warnings.append(
+                ReviewWarning(
+                    "one_time",
+                    _("One-time measure already awarded: %(award)s.") % {"award": p.describe()[1]},
+                )
+            )
+    if measure is not None:
+        for group in measure.overlap_groups:
+            others = [
+                p
+                for p in priors
+                if p.measure in group.members
+                and p.measure != measure.code
+                and p.year == application.year
+            ]
+            if not others:
+                continue
+            other_total = sum((p.amount_cny for p in others), Decimal(0))
+            own = Decimal(0)
+            if result is not None and result.cap_cny is not None:
+                own = result.cap_cny + other_total
+            better = max(other_total, own)
+            warnings.append(
+                ReviewWarning(
+                    "overlap",
+                    _(
+                        "Overlap group %(group)s: CNY %(other)s already awarded (%(awards)s) in "
+                        "%(year)s; only the better one is supported, at most CNY %(better)s in "
+                        "total."
+                    )
+                    % {
+                        "group": group.name_en or group.code,
+                        "other": f"{other_total:,.2f}",
+                        "awards": "; ".join(p.describe()[1] for p in others),
+                        "year": application.year,
+                        "better": f"{better:,.2f}",
+                    },
+                )
+            )
+    hashes = list(application.evidence.values_list("sha256", flat=True))
+    if hashes:
+        shared = (
+            Evidence.objects.filter(sha256__in=hashes)
+            .exclude(application__enterprise_id=application.enterprise_id)
+            .select_related("application__enterprise")[:20]
+        )
+        for evidence in shared:
+            warnings.append(
+                ReviewWarning(
+                    "same_evidence",
+                    _(
+                        "The same file (SHA-256 %(sha)s…) is in application %(reference)s of "
+                        "another enterprise, %(enterprise)s."
+                    )
+                    % {
+                        "sha": evidence.sha256[:12],
+                        "reference": evidence.application.reference or evidence.application_id,
+                        "enterprise": evidence.application.enterprise.name,
+                    },
+                )
+            )
+    account = application.enterprise.bank_account
+    if account:
+        for other in Enterprise.objects.filter(bank_account=account).exclude(
+            pk=application.enterprise_id
+        )[:20]:
+            warnings.append(
+                ReviewWarning(
+                    "same_bank_account",
+                    _("The same bank account is registered for another enterprise, %(name)s.")
+                    % {"name": other.name},
+                )
+            )
+    return warnings

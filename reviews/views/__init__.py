@@ -1,0 +1,1 @@
+"""The bureau's pages, by stage of the process (routed in reviews/urls.py)."""

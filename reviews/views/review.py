@@ -1,0 +1,522 @@
+"""The review page and the decisions taken on it: take, assign, verify, co-review, return,
+reject, recommend, commit, and the registrar's recording of the government's approval; the
+evidence downloads.
+
+Views are thin: they check the role (403 without it, login page when anonymous), fetch objects
+through reviews.permissions (404 for what the user may not see), and call one service.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from applications.models import Application
+from applications.uploads import content_disposition
+from applications.workflow import State, TransitionRefused, allowed_actions
+from hengyang_cbec.accounts.models import User
+from hengyang_cbec.accounts.permissions import role_required
+from hengyang_cbec.accounts.roles import Role, has_role, roles_of
+from hengyang_cbec.audit.models import AuditEvent
+from hengyang_cbec.audit.services import client_ip
+from hengyang_cbec.i18n import english_active
+from policies.forms import FactsForm
+from policies.services import current_catalogue
+
+from ..forms import (
+    ApprovalForm,
+    AssignForm,
+    CommitForm,
+    CoReviewRequestForm,
+    OpinionForm,
+    RecommendForm,
+    RejectForm,
+    ResolveObjectionForm,
+    ReturnForm,
+    ReturnToCommerceForm,
+)
+from ..models import Award, BudgetAllocation
+from ..permissions import READERS, application_for_staff, coreview_request_for, evidence_for_staff
+from ..services.approval import approval_record
+from ..services.assessment import (
+    current_verified_facts,
+    preview_assessment,
+    prior_awards,
+    review_warnings,
+)
+from ..services.review import (
+    application_assign,
+    application_commit,
+    application_recommend,
+    application_reject,
+    application_return,
+    application_return_to_commerce,
+    application_take,
+    coreview_answer,
+    coreview_request,
+    record_download,
+    review_save_facts,
+)
+from ..services.steps import ReviewError
+
+COMMERCE = Role.COMMERCE_REVIEWER
+FINANCE = Role.FINANCE_REVIEWER
+REGISTRAR = Role.APPROVAL_REGISTRAR
+
+
+# --- The review page ------------------------------------------------------------------------------
+
+
+def _fact_rows(application: Application, verified: dict, english: bool) -> list[dict]:
+    catalogue = current_catalogue()
+    measure = catalogue.measures[application.measure.code]
+    rows = []
+    for fact, _required in measure.fact_defs:
+        rows.append(
+            {
+                "name": fact.name,
+                "label": fact.label_en if english else fact.label_zh,
+                "scope": fact.scope,
+                "declared": application.declared_facts.get(fact.name),
+                "verified": verified.get(fact.name),
+                "changed": application.declared_facts.get(fact.name) != verified.get(fact.name),
+            }
+        )
+    return rows
+
+
+def _facts_form(application: Application, verified: dict, data=None) -> FactsForm:
+    form = FactsForm(
+        data if data is not None else verified,
+        catalogue=current_catalogue(),
+        measure_code=application.measure.code,
+        include_general=False,
+        prefix="facts",
+    )
+    if "year" in form.fields:
+        form.fields["year"].disabled = True
+    return form
+
+
+@role_required(*READERS, Role.CO_REVIEWER)
+def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    application = application_for_staff(request.user, pk)
+    user = request.user
+    english = english_active()
+    catalogue = current_catalogue()
+    verified = current_verified_facts(application)
+    priors = prior_awards(application)
+    preview = preview_assessment(application, verified=verified, priors=priors)
+    result = preview["result"] if preview else None
+    roles = roles_of(user)
+    actions = {a.value for a in allowed_actions(application.state, set(roles))}
+    is_coreviewer_only = not has_role(user, *READERS)
+    version = {"version": application.version}
+    units = catalogue.responsible_units
+    unit_choices = [
+        (code, units.get(code, {}).get("name_en" if english else "name_zh", code))
+        for code in application.measure.responsible_units
+        if code != "commerce_bureau"
+    ]
+    fact_choices = [
+        (fact.name, fact.label_en if english else fact.label_zh)
+        for fact, _required in catalogue.measures[application.measure.code].fact_defs
+        if fact.scope != "general"
+    ]
+    doc_types = catalogue.evidence_types
+    document_choices = [
+        (code, doc_types.get(code, {}).get("label_en" if english else "label_zh", code))
+        for code in application.measure.evidence_types
+    ]
+    requests_qs = application.coreview_requests.select_related("opinion", "opinion__author")
+    if is_coreviewer_only:
+        requests_qs = requests_qs.filter(unit=user.unit)
+    award = (
+        Award.objects.filter(application=application)
+        .exclude(status=Award.Status.CANCELLED)
+        .select_related("fund_source", "allocation", "approval_batch", "assessment")
+        .first()
+    )
+    allocations = BudgetAllocation.objects.select_related("fund_source", "measure").filter(
+        Q(measure__isnull=True) | Q(measure=application.measure)
+    )
+    stage_role = {
+        State.SUBMITTED: COMMERCE,
+        State.COMMERCE_REVIEW: COMMERCE,
+        State.FINANCE_REVIEW: FINANCE,
+    }.get(State(application.state))
+    assignees = (
+        User.objects.filter(groups__name=stage_role.value, is_active=True).order_by("username")
+        if stage_role
+        else User.objects.none()
+    )
+    context = {
+        "application": application,
+        "enterprise": application.enterprise,
+        "english": english,
+        "fact_rows": _fact_rows(application, verified, english),
+        "facts_form": _facts_form(application, verified)
+        if application.state == State.COMMERCE_REVIEW and has_role(user, COMMERCE)
+        else None,
+        "evidence": list(application.evidence.all()),
+        "doc_labels": {
+            code: item.get("label_en" if english else "label_zh", code)
+            for code, item in doc_types.items()
+        },
+        "result": (preview["en"] if english else preview["zh"]) if preview else None,
+        "result_obj": result,
+        "assessments": application.assessments.order_by("-created_at", "-id")[:5],
+        "warnings": (
+            review_warnings(application, result, priors=priors) if not is_coreviewer_only else []
+        ),
+        "requests": list(requests_qs),
+        "unit_names": {
+            code: item.get("name_en" if english else "name_zh", code)
+            for code, item in units.items()
+        },
+        "objections": list(application.objections.select_related("author"))
+        if not is_coreviewer_only
+        else [],
+        "award": award,
+        "assignments": list(application.assignments.select_related("assignee")),
+        "decisions": list(application.review_decisions.select_related("actor")),
+        "actions": actions,
+        "is_coreviewer_only": is_coreviewer_only,
+        "is_commerce": has_role(user, COMMERCE),
+        "take_form": AssignForm(initial=version, assignees=assignees),
+        "assign_form": AssignForm(initial=version, assignees=assignees),
+        "can_assign": stage_role is not None and has_role(user, stage_role),
+        "coreview_form": CoReviewRequestForm(initial=version, unit_choices=unit_choices),
+        "return_form": ReturnForm(
+            initial={**version, "working_days": settings.RETURN_DEADLINE_WORKING_DAYS},
+            fact_choices=fact_choices,
+            document_choices=document_choices,
+        ),
+        "reject_form": RejectForm(initial=version),
+        "recommend_form": RecommendForm(
+            initial={**version, "amount": result.amount_cny if result else None}
+        ),
+        "return_to_commerce_form": ReturnToCommerceForm(initial=version),
+        "commit_form": CommitForm(initial=version, allocations=allocations),
+        "resolve_form": ResolveObjectionForm(initial=version),
+        "opinion_form": OpinionForm(),
+        "timeline": AuditEvent.objects.filter(application_id=application.pk).order_by("id"),
+    }
+    return render(request, "reviews/review_detail.html", context)
+
+
+def _done(request: HttpRequest, application_pk: int, call, success: str) -> HttpResponse:
+    """Run a service call; show its refusal (stale page, four eyes, budget...) as an error."""
+    try:
+        call()
+    except (ReviewError, TransitionRefused) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, success)
+    return redirect("reviews:review_detail", pk=application_pk)
+
+
+def _invalid(request: HttpRequest, pk: int, form) -> HttpResponse:
+    problems = "; ".join(
+        f"{form.fields[name].label if name in form.fields else ''}: {' '.join(errors)}".strip(": ")
+        for name, errors in form.errors.items()
+    )
+    messages.error(request, _("Please correct the form: %(problems)s") % {"problems": problems})
+    return redirect("reviews:review_detail", pk=pk)
+
+
+@role_required(COMMERCE)
+@require_POST
+def take(request: HttpRequest, pk: int) -> HttpResponse:
+    application = application_for_staff(request.user, pk)
+    version = request.POST.get("version", "")
+    if not version.isdigit():
+        return _invalid(request, pk, AssignForm(request.POST))
+    return _done(
+        request,
+        pk,
+        lambda: application_take(
+            user=request.user,
+            application=application,
+            version=int(version),
+            ip=client_ip(request),
+        ),
+        _("You took the application for review."),
+    )
+
+
+@role_required(COMMERCE, FINANCE, REGISTRAR)
+@require_POST
+def assign(request: HttpRequest, pk: int) -> HttpResponse:
+    application = application_for_staff(request.user, pk)
+    form = AssignForm(request.POST, assignees=User.objects.filter(is_active=True))
+    if not form.is_valid():
+        return _invalid(request, pk, form)
+    return _done(
+        request,
+        pk,
+        lambda: application_assign(
+            user=request.user,
+            application=application,
+            assignee=form.cleaned_data["assignee"],
+            version=form.cleaned_data["version"],
+            ip=client_ip(request),
+        ),
+        _("The application was assigned."),
+    )
+
+
+@role_required(COMMERCE)
+@require_POST
+def save_facts(request: HttpRequest, pk: int) -> HttpResponse:
+    application = application_for_staff(request.user, pk)
+    version = request.POST.get("version", "")
+    verified = current_verified_facts(application)
+    form = _facts_form(application, verified, data=request.POST)
+    if not version.isdigit() or not form.is_valid():
+        return _invalid(request, pk, form)
+    facts = form.engine_facts()
+    facts.pop("year", None)
+    return _done(
+        request,
+        pk,
+        lambda: review_save_facts(
+            user=request.user,
+            application=application,
+            facts=facts,
+            version=int(version),
+            ip=client_ip(request),
+        ),
+        _("The verified figures were saved and the cap recomputed."),
+    )
+
+
+@role_required(COMMERCE)
+@require_POST
+def request_coreview(request: HttpRequest, pk: int) -> HttpResponse:
+    application = application_for_staff(request.user, pk)
+    form = CoReviewRequestForm(
+        request.POST,
+        unit_choices=[(u, u) for u in application.measure.responsible_units],
+    )
+    if not form.is_valid():
+        return _invalid(request, pk, form)
+    return _done(
+        request,
+        pk,
+        lambda: coreview_request(
+            user=request.user,
+            application=application,
+            units=form.cleaned_data["units"],
+            message=form.cleaned_data["message"],
+            version=form.cleaned_data["version"],
+            ip=client_ip(request),
+        ),
+        _("The opinions were requested."),
+    )
+
+
+@role_required(COMMERCE)
+@require_POST
+def return_for_correction(request: HttpRequest, pk: int) -> HttpResponse:
+    application = application_for_staff(request.user, pk)
+    catalogue = current_catalogue()
+    measure = catalogue.measures[application.measure.code]
+    form = ReturnForm(
+        request.POST,
+        fact_choices=[(f.name, f.name) for f, _required in measure.fact_defs],
+        document_choices=[(c, c) for c in measure.evidence_types],
+    )
+    if not form.is_valid():
+        return _invalid(request, pk, form)
+    data = form.cleaned_data
+    return _done(
+        request,
+        pk,
+        lambda: application_return(
+            user=request.user,
+            application=application,
+            fields=data["fields_to_reopen"],
+            documents=data["documents_to_reopen"],
+            message=data["message"],
+            working_days=data["working_days"],
+            version=data["version"],
+            ip=client_ip(request),
+        ),
+        _("The application was returned for correction."),
+    )
+
+
+@role_required(COMMERCE, FINANCE)
+@require_POST
+def reject(request: HttpRequest, pk: int) -> HttpResponse:
+    application = application_for_staff(request.user, pk)
+    form = RejectForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, pk, form)
+    return _done(
+        request,
+        pk,
+        lambda: application_reject(
+            user=request.user,
+            application=application,
+            reason=form.cleaned_data["reason"],
+            version=form.cleaned_data["version"],
+            ip=client_ip(request),
+        ),
+        _("The application was rejected."),
+    )
+
+
+@role_required(COMMERCE)
+@require_POST
+def recommend(request: HttpRequest, pk: int) -> HttpResponse:
+    application = application_for_staff(request.user, pk)
+    form = RecommendForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, pk, form)
+    return _done(
+        request,
+        pk,
+        lambda: application_recommend(
+            user=request.user,
+            application=application,
+            amount=form.cleaned_data["amount"],
+            reason=form.cleaned_data["reason"],
+            version=form.cleaned_data["version"],
+            ip=client_ip(request),
+        ),
+        _("The application was approved at commerce review and sent to finance."),
+    )
+
+
+@role_required(FINANCE)
+@require_POST
+def return_to_commerce(request: HttpRequest, pk: int) -> HttpResponse:
+    application = application_for_staff(request.user, pk)
+    form = ReturnToCommerceForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, pk, form)
+    return _done(
+        request,
+        pk,
+        lambda: application_return_to_commerce(
+            user=request.user,
+            application=application,
+            message=form.cleaned_data["message"],
+            version=form.cleaned_data["version"],
+            ip=client_ip(request),
+        ),
+        _("The application was returned to commerce review."),
+    )
+
+
+@role_required(FINANCE)
+@require_POST
+def commit(request: HttpRequest, pk: int) -> HttpResponse:
+    application = application_for_staff(request.user, pk)
+    form = CommitForm(request.POST, allocations=BudgetAllocation.objects.all())
+    if not form.is_valid():
+        return _invalid(request, pk, form)
+    return _done(
+        request,
+        pk,
+        lambda: application_commit(
+            user=request.user,
+            application=application,
+            allocation=form.cleaned_data["allocation"],
+            version=form.cleaned_data["version"],
+            ip=client_ip(request),
+        ),
+        _("The amount was committed to the budget; the application goes to public notice."),
+    )
+
+
+@role_required(Role.CO_REVIEWER)
+@require_POST
+def answer_coreview(request: HttpRequest, pk: int) -> HttpResponse:
+    coreview = coreview_request_for(request.user, pk)
+    form = OpinionForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, coreview.application_id, form)
+    return _done(
+        request,
+        coreview.application_id,
+        lambda: coreview_answer(
+            user=request.user,
+            request=coreview,
+            decision=form.cleaned_data["decision"],
+            text=form.cleaned_data["text"],
+            ip=client_ip(request),
+        ),
+        _("Your opinion was recorded."),
+    )
+
+
+# --- Evidence -------------------------------------------------------------------------------------
+
+
+def _file_response(field, name: str, content_type: str, *, inline: bool) -> FileResponse:
+    response = FileResponse(
+        field.open("rb"), content_type=content_type or "application/octet-stream"
+    )
+    response["Content-Disposition"] = content_disposition(name or "file", inline=inline)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@role_required(*READERS, Role.CO_REVIEWER)
+def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
+    evidence = evidence_for_staff(request.user, pk)
+    record_download(user=request.user, evidence=evidence, ip=client_ip(request))
+    return _file_response(
+        evidence.file, evidence.original_name, evidence.content_type, inline=False
+    )
+
+
+@role_required(*READERS, Role.CO_REVIEWER)
+def evidence_inline(request: HttpRequest, pk: int) -> HttpResponse:
+    """Images only, shown in an <img> on the review page (PDFs are downloaded)."""
+    evidence = evidence_for_staff(request.user, pk)
+    if evidence.kind not in {"jpeg", "png"}:
+        raise Http404
+    return _file_response(evidence.file, evidence.original_name, evidence.content_type, inline=True)
+
+
+@role_required(REGISTRAR)
+@require_POST
+def record_approval(request: HttpRequest) -> HttpResponse:
+    ids = [int(i) for i in request.POST.getlist("applications") if i.isdigit()]
+    form = ApprovalForm(request.POST, ids=ids)
+    back = reverse("reviews:registrar_queue") + "?tab=to_approve"
+    if not form.is_valid():
+        messages.error(
+            request,
+            _("Please correct the form: %(problems)s")
+            % {"problems": "; ".join(" ".join(e) for e in form.errors.values())},
+        )
+        return redirect(back)
+    try:
+        batch = approval_record(
+            user=request.user,
+            application_ids=form.cleaned_data["applications"],
+            document_number=form.cleaned_data["document_number"],
+            document_date=form.cleaned_data["document_date"],
+            ip=client_ip(request),
+        )
+    except (ReviewError, TransitionRefused) as exc:
+        messages.error(request, str(exc))
+        return redirect(back)
+    messages.success(
+        request,
+        _("Government approval %(number)s recorded for %(n)s applications.")
+        % {"number": batch.document_number, "n": len(form.cleaned_data["applications"])},
+    )
+    return redirect(back)

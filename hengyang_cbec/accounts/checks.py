@@ -19,6 +19,16 @@ def check_rate_limits(app_configs=None, **kwargs):
                     id="accounts.E001",
                 )
             )
+    known = _url_names()
+    for view_name in RATE_LIMITED_VIEWS:
+        if view_name not in known:
+            errors.append(
+                Error(
+                    f"RATE_LIMITED_VIEWS names {view_name!r}, which is no URL name: its limit "
+                    "would never apply.",
+                    id="accounts.E002",
+                )
+            )
     if settings.PRODUCTION and "locmem" in settings.CACHES["default"]["BACKEND"].lower():
         errors.append(
             Warning(
@@ -28,3 +38,20 @@ def check_rate_limits(app_configs=None, **kwargs):
             )
         )
     return errors
+
+
+def _url_names() -> set[str]:
+    from django.urls import get_resolver
+
+    names: set[str] = set()
+
+    def walk(resolver, namespace: str) -> None:
+        for pattern in resolver.url_patterns:
+            if hasattr(pattern, "url_patterns"):
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                walk(pattern, inner)
+            elif pattern.name:
+                names.add(namespace + pattern.name)
+
+    walk(get_resolver(), "")
+    return names

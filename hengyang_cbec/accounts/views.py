@@ -190,7 +190,7 @@ def landing(request: HttpRequest) -> HttpResponse:
         return redirect("home")
     order = (
         (Role.SECURITY_ADMINISTRATOR, "accounts:security"),
-        (Role.AUDIT_ADMINISTRATOR, "admin:audit_auditevent_changelist"),
+        (Role.AUDIT_ADMINISTRATOR, "reviews:audit_log"),
         (Role.SYSTEM_ADMINISTRATOR, "admin:index"),
         (Role.POLICY_ADMINISTRATOR, "admin:index"),
         (Role.DISBURSEMENT_OFFICER, "reviews:finance_disbursements"),

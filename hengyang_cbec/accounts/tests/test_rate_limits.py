@@ -101,3 +101,26 @@ def test_rate_limits_are_settings(client, settings):
     }
     statuses = flood(lambda n: client.post("/register/", {"username": f"z{n}"}), 3)
     assert statuses == [200, 200, 429]
+
+
+def test_a_rate_limit_on_a_url_name_that_does_not_exist_fails_the_system_check(monkeypatch):
+    from hengyang_cbec import ratelimits
+    from hengyang_cbec.accounts.checks import check_rate_limits
+
+    assert check_rate_limits() == []
+    monkeypatch.setitem(
+        ratelimits.RATE_LIMITED_VIEWS, "reviews:renamed_away", ratelimits.RateLimitedView("export")
+    )
+    assert [error.id for error in check_rate_limits()] == ["accounts.E002"]
+
+
+def test_objections_are_limited_per_account(client, catalogue):
+    from hengyang_cbec.accounts.roles import Role as R
+
+    user = make_user(R.APPLICANT, username="objector")
+    client.force_login(user)
+    statuses = [
+        client.post(f"/notices/{n}/object/", {}, REMOTE_ADDR=f"10.9.0.{n}").status_code
+        for n in range(7)
+    ]
+    assert 429 not in statuses[:5] and statuses[5:] == [429, 429]

@@ -242,6 +242,7 @@ def test_the_audit_administrator_reads_the_audit_log_and_nothing_else(client, ad
     auditor.save()
     client.force_login(auditor)
     assert client.get("/admin/audit/auditevent/").status_code == 200
+    assert client.get("/staff/audit/").status_code == 200
     for url in ("/admin/accounts/user/", "/staff/", "/staff/security/", "/finance/reports/"):
         assert client.get(url).status_code == 403, url
     event = AuditEvent.objects.order_by("id").first()

@@ -209,3 +209,19 @@ def test_after_login_people_land_on_their_own_workspace(client, role, landing):
     assert response.url == "/accounts/start/"
     assert client.get(response.url).url == landing
     assert client.get(landing).status_code == 200
+
+
+def test_the_session_key_changes_at_login_and_an_old_cookie_is_dead_after_logout(client, reviewer):
+    from django.conf import settings as django_settings
+
+    user, device = reviewer
+    password_step(client, user.username)
+    before = client.session.session_key
+    client.post("/accounts/code/", {"code": second_factor.current_code(device)})
+    after = client.session.session_key
+    assert before and after and before != after  # no session fixation across the two steps
+    assert client.get("/staff/").status_code == 200
+    client.post("/accounts/logout/")
+    client.cookies[django_settings.SESSION_COOKIE_NAME] = after  # replay the old cookie
+    response = client.get("/staff/")
+    assert response.status_code == 302 and response.url.startswith("/accounts/login/")

@@ -28,15 +28,7 @@ from policies.engine import (  # noqa: E402
     assess,
     load_catalogue_tree,
 )
-
-GENERAL = {
-    "registered_in_hengyang": True,
-    "pays_taxes": True,
-    "independent_legal_person": True,
-    "has_cbec_performance": True,
-    "in_customs_cbec_statistics": True,
-    "year": 2026,
-}
+from tests.facts import GENERAL_FACTS as GENERAL  # noqa: E402
 
 # measure -> (entity type, facts)
 SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {

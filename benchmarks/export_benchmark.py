@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python benchmarks/export_benchmark.py [--rows N]
 Prints seconds, the ratio to the bare library and the peak Python memory (tracemalloc) of each.
-Goals (issue 7): CSV ≤ 1.5× bare csv; XLSX ≤ 0.75× bare openpyxl write-only; < 100 MB growth.
+Goals: CSV ≤ 1.5× bare csv; XLSX ≤ 0.75× bare openpyxl write-only; < 100 MB growth.
 """
 
 from __future__ import annotations

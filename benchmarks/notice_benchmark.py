@@ -1,4 +1,4 @@
-"""Approval notices: the real pipeline against bare WeasyPrint on the same HTML (issue 6).
+"""Approval notices: the real pipeline against bare WeasyPrint on the same HTML.
 
     .venv/bin/python benchmarks/notice_benchmark.py [--n 50]
 

@@ -475,7 +475,7 @@ def _check_review_dates() -> None:
 
 _check_review_dates()
 
-# --- Approval notices (issue 6) -----------------------------------------------------------------
+# --- Approval notices --------------------------------------------------------------------------
 
 # The issuer of approval notices: its code (in the verification URL), the number's prefix
 # (衡商跨补〔2026〕0001号), its name and the bodies named at the foot of the notice.

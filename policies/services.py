@@ -18,6 +18,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from .engine import (
@@ -435,6 +436,18 @@ def current_versions_from_db() -> PolicyVersions:
 
 _memo_lock = threading.Lock()
 _memo: dict[str, PolicyVersions] = {}
+
+
+def policy_years() -> range:
+    """The years a year picker offers: from the first policy's start to the last one's end.
+
+    The current year is always included, so that a picker still works after the policy's end.
+    """
+    bounds = Policy.objects.aggregate(first=Min("valid_from"), last=Max("valid_to"))
+    this_year = timezone.localdate().year
+    first = bounds["first"].year if bounds["first"] else this_year
+    last = max(bounds["last"].year if bounds["last"] else this_year, this_year)
+    return range(first, last + 1)
 
 
 def bump_catalogue_version() -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_ENV = {
@@ -21,7 +24,7 @@ PRODUCTION_ENV = {
 }
 
 
-# Variables of the test process that must not leak into the processes under test.
+# Variables of the test process that must not leak into the settings under test.
 _TEST_ONLY = {"DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_SETTINGS_MODULE"}
 
 
@@ -33,17 +36,26 @@ def production_without(*names: str, **extra: str) -> dict[str, str]:
     return {**{k: v for k, v in PRODUCTION_ENV.items() if k not in names}, **extra}
 
 
-def run_django(code: str, **env: str) -> subprocess.CompletedProcess:
-    clean = clean_env(**env)
-    clean["DJANGO_SETTINGS_MODULE"] = "hengyang_cbec.settings"
-    return subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        cwd=ROOT,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+@pytest.fixture
+def load_settings(monkeypatch):
+    """Read the settings module afresh, in this process, under the given environment.
+
+    The same code a starting process runs, without starting one per case.
+    """
+
+    def load(**env: str) -> ModuleType:
+        for name in _TEST_ONLY:
+            monkeypatch.delenv(name, raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        spec = importlib.util.spec_from_file_location(
+            "hengyang_cbec._settings_under_test", ROOT / "hengyang_cbec" / "settings.py"
+        )
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load
 
 
 @pytest.mark.parametrize(
@@ -61,18 +73,30 @@ def run_django(code: str, **env: str) -> subprocess.CompletedProcess:
     ],
     ids=lambda v: v if len(v) < 25 else v[:25],
 )
-def test_nonsense_in_a_variable_fails_at_start_naming_it(variable, value):
-    result = run_django("", **{variable: value})
+def test_nonsense_in_a_variable_fails_at_start_naming_it(load_settings, variable, value):
+    with pytest.raises(ImproperlyConfigured) as refused:
+        load_settings(**{variable: value})
+    assert variable in str(refused.value)
+
+
+def test_a_process_with_nonsense_in_a_variable_does_not_start():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=clean_env(DEBUG="perhaps"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
-    assert variable in result.stderr.splitlines()[-1]
+    assert "DEBUG" in result.stderr.splitlines()[-1]
 
 
-def test_production_refuses_notices_that_would_point_at_localhost():
+def test_production_refuses_notices_that_would_point_at_localhost(load_settings):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "NOTICE_PUBLIC_URL"}
-    result = run_django("", **env)
-    assert result.returncode != 0
-    assert "NOTICE_PUBLIC_URL" in result.stderr.splitlines()[-1]
+    with pytest.raises(ImproperlyConfigured, match="NOTICE_PUBLIC_URL"):
+        load_settings(**env)
 
 
 @pytest.mark.parametrize(
@@ -88,33 +112,33 @@ def test_production_refuses_notices_that_would_point_at_localhost():
     ],
     ids=["no mail at all", "console", "files"],
 )
-def test_production_refuses_to_start_without_a_real_mail_server(env):
-    result = run_django("", **env)
-    assert result.returncode != 0
-    assert "EMAIL_" in result.stderr.splitlines()[-1]
+def test_production_refuses_to_start_without_a_real_mail_server(load_settings, monkeypatch, env):
+    monkeypatch.delenv("EMAIL_HOST", raising=False)
+    monkeypatch.delenv("EMAIL_BACKEND", raising=False)
+    with pytest.raises(ImproperlyConfigured, match="EMAIL_"):
+        load_settings(**env)
 
 
-def test_production_accepts_an_explicit_mail_backend():
+def test_production_accepts_an_explicit_mail_backend(load_settings, monkeypatch):
+    monkeypatch.delenv("EMAIL_HOST", raising=False)
     env = production_without(
         "EMAIL_HOST", EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend"
     )
-    result = run_django("from django.conf import settings as s; print(s.EMAIL_BACKEND)", **env)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "django.core.mail.backends.smtp.EmailBackend"
+    assert load_settings(**env).EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend"
 
 
 @pytest.mark.parametrize("value", ["ten per minute", "0/m", "10/x", "10"])
-def test_a_rate_limit_that_is_not_a_rate_fails_at_start_naming_it(value):
-    result = run_django("", RATE_LIMIT_LOGIN_ADDRESS=value)
-    assert result.returncode != 0
-    assert "RATE_LIMIT_LOGIN_ADDRESS" in result.stderr.splitlines()[-1]
+def test_a_rate_limit_that_is_not_a_rate_fails_at_start_naming_it(load_settings, value):
+    with pytest.raises(ImproperlyConfigured, match="RATE_LIMIT_LOGIN_ADDRESS"):
+        load_settings(RATE_LIMIT_LOGIN_ADDRESS=value)
 
 
-def test_production_refuses_to_start_without_a_secret_key():
+def test_production_refuses_to_start_without_a_secret_key(load_settings, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("SECRET_KEY_FILE", raising=False)
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
-    result = run_django("", **env)
-    assert result.returncode != 0
-    assert "SECRET_KEY" in result.stderr.splitlines()[-1]
+    with pytest.raises(ImproperlyConfigured, match="SECRET_KEY"):
+        load_settings(**env)
 
 
 def test_production_profile_passes_the_deploy_check():
@@ -143,45 +167,37 @@ def test_production_refuses_demo_data():
     assert "production" in result.stderr
 
 
-def test_embedded_defaults_use_sqlite_local_cache_and_in_process_tasks():
-    result = run_django(
-        "from django.conf import settings as s; "
-        "print(s.DATABASES['default']['ENGINE'], s.CACHES['default']['BACKEND'], "
-        "s.CELERY_TASK_ALWAYS_EAGER, s.EMAIL_BACKEND, s.LANGUAGE_CODE)"
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == [
+def test_embedded_defaults_use_sqlite_local_cache_and_in_process_tasks(load_settings):
+    s = load_settings()
+    assert [
+        s.DATABASES["default"]["ENGINE"],
+        s.CACHES["default"]["BACKEND"],
+        s.CELERY_TASK_ALWAYS_EAGER,
+        s.EMAIL_BACKEND,
+        s.LANGUAGE_CODE,
+    ] == [
         "django.db.backends.sqlite3",
         "django.core.cache.backends.locmem.LocMemCache",
-        "True",
+        True,
         "django.core.mail.backends.filebased.EmailBackend",
         "zh-hans",
     ]
 
 
-def test_redis_url_makes_redis_the_broker_and_the_cache():
-    result = run_django(
-        "from django.conf import settings as s; "
-        "print(s.CELERY_BROKER_URL, s.CACHES['default']['BACKEND'], s.CELERY_TASK_ALWAYS_EAGER)",
-        REDIS_URL="redis://127.0.0.1:6379/3",
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == [
+def test_redis_url_makes_redis_the_broker_and_the_cache(load_settings):
+    s = load_settings(REDIS_URL="redis://127.0.0.1:6379/3")
+    assert [s.CELERY_BROKER_URL, s.CACHES["default"]["BACKEND"], s.CELERY_TASK_ALWAYS_EAGER] == [
         "redis://127.0.0.1:6379/3",
         "django.core.cache.backends.redis.RedisCache",
-        "False",
+        False,
     ]
 
 
-def test_secret_key_file_is_read(tmp_path):
+def test_secret_key_file_is_read(load_settings, monkeypatch, tmp_path):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
     secret = tmp_path / "secret"
     secret.write_text("s" * 60 + "\n")
-    result = run_django(
-        "from django.conf import settings as s; print(len(s.SECRET_KEY))",
-        SECRET_KEY_FILE=str(secret),
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "60"
+    assert load_settings(SECRET_KEY_FILE=str(secret)).SECRET_KEY == "s" * 60
 
 
 def test_celery_is_configured_for_safe_delivery():

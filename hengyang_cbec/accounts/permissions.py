@@ -11,11 +11,7 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 
-from .roles import ADMIN_SITE_ROLES, REVIEW_ROLES, STAFF_ROLES, Role, has_role
-
-
-def is_staff_member(user) -> bool:
-    return has_role(user, *STAFF_ROLES)
+from .roles import ADMIN_SITE_ROLES, REVIEW_ROLES, Role, has_role
 
 
 def is_reviewer(user) -> bool:

@@ -11,18 +11,11 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from tests.facts import GENERAL_FACTS as GENERAL
+
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
-GENERAL = {
-    "entity_type": "enterprise",
-    "registered_in_hengyang": True,
-    "pays_taxes": True,
-    "independent_legal_person": True,
-    "has_cbec_performance": True,
-    "in_customs_cbec_statistics": True,
-    "year": 2026,
-}
 M05 = {
     "measure": "M05",
     "facts": {**GENERAL, "cbec_export_volume_usd": 600000},

@@ -20,6 +20,7 @@ from policies.engine import (
     load_catalogue_dir,
     load_catalogue_tree,
 )
+from tests.facts import GENERAL_FACTS as GENERAL
 
 POLICIES = Path(__file__).resolve().parents[1]
 CATALOGUE_DIR = POLICIES / "catalogue" / "HY-CBEC-2025"
@@ -32,15 +33,6 @@ MEASURE_CODES = {f"M{n:02d}" for n in range(1, 17)} - {"M09", "M10"} | {
     "M10B",
 }
 COMMON_EVIDENCE = ["business_licence", "credit_commitment_letter", "bank_account_proof"]
-GENERAL = {
-    "entity_type": "enterprise",
-    "registered_in_hengyang": True,
-    "pays_taxes": True,
-    "independent_legal_person": True,
-    "has_cbec_performance": True,
-    "in_customs_cbec_statistics": True,
-    "year": 2026,
-}
 
 
 @pytest.fixture(scope="module")

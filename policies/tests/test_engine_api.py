@@ -23,19 +23,11 @@ from policies.engine import (
     money,
     parse_request,
 )
+from tests.facts import GENERAL_FACTS as GENERAL
 
 CATALOGUE = Catalogue.from_data(
     load_catalogue_dir(Path(__file__).resolve().parents[1] / "catalogue" / "HY-CBEC-2025")
 )
-GENERAL = {
-    "entity_type": "enterprise",
-    "registered_in_hengyang": True,
-    "pays_taxes": True,
-    "independent_legal_person": True,
-    "has_cbec_performance": True,
-    "in_customs_cbec_statistics": True,
-    "year": 2026,
-}
 M05 = {**GENERAL, "cbec_export_volume_usd": "600000"}
 
 

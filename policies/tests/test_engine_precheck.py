@@ -7,18 +7,12 @@ from pathlib import Path
 import pytest
 
 from policies.engine import Catalogue, Context, FactError, PriorAward, load_catalogue_dir, precheck
+from tests.facts import GENERAL_FACTS
 
 CATALOGUE = Catalogue.from_data(
     load_catalogue_dir(Path(__file__).resolve().parents[1] / "catalogue" / "HY-CBEC-2025")
 )
-PROFILE = {
-    "entity_type": "enterprise",
-    "registered_in_hengyang": True,
-    "pays_taxes": True,
-    "independent_legal_person": True,
-    "has_cbec_performance": True,
-    "in_customs_cbec_statistics": True,
-}
+PROFILE = {name: value for name, value in GENERAL_FACTS.items() if name != "year"}
 ON = Context(on_date=date(2026, 6, 1))
 
 

@@ -22,22 +22,15 @@ from policies.engine import (
     assess,
     load_catalogue_dir,
 )
+from tests.facts import GENERAL_FACTS as GENERAL
 
 CATALOGUE = Catalogue.from_data(
     load_catalogue_dir(Path(__file__).resolve().parents[1] / "catalogue" / "HY-CBEC-2025")
 )
 ON_DATE = date(2026, 6, 1)
 TWO_DECIMALS = re.compile(r"\d+\.\d{2}\Z")
-SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-GENERAL = {
-    "registered_in_hengyang": True,
-    "pays_taxes": True,
-    "independent_legal_person": True,
-    "has_cbec_performance": True,
-    "in_customs_cbec_statistics": True,
-    "year": 2026,
-}
+# Examples per property come from the Hypothesis profile (conftest.py).
+SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def money(max_value: int = 2_000_000_000) -> st.SearchStrategy[Decimal]:

@@ -18,18 +18,9 @@ from policies.services import (
     assess_measure,
     catalogue_data_from_db,
 )
+from tests.facts import GENERAL_FACTS as GENERAL
 
 pytestmark = pytest.mark.django_db
-
-GENERAL = {
-    "entity_type": "enterprise",
-    "registered_in_hengyang": True,
-    "pays_taxes": True,
-    "independent_legal_person": True,
-    "has_cbec_performance": True,
-    "in_customs_cbec_statistics": True,
-    "year": 2026,
-}
 
 
 def counts() -> tuple[int, ...]:

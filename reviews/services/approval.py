@@ -42,10 +42,9 @@ def approval_record(
     applications = _lock_many(application_ids)
     if not applications:
         raise ReviewError(_("Choose at least one application."))
-    work = []
-    role = Role.APPROVAL_REGISTRAR.value
-    for application in applications:
-        transition, role = _transition(application, Action.RECORD_APPROVAL, user)
+    transitions = [
+        _transition(application, Action.RECORD_APPROVAL, user) for application in applications
+    ]
     document_number = (document_number or "").strip()
     if not document_number:
         raise ReviewError(_("Enter the government document number."))
@@ -53,8 +52,8 @@ def approval_record(
         raise ReviewError(_("Enter the document date."))
     if document_date > timezone.localdate():
         raise ReviewError(_("The document date cannot be in the future."))
-    for application in applications:
-        transition, role = _transition(application, Action.RECORD_APPROVAL, user)
+    work = []
+    for application, (transition, role) in zip(applications, transitions, strict=True):
         actors = _four_eyes(application, user, "registrar")
         award = (
             Award.objects.select_for_update()
@@ -63,7 +62,7 @@ def approval_record(
         )
         if award is None:
             raise ReviewError(_("%(ref)s has no committed award.") % {"ref": application.reference})
-        work.append((application, transition, actors, award))
+        work.append((application, transition, role, actors, award))
     if ApprovalBatch.objects.filter(document_number=document_number).exists():
         raise ReviewError(_("This document number has been recorded already."))
     try:
@@ -74,7 +73,7 @@ def approval_record(
     except IntegrityError:
         raise ReviewError(_("This document number has been recorded already.")) from None
     now = timezone.now()
-    for application, transition, actors, award in work:
+    for application, transition, role, actors, award in work:
         _set_actor(actors, "registrar", user)
         award.status = Award.Status.FIXED
         award.approval_batch = batch
@@ -117,9 +116,9 @@ def approval_record(
 def award_fixed(award: Award) -> None:
     """The award is fixed by government approval; called inside the approving transaction.
 
-    The approval-notice issue adds its outbox row here (one notice per award version), so that
-    the notice is rendered exactly once after this transaction commits. For now this writes the
-    audit event of the fixed award with everything needed to re-derive it.
+    Writes the audit event of the fixed award with everything needed to re-derive it, then
+    requests the award's approval notice (number, frozen content and its render job, one notice per
+    award version) so that it is rendered exactly once after this transaction commits.
     """
     record(
         action="award.fixed",
@@ -142,7 +141,6 @@ def award_fixed(award: Award) -> None:
             },
         },
     )
-    # The approval notice: number, frozen content and render job, in this transaction (issue 6).
     from .notices import notice_request
 
     notice_request(award)

@@ -139,7 +139,7 @@ def assess(
             prior_awards=priors,
             notes=notes,
         )
-    except Exception as exc:  # FactError: a figure the engine cannot read
+    except AssessInputError as exc:
         raise ReviewError(_("The rules engine cannot read these figures: %s") % exc) from None
     zh = result.to_dict("zh-hans")
     en = result.to_dict("en")

@@ -42,11 +42,21 @@ def _require_officer(user) -> None:
         raise FinanceError(_("Only a disbursement officer may do this."))
 
 
-def _audit(action: str, user, obj, *, ip=None, data=None, application_id=None, public=False):
+def _audit(
+    action: str,
+    user,
+    obj,
+    *,
+    ip=None,
+    data=None,
+    application_id=None,
+    public=False,
+    role: Role = Role.DISBURSEMENT_OFFICER,
+):
     record(
         action=f"finance.{action}",
         actor=user,
-        actor_role=Role.DISBURSEMENT_OFFICER,
+        actor_role=role,
         ip=ip,
         obj=obj,
         application_id=application_id,
@@ -212,8 +222,16 @@ def export_rows(batch: DisbursementBatch) -> Iterator[list[Any]]:
         yield [*row[:6], amount_in_capitals(row[5]), *row[6:]]
 
 
+EXPORT_ROLES = (Role.DISBURSEMENT_OFFICER, Role.FINANCE_REVIEWER)
+
+
+def _export_role(user) -> Role | None:
+    """The role in which the user exports: the first of EXPORT_ROLES they hold."""
+    return next((role for role in EXPORT_ROLES if has_role(user, role)), None)
+
+
 def check_exportable(user, batch: DisbursementBatch) -> None:
-    if not has_role(user, Role.DISBURSEMENT_OFFICER, Role.FINANCE_REVIEWER):
+    if _export_role(user) is None:
         raise FinanceError(_("Only finance staff may export disbursement lists."))
     if batch.state == DisbursementBatch.State.OPEN:
         raise FinanceError(_("Confirm the batch before exporting it for the bank."))
@@ -226,6 +244,7 @@ def audit_export(*, user, batch: DisbursementBatch, file_format: str, ip=None) -
         batch,
         ip=ip,
         data={"format": file_format, "rows": batch.lines.count()},
+        role=_export_role(user),
     )
 
 

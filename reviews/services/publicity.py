@@ -225,7 +225,6 @@ def objection_lodge(
         objection.file.name = name
         objection.file_name = checked.original_name[:200]
         objection.file_type = checked.content_type[:100]
-        transaction.on_commit(lambda: None)  # the file is kept whatever happens to the row
     objection.save()
     record(
         action="review.objection_lodge",

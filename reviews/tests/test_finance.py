@@ -153,6 +153,18 @@ def test_csv_export_is_safe_exact_and_audited(client, officers, awards, password
     assert rows[-1][5] == f"{db_total:.2f}" == "120000.00"
     event = AuditEvent.objects.get(action="finance.export")
     assert event.data == {"format": "csv", "rows": 2}
+    assert event.actor_role == Role.DISBURSEMENT_OFFICER
+
+
+def test_the_export_event_names_the_finance_reviewer_who_exported(
+    client, officers, awards, password
+):
+    batch = confirmed_batch(officers, awards)
+    reviewer = make_staff(Role.FINANCE_REVIEWER, "exporting-reviewer")
+    client.login(username=reviewer.username, password=password)
+    assert export(client, batch, "csv").status_code == 200
+    event = AuditEvent.objects.get(action="finance.export")
+    assert (event.actor, event.actor_role) == (reviewer, Role.FINANCE_REVIEWER)
 
 
 def test_xlsx_export_opens_with_numbers_and_text(client, officers, awards, password):

@@ -1,4 +1,4 @@
-"""Approval notices (issue 6), in-process: numbering, the render job, safe rendering, fonts,
+"""Approval notices, in-process: numbering, the render job, safe rendering, fonts,
 downloads, staff's list and actions, and the public verification page.
 
 The tests with a real Celery worker on Redis are in test_notices_worker.py.

@@ -1,4 +1,4 @@
-"""Approval notices with a real Celery worker on Redis and PostgreSQL (issue 6, SECURITY.md rows
+"""Approval notices with a real Celery worker on Redis and PostgreSQL (SECURITY.md rows
 24-25 and 37-40): the worker renders, Redis down loses nothing, a killed worker and a render over
 its time limit still end with exactly one notice.
 

@@ -199,6 +199,36 @@ def test_verified_figures_are_recomputed_and_kept_beside_the_declared_ones(submi
         )
 
 
+def test_a_figure_the_engine_cannot_read_is_refused_with_its_reason(submitted, crew):
+    advance(submitted, State.COMMERCE_REVIEW, crew=crew)
+    with pytest.raises(ReviewError, match="The rules engine cannot read these figures"):
+        review_save_facts(
+            user=crew.commerce,
+            application=submitted,
+            facts={"cbec_export_volume_usd": "six hundred thousand"},
+            version=v(submitted),
+        )
+    assert not submitted.assessments.exists()
+
+
+def test_a_programming_error_in_the_assessment_is_not_passed_off_as_bad_figures(
+    submitted, crew, monkeypatch
+):
+    advance(submitted, State.COMMERCE_REVIEW, crew=crew)
+
+    def broken(*args, **kwargs):
+        raise TypeError("a bug")
+
+    monkeypatch.setattr("reviews.services.assessment.assess_measure", broken)
+    with pytest.raises(TypeError, match="a bug"):
+        review_save_facts(
+            user=crew.commerce,
+            application=submitted,
+            facts={"cbec_export_volume_usd": Decimal("400000")},
+            version=v(submitted),
+        )
+
+
 def test_a_lower_amount_needs_a_reason(submitted, crew):
     advance(submitted, State.COMMERCE_REVIEW, crew=crew)
     with pytest.raises(ReviewError, match="lower than the cap needs a written reason"):

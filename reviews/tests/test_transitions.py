@@ -143,9 +143,14 @@ def perform(action, user, application, *, crew, allocation):
     raise AssertionError(action)
 
 
-def build(state, action, crew, allocation):
-    """An application in `state`; through the services where the step is to succeed."""
-    if state in PATH:
+def build(state, action, role, crew, allocation):
+    """An application in `state`.
+
+    Where the step is to succeed, through the services (the end-to-end paths: the state carries
+    everything the step needs); where the table refuses it, from the factory, since the refusal
+    comes at the first check and reads nothing but the state and the role.
+    """
+    if state in PATH and allowed(state, action, role):
         application = make_application()
         if state == State.PUBLIC_NOTICE:
             advance(application, State.PUBLIC_NOTICE, crew=crew, allocation=allocation)
@@ -162,7 +167,7 @@ def build(state, action, crew, allocation):
 def test_transition_table_through_the_services(state, action, role, catalogue):
     crew = Crew()
     allocation = make_allocation()
-    application = build(state, action, crew, allocation)
+    application = build(state, action, role, crew, allocation)
     application.refresh_from_db()
     user = make_staff(role)
     events_before = AuditEvent.objects.filter(action=f"review.{action.value}").count()

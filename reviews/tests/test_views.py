@@ -386,3 +386,18 @@ def test_take_from_the_queue(client, catalogue):
     application.refresh_from_db()
     assert application.state == State.COMMERCE_REVIEW
     assert Assignment.objects.get(application=application).assignee == commerce
+
+
+@pytest.mark.parametrize("page", ["reviews:commerce_queue", "reviews:finance_reports"])
+def test_year_pickers_follow_the_policy_validity(client, catalogue, password, page):
+    from policies.models import Policy
+
+    Policy.objects.update(valid_to=timezone.localdate().replace(year=2031, month=3, day=24))
+    user = make_staff(Role.COMMERCE_REVIEWER, "year-picker")
+    client.login(username=user.username, password=password)
+    body = client.get(reverse(page)).content.decode()
+    first = Policy.objects.order_by("valid_from").first().valid_from.year
+    for year in range(first, 2032):
+        assert f'<option value="{year}"' in body
+    assert f'<option value="{first - 1}"' not in body
+    assert '<option value="2032"' not in body

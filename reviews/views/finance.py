@@ -17,6 +17,7 @@ from hengyang_cbec.accounts.permissions import role_required
 from hengyang_cbec.accounts.roles import Role, has_role
 from hengyang_cbec.audit.services import client_ip
 from policies.models import FundSource, Measure
+from policies.services import policy_years
 
 from ..charts import bar_chart, line_chart
 from ..exports import Column, csv_stream, xlsx_file
@@ -274,7 +275,7 @@ def reports(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "reviews/finance/reports.html",
-        {"tables": tables, "charts": charts, "year": year, "years": range(2025, 2028)},
+        {"tables": tables, "charts": charts, "year": year, "years": policy_years()},
     )
 
 

@@ -22,6 +22,7 @@ from hengyang_cbec.accounts.permissions import role_required
 from hengyang_cbec.accounts.roles import REVIEW_ROLES, Role, has_role, roles_of
 from hengyang_cbec.i18n import english_active
 from policies.models import Measure, Place
+from policies.services import policy_years
 
 from ..models import Assignment, Award, CoReviewRequest, Objection, PublicNoticeItem, Stage
 
@@ -271,7 +272,7 @@ def _queue_page(request: HttpRequest, queue: Queue) -> HttpResponse:
         "measures": Measure.objects.order_by("position").only("code"),
         "districts": Place.objects.order_by("position").only("code", "name_zh", "name_en"),
         "states": State.choices,
-        "years": range(2025, timezone.localdate().year + 2),
+        "years": policy_years(),
         "assignees": assignees,
         "can_act": can_act,
         "row_actions": row_actions,

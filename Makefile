@@ -16,14 +16,16 @@ export NOTICE_PUBLIC_URL
 PO_FILES := $(wildcard locale/*/LC_MESSAGES/*.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run test setup system-packages migrate demo lint format worker beat messages bench load faults clean
+.PHONY: run test setup system-packages migrate demo lint format worker beat messages bench load faults clean mail otp
 
 run: setup migrate demo
 	@echo ""
 	@echo "  Portal:   http://$(HOST):$(PORT)/"
 	@echo "  Demo accounts: enterprise, enterprise2, commerce, commerce2, finance, finance2,"
-	@echo "                 registrar, auditor, sysadmin, policyadmin"
+	@echo "                 registrar, auditor, sysadmin, security, security2, auditadmin, policyadmin"
 	@echo "  Password: $(DEMO_PASSWORD)"
+	@echo "  Staff also give a code: 'make otp' prints each demo account's current one."
+	@echo "  E-mail is written to var/mail/: 'make mail' shows the newest (TO=address to filter)."
 	@echo ""
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
@@ -107,6 +109,12 @@ load: setup $(LOAD_VENV)/.installed
 # The fault runs (tests/faults/run.py) on private PostgreSQL and Redis instances of their own.
 faults: setup $(VENV)/.dev-installed
 	$(PY) tests/faults/run.py $(FAULT_ARGS)
+
+mail: setup
+	@$(PY) manage.py latest_mail $(if $(TO),--to $(TO),)
+
+otp: setup
+	@$(PY) manage.py demo_otp $(USER_NAME)
 
 clean:
 	rm -rf $(VENV) $(LOAD_VENV) var staticfiles

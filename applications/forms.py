@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from django import forms
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth import password_validation
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -31,27 +32,59 @@ def validate_bank_account(value: str) -> None:
         raise ValidationError(_("A bank account number has 8 to 32 digits and nothing else."))
 
 
-class SignUpForm(UserCreationForm):
+class SignUpForm(forms.Form):
+    """The personal account. Whether the name or address is taken is never said here (the owner
+    of the address is told by e-mail instead)."""
+
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=150,
+        validators=[UnicodeUsernameValidator()],
+        help_text=_("Letters, digits and @/./+/-/_ only; you log in with it."),
+    )
+    full_name = forms.CharField(label=_("Your name"), max_length=100)
     email = forms.EmailField(
         label=_("E-mail address"), help_text=_("We send a link to confirm it.")
     )
-    full_name = forms.CharField(label=_("Your name"), max_length=100)
     phone = forms.CharField(
         label=_("Mobile phone"),
         max_length=30,
         validators=[validate_phone],
         widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "tel"}),
     )
-
-    class Meta(UserCreationForm.Meta):
-        model = User
-        fields = ("username", "full_name", "email", "phone")
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label=_("Password confirmation"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("Enter the same password as before, for verification."),
+    )
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip()
-        if User.objects.filter(email__iexact=email).exists():
-            raise ValidationError(_("An account with this e-mail address exists already."))
-        return email
+        return self.cleaned_data["email"].strip()
+
+    def clean(self):
+        cleaned = super().clean()
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", _("The two passwords do not match."))
+        elif password1:
+            candidate = User(
+                username=cleaned.get("username", ""),
+                full_name=cleaned.get("full_name", ""),
+                email=cleaned.get("email", ""),
+                phone=cleaned.get("phone", ""),
+            )
+            try:
+                password_validation.validate_password(password1, candidate)
+            except ValidationError as exc:
+                self.add_error("password1", exc)
+        return cleaned
 
 
 class EnterpriseForm(forms.ModelForm):

@@ -7,6 +7,7 @@ app_name = "applications"
 urlpatterns = [
     path("register/", views.register, name="register"),
     path("register/sent/", views.register_done, name="register_done"),
+    path("register/sent/again/", views.register_resend, name="register_resend"),
     path("register/verify/<str:uidb64>/<str:token>/", views.verify, name="verify"),
     path("my/", views.dashboard, name="dashboard"),
     path("my/enterprise/", views.enterprise, name="enterprise"),

@@ -3,26 +3,23 @@ that answer 404 for anything outside the user's own enterprise."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.encoding import force_bytes, force_str
-from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from hengyang_cbec import formatting
-from hengyang_cbec.accounts.models import User
+from hengyang_cbec.accounts import registration
 from hengyang_cbec.accounts.permissions import role_required
-from hengyang_cbec.accounts.roles import Role, grant_role
+from hengyang_cbec.accounts.roles import Role
 from hengyang_cbec.audit.models import AuditEvent
 from hengyang_cbec.audit.services import client_ip, record
 from hengyang_cbec.i18n import english_active
@@ -54,15 +51,6 @@ from .workflow import (
 )
 
 applicant_required = role_required(Role.APPLICANT)
-
-
-class _EmailVerification(PasswordResetTokenGenerator):
-    """Tokens for the sign-up link; activating the account invalidates them."""
-
-    key_salt = "applications.views.EmailVerification"
-
-
-email_verification = _EmailVerification()
 
 
 # --- Object helpers (404 for anything not the user's) -------------------------------------------
@@ -99,47 +87,69 @@ def _evidence_for_user(request: HttpRequest, application: Application, pk: int) 
 # --- Registration -------------------------------------------------------------------------------
 
 
+def _base_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("applications:dashboard")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save(commit=False)
-        user.is_active = False  # until the e-mail address is confirmed
-        user.full_name = form.cleaned_data["full_name"]
-        user.phone = form.cleaned_data["phone"]
-        user.preferred_language = "en" if english_active() else "zh-hans"
-        user.save()
-        record(action="account.register", actor=user, ip=client_ip(request), obj=user)
-        _send_verification(request, user)
+        data = form.cleaned_data
+        registration.sign_up(
+            registration.SignUp(
+                username=data["username"],
+                full_name=data["full_name"],
+                email=data["email"],
+                phone=data["phone"],
+                password=data["password1"],
+                language="en" if english_active() else "zh-hans",
+            ),
+            base_url=_base_url(request),
+            ip=client_ip(request),
+        )
+        # The same answer whether or not the name or address was taken.
+        request.session["signup_email"] = data["email"]
         return redirect("applications:register_done")
     return render(request, "applications/register.html", {"form": form})
 
 
-def _send_verification(request: HttpRequest, user: User) -> None:
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = email_verification.make_token(user)
-    link = request.build_absolute_uri(reverse("applications:verify", args=[uid, token]))
-    body = render_to_string("emails/verify_email.txt", {"user": user, "link": link})
-    send_mail(_("Confirm your e-mail address"), body, None, [user.email])
-
-
+@require_safe
 def register_done(request: HttpRequest) -> HttpResponse:
-    return render(request, "applications/register_done.html")
+    email = request.session.get("signup_email")
+    if not email:
+        return redirect("applications:register")
+    return render(
+        request,
+        "applications/register_done.html",
+        {
+            "email": email,
+            "mail_in_files": settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"),
+        },
+    )
+
+
+@require_POST
+def register_resend(request: HttpRequest) -> HttpResponse:
+    """Send the link again (rate-limited per address and per e-mail address)."""
+    email = request.session.get("signup_email")
+    if not email:
+        return redirect("applications:register")
+    registration.resend_verification(email, base_url=_base_url(request), ip=client_ip(request))
+    messages.success(
+        request, _("If an account is waiting for this address, the link is sent again.")
+    )
+    return redirect("applications:register_done")
 
 
 def verify(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
-    try:
-        user = User.objects.get(pk=int(force_str(urlsafe_base64_decode(uidb64))))
-    except (ValueError, TypeError, OverflowError, User.DoesNotExist):
-        user = None
-    if user is None or user.is_active or not email_verification.check_token(user, token):
+    user = registration.user_from_link(uidb64, token)
+    if user is None:
         return render(request, "applications/verify_failed.html", status=400)
-    user.is_active = True
-    user.save(update_fields=["is_active"])
-    grant_role(user, Role.APPLICANT)
-    record(action="account.verify_email", actor=user, ip=client_ip(request), obj=user)
+    user = registration.confirm_email(user, ip=client_ip(request))
+    request.session.pop("signup_email", None)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     messages.success(request, _("Your e-mail address is confirmed. Now describe your enterprise."))
     return redirect("applications:dashboard")

@@ -33,6 +33,10 @@ def is_disbursement_officer(user) -> bool:
     return has_role(user, Role.DISBURSEMENT_OFFICER)
 
 
+def is_security_admin(user) -> bool:
+    return has_role(user, Role.SECURITY_ADMINISTRATOR)
+
+
 def reads_reports(user) -> bool:
     return has_role(
         user, Role.DISBURSEMENT_OFFICER, Role.FINANCE_REVIEWER, Role.COMMERCE_REVIEWER, Role.AUDITOR
@@ -48,6 +52,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_("Disbursements"), "reviews:finance_disbursements", is_disbursement_officer, "staff"),
     NavItem(_("Reports"), "reviews:finance_reports", reads_reports, "staff"),
     NavItem(_("Administration"), "admin:index", may_use_admin_site, "staff"),
+    NavItem(_("Security administration"), "accounts:security", is_security_admin, "staff"),
 ]
 
 

@@ -70,7 +70,7 @@ INSTALLED_APPS = [
     "hengyang_cbec.accounts",
     "hengyang_cbec.audit",
     "hengyang_cbec.notifications",
-    "django.contrib.admin",
+    "hengyang_cbec.apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -78,6 +78,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
@@ -94,7 +97,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "hengyang_cbec.middleware.AbsoluteSessionTimeoutMiddleware",
+    "hengyang_cbec.accounts.middleware.AccountGuardMiddleware",
+    "hengyang_cbec.ratelimits.RateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -242,15 +248,34 @@ CELERY_BEAT_SCHEDULE: dict = {
 # --- E-mail -------------------------------------------------------------------------------------
 
 EMAIL_HOST = env_str("EMAIL_HOST")
+# EMAIL_BACKEND names a backend explicitly (for example a provider's API backend). Without it and
+# without EMAIL_HOST, the embedded profile writes each message as a file under var/mail/ (read the
+# newest with `manage.py latest_mail`); production refuses to start: reset and sign-up links must
+# never end up in a server log.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND")
+EMAIL_FILE_PATH = Path(env_str("EMAIL_FILE_PATH") or VAR_DIR / "mail")
+_UNDELIVERED_MAIL = {
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+}
 if EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_BACKEND = EMAIL_BACKEND or "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
     EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
     EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
     EMAIL_TIMEOUT = 10
-else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+elif not EMAIL_BACKEND:
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "EMAIL_HOST (or an EMAIL_BACKEND that is not the console) is required in production"
+        )
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+if PRODUCTION and EMAIL_BACKEND in _UNDELIVERED_MAIL:
+    raise ImproperlyConfigured(
+        f"EMAIL_BACKEND must deliver mail in production, got {EMAIL_BACKEND!r}"
+    )
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "衡阳跨境电商补贴平台 <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Notification e-mail goes out through a Celery task (hengyang_cbec/notifications/): attempts
@@ -267,21 +292,82 @@ CELERY_BEAT_SCHEDULE["sweep-notification-emails"] = {
 # --- Authentication and sessions ----------------------------------------------------------------
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+# Staff land on their workspace, applicants on their enterprise (accounts.views.landing).
+LOGIN_REDIRECT_URL = "accounts:landing"
 LOGOUT_REDIRECT_URL = "home"
 
+# MLPS level 3: a minimum length, three of four character classes, no common password, nothing
+# close to the user's own name or address. Long passphrases work (Django hashes the whole string).
+PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 12, minimum=8)
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "full_name", "email", "phone")},
+    },
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 10},
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
     },
+    {"NAME": "hengyang_cbec.accounts.passwords.CharacterClassValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "hengyang_cbec.accounts.passwords.CommonVariantValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 PASSWORD_RESET_TIMEOUT = 60 * 60  # one hour
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_COOL_OFF_SECONDS = env_int("LOGIN_COOL_OFF_SECONDS", 15 * 60, minimum=1)
+# Staff accounts not used for this many days are disabled by a daily job (0 turns it off).
+DORMANT_STAFF_DAYS = env_int("DORMANT_STAFF_DAYS", 90, minimum=0)
+CELERY_BEAT_SCHEDULE["disable-dormant-staff"] = {
+    "task": "hengyang_cbec.accounts.tasks.disable_dormant_staff",
+    "schedule": 24 * 3600,
+}
+
+# Second factor (TOTP, django-otp). Staff and administrators must use it; applicants may.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "衡阳跨境电商补贴平台")
+OTP_TOTP_THROTTLE_FACTOR = 1  # each wrong code doubles the wait before the next try
+SECOND_FACTOR_PENDING_SECONDS = 5 * 60  # between the password and the code
+RECOVERY_CODE_COUNT = 10
+
+# Rate limits, per client address and per account, as "count/period" (s, m, h, d; "5m" is five
+# minutes). Each can be set with RATE_LIMIT_<NAME>_ADDRESS / RATE_LIMIT_<NAME>_ACCOUNT; an empty
+# value turns that one off.
+_RATE_LIMIT_DEFAULTS = {
+    "login": ("20/m", "10/m"),
+    "second_factor": ("30/5m", "10/5m"),
+    "registration": ("10/h", "3/h"),
+    "password_reset": ("10/h", "3/h"),
+    "resend_confirmation": ("10/h", "3/h"),
+    "export": ("30/m", "20/m"),
+    "calculator": ("30/m", ""),
+    "verify_notice": ("20/m", ""),
+    "upload": ("60/m", "30/m"),
+    "objection": ("10/h", "5/h"),
+}
+# When the shared cache cannot count, requests pass (the lockout and the second factor still hold).
+RATELIMIT_FAIL_OPEN = True
+RATE_LIMITS = {
+    name: {
+        "address": env_str(f"RATE_LIMIT_{name.upper()}_ADDRESS", address),
+        "account": env_str(f"RATE_LIMIT_{name.upper()}_ACCOUNT", account),
+    }
+    for name, (address, account) in _RATE_LIMIT_DEFAULTS.items()
+}
+
+
+def _check_rates() -> None:
+    import re
+
+    for name, rates in RATE_LIMITS.items():
+        for scope, rate in rates.items():
+            if rate and not re.fullmatch(r"[1-9][0-9]*/[0-9]*[smhd]", rate):
+                raise ImproperlyConfigured(
+                    f"RATE_LIMIT_{name.upper()}_{scope.upper()} must be a rate like 10/m, 30/5m "
+                    f"or 100/d, got {rate!r}"
+                )
+
+
+_check_rates()
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = 30 * 60  # idle timeout: renewed on every request

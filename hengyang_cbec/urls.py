@@ -1,28 +1,30 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
 from reviews.urls import notice_urls
 
 from . import views
-from .accounts.lockout import LockoutAuthenticationForm
-
-admin.site.site_header = "衡阳市跨境电商补贴平台 · 管理"
+from .accounts import views as account_views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("healthz/broker", views.healthz_broker, name="healthz-broker"),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("accounts/login/", account_views.PortalLoginView.as_view(), name="login"),
     path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(
-            redirect_authenticated_user=True, authentication_form=LockoutAuthenticationForm
-        ),
-        name="login",
+        "accounts/password_change/",
+        account_views.OwnPasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        account_views.OwnPasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("hengyang_cbec.accounts.urls")),
     path("admin/", admin.site.urls),
     path("", include("policies.urls")),
     path("", include("applications.urls")),

@@ -69,6 +69,48 @@ def eager_tasks():
     app.conf.task_always_eager, app.conf.task_eager_propagates = saved
 
 
+@pytest.fixture(autouse=True)
+def _fresh_counters():
+    """Rate-limit and lockout counters start at zero in every test (they live in the cache)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _staff_sessions_gave_their_code(request):
+    """A session that `client.login`/`force_login` opens for staff counts as having given a code.
+
+    Those helpers skip the login page, so the second factor is assumed passed for tests of other
+    behaviour. Tests of the second factor itself are marked `real_second_factor` (and log in
+    through the login page, which never opens a session before the code is given).
+    """
+    if request.node.get_closest_marker("real_second_factor") is not None:
+        yield
+        return
+    from django.contrib.auth.signals import user_logged_in
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    def verified(sender, request, user, **kwargs):
+        from hengyang_cbec.accounts import second_factor
+
+        if request is None or DEVICE_ID_SESSION_KEY in request.session:
+            return
+        if not second_factor.required_for(user):
+            return
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        device = second_factor.confirmed_device(user) or TOTPDevice.objects.create(
+            user=user, name="test", confirmed=True
+        )
+        request.session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+
+    user_logged_in.connect(verified, dispatch_uid="tests.staff_verified")
+    yield
+    user_logged_in.disconnect(dispatch_uid="tests.staff_verified")
+
+
 @pytest.fixture
 def password() -> str:
     return PASSWORD
@@ -121,5 +163,34 @@ def login(page, live_server):
         page.fill("input[name=password]", password)
         page.click("main form button[type=submit]")
         page.wait_for_load_state("networkidle")
+        if "/accounts/code/" in page.url:
+            enter_code(page, username)
 
     return _login
+
+
+def enter_code(page, username: str) -> None:
+    """Give the second factor as a person would: the code the authenticator app computes.
+
+    A staff member without a device is shown the QR code and its key: the key is read from the page
+    (as an app reads the QR code) and the code computed from it; otherwise the device's own key.
+    """
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from hengyang_cbec.accounts import second_factor
+
+    secret = page.locator("#totp-secret")
+    if secret.count():
+        import base64
+
+        text = secret.inner_text().strip()
+        key = base64.b32decode(text + "=" * (-len(text) % 8))
+        device = TOTPDevice(key=key.hex())
+    else:
+        device = TOTPDevice.objects.get(user__username=username, confirmed=True)
+    page.fill("input[name=code]", second_factor.current_code(device))
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    if "/accounts/recovery-codes/" in page.url:
+        page.click("main a.btn-primary")
+        page.wait_for_load_state("networkidle")

@@ -39,7 +39,9 @@ def test_an_inactive_user_holds_no_role():
 def test_seed_demo_is_idempotent_and_gives_each_account_its_roles(settings):
     call_command("seed_demo", verbosity=0)
     call_command("seed_demo", verbosity=0)
-    assert User.objects.filter(username__in=[a.username for a in DEMO_ACCOUNTS]).count() == 10
+    assert User.objects.filter(username__in=[a.username for a in DEMO_ACCOUNTS]).count() == len(
+        DEMO_ACCOUNTS
+    )
     for account in DEMO_ACCOUNTS:
         user = User.objects.get(username=account.username)
         assert user.check_password(settings.DEMO_PASSWORD)

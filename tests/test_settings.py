@@ -18,6 +18,9 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "x7Jq-2mN_vL9pR4tW8zB1cF6hK3sD0gY5uE2aQ7iO9nM4bV8-kT3wZ6",
     "ALLOWED_HOSTS": "cbec.hengyang.gov.cn",
     "NOTICE_PUBLIC_URL": "https://cbec.hengyang.gov.cn",
+    "EMAIL_HOST": "smtp.hengyang.gov.cn",
+    # Settings only name it (no connection is made): rate limits and locks need a shared cache.
+    "REDIS_URL": "redis://127.0.0.1:6379/3",
 }
 
 
@@ -27,6 +30,10 @@ _TEST_ONLY = {"DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_
 
 def clean_env(**env: str) -> dict[str, str]:
     return {**{k: v for k, v in os.environ.items() if k not in _TEST_ONLY}, **env}
+
+
+def production_without(*names: str, **extra: str) -> dict[str, str]:
+    return {**{k: v for k, v in PRODUCTION_ENV.items() if k not in names}, **extra}
 
 
 @pytest.fixture
@@ -92,6 +99,40 @@ def test_production_refuses_notices_that_would_point_at_localhost(load_settings)
         load_settings(**env)
 
 
+@pytest.mark.parametrize(
+    "env",
+    [
+        production_without("EMAIL_HOST"),
+        production_without(
+            "EMAIL_HOST", EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend"
+        ),
+        production_without(
+            "EMAIL_HOST", EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend"
+        ),
+    ],
+    ids=["no mail at all", "console", "files"],
+)
+def test_production_refuses_to_start_without_a_real_mail_server(load_settings, monkeypatch, env):
+    monkeypatch.delenv("EMAIL_HOST", raising=False)
+    monkeypatch.delenv("EMAIL_BACKEND", raising=False)
+    with pytest.raises(ImproperlyConfigured, match="EMAIL_"):
+        load_settings(**env)
+
+
+def test_production_accepts_an_explicit_mail_backend(load_settings, monkeypatch):
+    monkeypatch.delenv("EMAIL_HOST", raising=False)
+    env = production_without(
+        "EMAIL_HOST", EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend"
+    )
+    assert load_settings(**env).EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend"
+
+
+@pytest.mark.parametrize("value", ["ten per minute", "0/m", "10/x", "10"])
+def test_a_rate_limit_that_is_not_a_rate_fails_at_start_naming_it(load_settings, value):
+    with pytest.raises(ImproperlyConfigured, match="RATE_LIMIT_LOGIN_ADDRESS"):
+        load_settings(RATE_LIMIT_LOGIN_ADDRESS=value)
+
+
 def test_production_refuses_to_start_without_a_secret_key(load_settings, monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.delenv("SECRET_KEY_FILE", raising=False)
@@ -138,7 +179,7 @@ def test_embedded_defaults_use_sqlite_local_cache_and_in_process_tasks(load_sett
         "django.db.backends.sqlite3",
         "django.core.cache.backends.locmem.LocMemCache",
         True,
-        "django.core.mail.backends.console.EmailBackend",
+        "django.core.mail.backends.filebased.EmailBackend",
         "zh-hans",
     ]
 

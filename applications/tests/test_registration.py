@@ -51,12 +51,20 @@ def profile(**overrides):
     return data
 
 
+def sign_up(client, data=None):
+    """Post the sign-up form; its e-mail leaves when the transaction commits."""
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(reverse("applications:register"), data or SIGN_UP)
+
+
 def verification_link() -> str:
     return re.search(r"https?://[^/]+(/register/verify/\S+)", mail.outbox[-1].body).group(1)
 
 
 def test_sign_up_needs_a_confirmed_email_before_anything(client, catalogue):
-    response = client.post(reverse("applications:register"), SIGN_UP)
+    response = sign_up(client)
     assert response.status_code == 302
     user = User.objects.get(username="newcomer")
     assert not user.is_active
@@ -72,7 +80,7 @@ def test_sign_up_needs_a_confirmed_email_before_anything(client, catalogue):
 
 
 def test_a_tampered_verification_link_is_refused(client, catalogue):
-    client.post(reverse("applications:register"), SIGN_UP)
+    sign_up(client)
     link = verification_link()
     assert client.get(link[:-3] + "xyz/").status_code == 400
     assert not User.objects.get(username="newcomer").is_active
@@ -91,7 +99,7 @@ def test_sign_up_nonsense_gets_a_clear_error_and_keeps_the_input(client, catalog
 
 
 def _verified(client) -> User:
-    client.post(reverse("applications:register"), SIGN_UP)
+    sign_up(client)
     client.get(verification_link())
     return User.objects.get(username="newcomer")
 
@@ -167,3 +175,75 @@ def test_a_filer_cannot_change_the_profile(client, enterprise, password):
     client.login(username=filer.username, password=password)
     response = client.post(reverse("applications:enterprise"), profile(uscc=enterprise.uscc))
     assert response.status_code == 403
+
+
+def _page_text(response) -> str:
+    import re as _re
+
+    return _re.sub(r"\s+", " ", response.content.decode())
+
+
+def test_sign_up_gives_the_same_answer_whether_the_name_or_address_exists(client, catalogue):
+    from hengyang_cbec.accounts.models import User as Account
+
+    Account.objects.create_user("taken", email="owner@example.test", password="x")
+    fresh = sign_up(client, {**SIGN_UP, "username": "fresh1", "email": "fresh1@example.test"})
+    same_name = sign_up(client, {**SIGN_UP, "username": "TAKEN", "email": "other@example.test"})
+    same_mail = sign_up(client, {**SIGN_UP, "username": "fresh2", "email": "Owner@example.test"})
+    assert fresh.status_code == same_name.status_code == same_mail.status_code == 302
+    assert fresh.url == same_name.url == same_mail.url == reverse("applications:register_done")
+    pages = {
+        _page_text(client.get(fresh.url)).replace(address, "ADDRESS")
+        for address in ("fresh1@example.test",)
+    }
+    assert len(pages) == 1
+    # Only the fresh sign-up created an account; the owners of the addresses were told by mail.
+    assert not Account.objects.filter(username__in=["fresh2"]).exists()
+    assert Account.objects.filter(username__iexact="taken").count() == 1
+    to = [message.to[0] for message in mail.outbox]
+    assert to == ["fresh1@example.test", "other@example.test", "Owner@example.test"]
+    assert "/register/verify/" in mail.outbox[0].body
+    assert "/register/verify/" not in mail.outbox[2].body
+    assert "已有使用该地址的账号" in mail.outbox[2].body
+    assert AuditEvent.objects.filter(action="account.register_refused").count() == 2
+
+
+def test_the_check_your_email_page_shows_the_address_resends_and_says_where_mail_is(
+    client, catalogue, settings
+):
+    sign_up(client)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    page = client.get(reverse("applications:register_done"))
+    text = _page_text(page)
+    assert 'id="signup-email">newcomer@example.test<' in text
+    assert "make mail TO=newcomer@example.test" in text
+    from django.test import TestCase
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(reverse("applications:register_resend"))
+    assert response.status_code == 302
+    assert [m.to[0] for m in mail.outbox].count("newcomer@example.test") == 2
+    assert "make mail" not in _page_text(client.get(reverse("applications:register_done")))
+    # Resending is rate-limited: three per address per hour for one account.
+    statuses = [client.post(reverse("applications:register_resend")).status_code for _ in range(3)]
+    assert statuses == [302, 302, 429]
+
+
+def test_the_newest_mail_is_one_command_away_in_the_embedded_setup(tmp_path, settings):
+    from io import StringIO
+
+    from django.core.mail import send_mail
+    from django.core.management import call_command
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = tmp_path
+    send_mail("first", "body one", None, ["a@example.test"])
+    send_mail("确认您的电子邮箱", "链接 http://x/register/verify/abc/", None, ["b@example.test"])
+    send_mail("third", "body three", None, ["c@example.test"])
+    out = StringIO()
+    call_command("latest_mail", "--to", "b@example.test", stdout=out)
+    assert "确认您的电子邮箱" in out.getvalue() and "/register/verify/abc/" in out.getvalue()
+    out = StringIO()
+    call_command("latest_mail", stdout=out)
+    assert "third" in out.getvalue()

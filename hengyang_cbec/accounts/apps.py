@@ -11,6 +11,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from hengyang_cbec.cache import create_fallback_table
 
+        from . import checks, signals  # noqa: F401  (receivers and system checks)
         from .roles import sync_role_groups
 
         # After every migrate, so permissions that later apps add reach their roles.

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 
+from . import second_factor
 from .models import User
 from .roles import ADMIN_SITE_ROLES, Role, sync_role_groups
 
@@ -29,6 +30,9 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("registrar", "赵敏（市商务局分管领导）", (Role.APPROVAL_REGISTRAR,)),
     DemoAccount("auditor", "周立（市审计局）", (Role.AUDITOR,)),
     DemoAccount("sysadmin", "吴昊（信息中心）", (Role.SYSTEM_ADMINISTRATOR,)),
+    DemoAccount("security", "郑红（信息中心安全管理员）", (Role.SECURITY_ADMINISTRATOR,)),
+    DemoAccount("security2", "冯刚（信息中心安全管理员）", (Role.SECURITY_ADMINISTRATOR,)),
+    DemoAccount("auditadmin", "何琳（信息中心安全审计员）", (Role.AUDIT_ADMINISTRATOR,)),
     DemoAccount("policyadmin", "孙丽（市商务局政策科）", (Role.POLICY_ADMINISTRATOR,)),
 )
 
@@ -52,5 +56,8 @@ def seed_accounts(password: str | None = None) -> list[User]:
             user.set_password(password)
         user.save()
         user.groups.set(Group.objects.filter(name__in=[role.value for role in account.roles]))
+        if second_factor.required_for(user):
+            # A published seed, so `manage.py demo_otp` prints the code (never in production).
+            second_factor.seed_demo_device(user)
         users.append(user)
     return users

@@ -45,6 +45,24 @@ def reset(username: str) -> None:
     cache.delete(_key(username))
 
 
+def note_lock(username: str, ip: str | None) -> None:
+    """Make the lock visible to the security administrator (the cache holds the lock itself)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .models import AccountLock, User
+
+    now = timezone.now()
+    AccountLock.objects.create(
+        username=username[:150],
+        user=User.objects.filter(username__iexact=username.strip()).first(),
+        locked_at=now,
+        locked_until=now + timedelta(seconds=settings.LOGIN_COOL_OFF_SECONDS),
+        ip=ip,
+    )
+
+
 class LockoutAuthenticationForm(AuthenticationForm):
     def clean(self):
         username = self.cleaned_data.get("username") or ""
@@ -60,6 +78,7 @@ class LockoutAuthenticationForm(AuthenticationForm):
             cleaned = super().clean()
         except ValidationError:
             if username and register_failure(username) == settings.LOGIN_FAILURE_LIMIT:
+                note_lock(username, client_ip(self.request))
                 record(
                     action="account_locked",
                     ip=client_ip(self.request),

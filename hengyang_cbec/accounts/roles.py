@@ -22,6 +22,8 @@ class Role(models.TextChoices):
     POLICY_ADMINISTRATOR = "policy_administrator", _("Policy administrator")
     AUDITOR = "auditor", _("Auditor")
     SYSTEM_ADMINISTRATOR = "system_administrator", _("System administrator")
+    SECURITY_ADMINISTRATOR = "security_administrator", _("Security administrator")
+    AUDIT_ADMINISTRATOR = "audit_administrator", _("Audit administrator")
 
 
 STAFF_ROLES = frozenset(Role) - {Role.APPLICANT}
@@ -36,8 +38,48 @@ REVIEW_ROLES = frozenset(
         Role.AUDITOR,
     }
 )
-# Roles that use the Django admin (catalogue maintenance, accounts).
-ADMIN_SITE_ROLES = frozenset({Role.POLICY_ADMINISTRATOR, Role.SYSTEM_ADMINISTRATOR})
+# Roles that use the Django admin (catalogue maintenance, accounts, reading the audit log).
+ADMIN_SITE_ROLES = frozenset(
+    {Role.POLICY_ADMINISTRATOR, Role.SYSTEM_ADMINISTRATOR, Role.AUDIT_ADMINISTRATOR}
+)
+# The three separated administrators (三员分立): accounts, roles and locks, the audit log. One
+# person holds at most one of them, and none of them a reviewing or finance role.
+ADMINISTRATOR_ROLES = frozenset(
+    {Role.SYSTEM_ADMINISTRATOR, Role.SECURITY_ADMINISTRATOR, Role.AUDIT_ADMINISTRATOR}
+)
+# Roles that decide on applications or move money.
+REVIEWING_AND_FINANCE_ROLES = frozenset(
+    {
+        Role.COMMERCE_REVIEWER,
+        Role.CO_REVIEWER,
+        Role.FINANCE_REVIEWER,
+        Role.APPROVAL_REGISTRAR,
+        Role.DISBURSEMENT_OFFICER,
+    }
+)
+# A grant of one of these needs a second security administrator's approval.
+ROLES_NEEDING_APPROVAL = (
+    REVIEWING_AND_FINANCE_ROLES
+    | ADMINISTRATOR_ROLES
+    | {
+        Role.POLICY_ADMINISTRATOR,
+        Role.AUDITOR,
+    }
+)
+
+
+def role_conflict(held: set[str] | frozenset[str], role: Role | str) -> str | None:
+    """Why a holder of `held` may not also hold `role` (None when they may)."""
+    role = Role(role)
+    held = {Role(name) for name in held if name in Role.values} - {role}
+    if role in ADMINISTRATOR_ROLES and held & ADMINISTRATOR_ROLES:
+        return "one person holds at most one of the three administrator roles"
+    if role in ADMINISTRATOR_ROLES and held & REVIEWING_AND_FINANCE_ROLES:
+        return "an administrator cannot hold a reviewing or finance role"
+    if role in REVIEWING_AND_FINANCE_ROLES and held & ADMINISTRATOR_ROLES:
+        return "an administrator cannot hold a reviewing or finance role"
+    return None
+
 
 # "app_label.codename" of every permission each role holds.
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
@@ -76,8 +118,10 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "accounts.view_user",
         "accounts.add_user",
         "accounts.change_user",
-        "auth.view_group",
     ),
+    Role.SECURITY_ADMINISTRATOR: ("accounts.administer_security",),
+    # The audit log, read-only, in the admin site (AuditEventAdmin refuses every change).
+    Role.AUDIT_ADMINISTRATOR: ("accounts.audit_log", "audit.view_auditevent"),
 }
 
 
@@ -121,6 +165,11 @@ def has_role(user, *roles: Role | str) -> bool:
 
 
 def grant_role(user, role: Role) -> None:
+    """Add the group (low level: services check who may; the groups signal checks conflicts)."""
     user.groups.add(Group.objects.get(name=role.value))
+    forget_roles(user)
+
+
+def forget_roles(user) -> None:
     if hasattr(user, "_portal_roles"):
         del user._portal_roles

@@ -16,7 +16,7 @@ from .models import AuditEvent
 from .services import verify_chain
 
 
-@role_required(Role.AUDITOR)
+@role_required(Role.AUDITOR, Role.AUDIT_ADMINISTRATOR)
 def audit_log(request: HttpRequest) -> HttpResponse:
     events = AuditEvent.objects.order_by("-id")
     application = request.GET.get("application", "")

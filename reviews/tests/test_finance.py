@@ -324,6 +324,8 @@ EXPECTED = {
     "registrar": (403, 403, 403, 403, 403, 403, 403),
     "auditor": (403, 403, 403, 200, 200, 403, 403),
     "sysadmin": (403, 403, 403, 403, 403, 403, 403),
+    "secadmin": (403, 403, 403, 403, 403, 403, 403),
+    "auditadmin": (403, 403, 403, 403, 403, 403, 403),
 }
 
 
@@ -340,6 +342,8 @@ def test_finance_permission_matrix(client, officers, awards, password, member, p
         "registrar": make_staff(Role.APPROVAL_REGISTRAR),
         "auditor": make_staff(Role.AUDITOR),
         "sysadmin": make_staff(Role.SYSTEM_ADMINISTRATOR),
+        "secadmin": make_staff(Role.SECURITY_ADMINISTRATOR),
+        "auditadmin": make_staff(Role.AUDIT_ADMINISTRATOR),
     }
     if persona in users:
         client.login(username=users[persona].username, password=password)

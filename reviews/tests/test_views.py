@@ -43,6 +43,8 @@ PERSONAS = (
     "coreviewer_other_unit",
     "auditor",
     "sysadmin",
+    "secadmin",
+    "auditadmin",
 )
 
 
@@ -89,6 +91,8 @@ def world(catalogue):
         "coreviewer_other_unit": make_staff(Role.CO_REVIEWER, "m_hrss", unit="hrss_bureau"),
         "auditor": make_staff(Role.AUDITOR, "m_auditor"),
         "sysadmin": make_staff(Role.SYSTEM_ADMINISTRATOR, "m_sysadmin"),
+        "secadmin": make_staff(Role.SECURITY_ADMINISTRATOR, "m_secadmin"),
+        "auditadmin": make_staff(Role.AUDIT_ADMINISTRATOR, "m_auditadmin"),
     }
     return {
         "application": application,
@@ -127,7 +131,7 @@ MATRIX = [
     ("evidence_download", "get", "pdf", codes(**READ, coreviewer_other_unit=404)),
     ("evidence_inline", "get", "png", codes(**READ, coreviewer_other_unit=404)),
     ("budgets", "get", None, codes(finance=200, registrar=200, auditor=200)),
-    ("audit_log", "get", None, codes(auditor=200)),
+    ("audit_log", "get", None, codes(auditor=200, auditadmin=200)),
     (
         "public_notices",
         "get",

@@ -341,6 +341,63 @@ LOGGING = {
     },
 }
 
+# --- Audit log ----------------------------------------------------------------------------------
+
+
+def _audit_hmac_keys() -> dict[str, str]:
+    """`id=secret,id=secret`: the first key signs new events, the others only verify older ones.
+
+    The keys live outside the database (environment, a secret file, or var/ in embedded mode), so
+    someone with the database's rights alone cannot re-hash a rewritten chain. Rotate by putting a
+    new `id=secret` first and keeping the old ones for as long as their events are kept.
+    """
+    raw = env_secret("AUDIT_HMAC_KEYS")
+    if not raw and PRODUCTION:
+        raise ImproperlyConfigured(
+            "AUDIT_HMAC_KEYS (or AUDIT_HMAC_KEYS_FILE) is required in production"
+        )
+    if not raw:
+        key_file = VAR_DIR / "audit_hmac_keys"
+        if not key_file.exists():
+            VAR_DIR.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(f"k1={secrets.token_urlsafe(48)}", encoding="utf-8")
+            key_file.chmod(0o600)
+        raw = key_file.read_text(encoding="utf-8").strip()
+    keys: dict[str, str] = {}
+    for item in raw.split(","):
+        key_id, sep, secret = item.strip().partition("=")
+        key_id, secret = key_id.strip(), secret.strip()
+        if not sep or not key_id or len(key_id) > 20 or not key_id.isalnum():
+            raise ImproperlyConfigured(
+                "AUDIT_HMAC_KEYS must be comma-separated id=secret pairs with alphanumeric ids "
+                "of at most 20 characters"
+            )
+        if len(secret) < 32:
+            raise ImproperlyConfigured(
+                f"AUDIT_HMAC_KEYS: the secret of {key_id!r} is shorter than 32 characters"
+            )
+        if key_id in keys:
+            raise ImproperlyConfigured(f"AUDIT_HMAC_KEYS names the key {key_id!r} twice")
+        keys[key_id] = secret
+    return keys
+
+
+AUDIT_HMAC_KEYS = _audit_hmac_keys()
+# The signed chain head is appended here by a beat job; verification compares the chain with it.
+# Point it at append-only storage outside the database (a file with `chattr +a`, a mounted WORM
+# volume, or a path a log shipper forwards). Its lines are also logged by the logger
+# hengyang_cbec.audit.anchor.
+AUDIT_ANCHOR_PATH = env_str("AUDIT_ANCHOR_PATH") or (
+    "" if PRODUCTION else str(VAR_DIR / "audit-anchors.jsonl")
+)
+if PRODUCTION and not AUDIT_ANCHOR_PATH:
+    raise ImproperlyConfigured("AUDIT_ANCHOR_PATH is required in production")
+AUDIT_ANCHOR_SECONDS = env_int("AUDIT_ANCHOR_SECONDS", 5 * 60, minimum=10)
+CELERY_BEAT_SCHEDULE["anchor-audit-chain"] = {
+    "task": "hengyang_cbec.audit.tasks.anchor_audit_chain",
+    "schedule": AUDIT_ANCHOR_SECONDS,
+}
+
 # --- Virus scanning -----------------------------------------------------------------------------
 
 # "eicar" (embedded default) flags only the EICAR test file: a stand-in so the quarantine path runs,

@@ -15,6 +15,8 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "x7Jq-2mN_vL9pR4tW8zB1cF6hK3sD0gY5uE2aQ7iO9nM4bV8-kT3wZ6",
     "ALLOWED_HOSTS": "cbec.hengyang.gov.cn",
     "NOTICE_PUBLIC_URL": "https://cbec.hengyang.gov.cn",
+    "AUDIT_HMAC_KEYS": "k2026=Qm9vdGgtY2hhaW4ta2V5LW9mLXRoZS10ZXN0LXByb2R1Y3Rpb24tcHJvZmlsZQ",
+    "AUDIT_ANCHOR_PATH": "/var/log/hengyang-cbec/audit-anchors.jsonl",
 }
 
 

@@ -1,6 +1,6 @@
 """Test-wide setup: real services when configured, skipped (or failed) when not.
 
-Tests marked `postgres`, `redis`, `browser` or `celery_worker` need that service. Without it they
+Tests marked `postgres`, `redis`, `browser`, `celery_worker` or `clamd` need that service. Without it they
 are skipped with the reason printed in the summary; with REQUIRE_SERVICES=1 (CI) a missing service
 is a failure instead, so nothing is silently skipped there.
 """
@@ -59,7 +59,15 @@ def _browser_missing() -> str | None:
     return None
 
 
+@functools.cache
+def _clamd_missing() -> str | None:
+    if not (shutil.which("clamd") or os.access("/usr/sbin/clamd", os.X_OK)):
+        return "needs ClamAV's daemon (scripts/install-system-packages --clamav)"
+    return None
+
+
 _CHECKS = {
+    "clamd": _clamd_missing,
     "postgres": _postgres_missing,
     "redis": _redis_missing,
     "browser": _browser_missing,

@@ -94,3 +94,23 @@ def test_with_the_scanner_down_files_stay_pending(
     assert evidence.scan_state == Evidence.ScanState.PENDING
     url = reverse("applications:evidence_download", args=[evidence.application_id, evidence.pk])
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.clamd
+def test_with_a_real_clamd_the_eicar_upload_is_quarantined_and_a_clean_one_served(
+    client, upload_url, settings, real_clamd, django_capture_on_commit_callbacks, eager_tasks
+):
+    settings.VIRUS_SCANNER = "clamd"
+    settings.CLAMD_URL = real_clamd
+    infected = SimpleUploadedFile("scan.pdf", pdf_bytes() + b"\n%" + EICAR + b"\n")
+    clean = SimpleUploadedFile("clean.pdf", pdf_bytes())
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(upload_url, {"document_type": "business_licence", "file": infected})
+        client.post(upload_url, {"document_type": "business_licence", "file": clean})
+    bad, good = Evidence.objects.order_by("pk")
+    assert bad.scan_state == Evidence.ScanState.INFECTED
+    assert good.scan_state == Evidence.ScanState.CLEAN
+    bad_url = reverse("applications:evidence_download", args=[bad.application_id, bad.pk])
+    good_url = reverse("applications:evidence_download", args=[good.application_id, good.pk])
+    assert client.get(bad_url).status_code == 404
+    assert client.get(good_url).status_code == 200

@@ -1,8 +1,8 @@
 """Test-wide setup: real services when configured, skipped (or failed) when not.
 
-Tests marked `postgres`, `redis`, `browser`, `celery_worker` or `clamd` need that service. Without it they
-are skipped with the reason printed in the summary; with REQUIRE_SERVICES=1 (CI) a missing service
-is a failure instead, so nothing is silently skipped there.
+Tests marked `postgres`, `redis`, `browser`, `celery_worker` or `clamd` need that service. Without
+it they are skipped with the reason printed in the summary; with REQUIRE_SERVICES=1 (CI) a missing
+service is a failure instead, so nothing is silently skipped there.
 """
 
 from __future__ import annotations

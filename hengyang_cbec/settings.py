@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "hengyang_cbec.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "hengyang_cbec.upload_limits.UploadLimitMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "hengyang_cbec.middleware.AbsoluteSessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -188,6 +189,13 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("UPLOAD_MAX_FILES_PER_REQUEST", 20, minimum=1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # bigger uploads stream to a temporary file
+# A multipart request may carry one file at the limit plus 1 MB of form (upload_limits.py);
+# bigger bodies are refused before they are read. The proxy's client_max_body_size matches (README).
+FILE_UPLOAD_HANDLERS = [
+    "hengyang_cbec.upload_limits.SizeLimitUploadHandler",  # stops at UPLOAD_MAX_BYTES
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # --- Celery -------------------------------------------------------------------------------------
 

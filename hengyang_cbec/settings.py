@@ -227,7 +227,16 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "applications.tasks.lapse_overdue_returns",
         "schedule": 60 * 60,
     },
+    "purge-expired-personal-data": {
+        "task": "applications.tasks.purge_expired_personal_data",
+        "schedule": 24 * 60 * 60,
+    },
 }
+# The retention rule for personal data (applications/retention.py, README "Retention").
+RETENTION_CLOSED_APPLICATION_DAYS = env_int(
+    "RETENTION_CLOSED_APPLICATION_DAYS", 3 * 365, minimum=30
+)
+RETENTION_DORMANT_ACCOUNT_DAYS = env_int("RETENTION_DORMANT_ACCOUNT_DAYS", 3 * 365, minimum=30)
 
 # --- E-mail -------------------------------------------------------------------------------------
 

@@ -69,7 +69,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 INSTALLED_APPS = [
     "hengyang_cbec.accounts",
     "hengyang_cbec.audit",
-    "django.contrib.admin",
+    "hengyang_cbec.admin_apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -8,8 +8,6 @@ from reviews.urls import notice_urls
 from . import views
 from .accounts.lockout import LockoutAuthenticationForm
 
-admin.site.site_header = "衡阳市跨境电商补贴平台 · 管理"
-
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

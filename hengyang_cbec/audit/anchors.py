@@ -25,7 +25,11 @@ logger = logging.getLogger("hengyang_cbec.audit.anchor")
 
 
 class AnchorError(Exception):
-    """The anchor file is damaged or an anchor's signature is wrong."""
+    """The anchor file is damaged or an anchor's signature is wrong (at `line`)."""
+
+    def __init__(self, message: str, *, line: int) -> None:
+        super().__init__(message)
+        self.line = line
 
 
 @dataclass(frozen=True)
@@ -86,10 +90,14 @@ def read_anchors(path: str | None = None) -> list[Anchor]:
                 )
                 expected = keyed_digest(anchor.key_id, _message(fields))
             except UnknownAuditKey:
-                raise AnchorError(f"anchor line {number} names an unknown key") from None
+                raise AnchorError(
+                    f"anchor line {number} names an unknown key", line=number
+                ) from None
             except (ValueError, KeyError, TypeError, AttributeError):
-                raise AnchorError(f"the anchor file is damaged at line {number}") from None
+                raise AnchorError(
+                    f"the anchor file is damaged at line {number}", line=number
+                ) from None
             if not hmac.compare_digest(str(sig), expected):
-                raise AnchorError(f"anchor line {number} has a wrong signature")
+                raise AnchorError(f"anchor line {number} has a wrong signature", line=number)
             anchors.append(anchor)
     return anchors

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .models import (
     GENESIS_HASH,
@@ -89,6 +90,22 @@ def record(
     return event
 
 
+# What verify_chain reports (in English for commands and logs), and how the audit page says it.
+CHAIN_REASONS = {
+    "the link to the previous event is broken": _("the link to the previous event is broken"),
+    "an unkeyed event follows keyed ones": _("an event without a key follows keyed ones"),
+    "the event names an unknown key": _("the event names a key the portal does not hold"),
+    "the event's content does not match its hash": _("the event's content does not match its hash"),
+    "the event differs from the chain head signed outside the database": _(
+        "the event differs from the chain head signed outside the database"
+    ),
+    "events are missing at the end": _("events are missing at the end"),
+    "events signed outside the database are missing": _(
+        "events signed outside the database are missing"
+    ),
+}
+
+
 @dataclass
 class ChainReport:
     checked: int
@@ -96,10 +113,20 @@ class ChainReport:
     reason: str = ""
     anchors: int = 0  # signed chain heads outside the database the chain was compared with
     unkeyed: int = 0  # events from before the chain was keyed (plain SHA-256)
+    anchor_line: int | None = None  # the line of the anchor file that is wrong, if that is it
 
     @property
     def ok(self) -> bool:
         return self.broken_at is None
+
+    @property
+    def message(self) -> str:
+        """The reason in the active language."""
+        if self.anchor_line is not None:
+            return _("the anchor file outside the database is wrong at line %(n)s") % {
+                "n": self.anchor_line
+            }
+        return str(CHAIN_REASONS.get(self.reason, self.reason))
 
 
 def verify_chain(batch_size: int = 2000, *, anchor_path: str | None = None) -> ChainReport:
@@ -113,7 +140,7 @@ def verify_chain(batch_size: int = 2000, *, anchor_path: str | None = None) -> C
     try:
         anchors = read_anchors(anchor_path)
     except AnchorError as error:
-        return ChainReport(0, -1, str(error))
+        return ChainReport(0, -1, str(error), anchor_line=error.line)
     expected = {anchor.event_id: anchor.hash for anchor in anchors if anchor.event_id}
     prev = GENESIS_HASH
     checked = unkeyed = 0

@@ -206,3 +206,23 @@ def test_the_verify_command_fails_on_a_broken_chain_and_passes_on_a_sound_one(an
     _sql("UPDATE audit_auditevent SET action = 'forged'")
     with pytest.raises(CommandError, match="content does not match its hash"):
         call_command("verify_audit_log")
+
+
+def test_the_audit_page_says_in_chinese_where_and_why_the_chain_broke(client, anchors, password):
+    from django.urls import reverse
+
+    from hengyang_cbec.accounts.roles import Role
+    from tests.factories import make_user
+
+    auditor = make_user(Role.AUDITOR, username="auditor")
+    client.login(username=auditor.username, password=password)
+    record(action="one")
+    write_anchor()
+    html = client.get(reverse("reviews:audit_log") + "?verify=1").content.decode()
+    assert 'data-chain="ok"' in html and "与数据库之外保存的 1 个签名链头一致" in html
+    line = json.loads(anchors.read_text())
+    line["event_id"] += 1
+    anchors.write_text(json.dumps(line) + "\n")
+    html = client.get(reverse("reviews:audit_log") + "?verify=1").content.decode()
+    assert 'data-chain="broken"' in html
+    assert "数据库之外的链头记录文件第 1 行有误" in html

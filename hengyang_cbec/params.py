@@ -8,6 +8,7 @@ from django.core.exceptions import BadRequest
 
 # Up to 18 digits fits a PostgreSQL bigint (and a Python int the ORM can bind) with room to spare.
 _ID = re.compile(r"[0-9]{1,18}")
+MAX_ID = 2**63 - 1
 
 
 def id_param(value: object) -> int:
@@ -25,3 +26,9 @@ def optional_int(value: object, *, minimum: int, maximum: int) -> int | None:
         return None
     number = int(text)
     return number if minimum <= number <= maximum else None
+
+
+def id_list(values) -> list[int]:
+    """The well-formed ids among a list of GET/POST values (checkboxes); the others are dropped."""
+    ids = (optional_int(value, minimum=1, maximum=MAX_ID) for value in values)
+    return [value for value in ids if value is not None]

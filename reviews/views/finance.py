@@ -16,6 +16,7 @@ from applications.uploads import content_disposition
 from hengyang_cbec.accounts.permissions import role_required
 from hengyang_cbec.accounts.roles import Role, has_role
 from hengyang_cbec.audit.services import client_ip
+from hengyang_cbec.params import id_param, optional_int
 from policies.models import FundSource, Measure
 
 from ..charts import bar_chart, line_chart
@@ -45,10 +46,11 @@ def disbursements(request: HttpRequest) -> HttpResponse:
         awards = awards.filter(fund_source__code=fund)
     if measure:
         awards = awards.filter(application__measure__code=measure)
-    if approval.isdigit():
-        awards = awards.filter(approval_batch_id=int(approval))
+    approval_id = optional_int(approval, minimum=1, maximum=2**63 - 1)
+    if approval_id is not None:
+        awards = awards.filter(approval_batch_id=approval_id)
     if request.method == "POST":
-        ids = [int(v) for v in request.POST.getlist("award") if v.isdigit()]
+        ids = [id_param(value) for value in request.POST.getlist("award")]
         try:
             batch = finance.batch_create(
                 user=request.user,
@@ -99,10 +101,14 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 finance.batch_confirm(user=request.user, batch=batch, ip=client_ip(request))
                 messages.success(request, _("The batch is confirmed and frozen."))
             elif action == "remove":
-                line = get_object_or_404(DisbursementLine, pk=request.POST.get("line"), batch=batch)
+                line = get_object_or_404(
+                    DisbursementLine, pk=id_param(request.POST.get("line")), batch=batch
+                )
                 finance.batch_remove_line(user=request.user, line=line, ip=client_ip(request))
             elif action in {"paid", "failed"}:
-                line = get_object_or_404(DisbursementLine, pk=request.POST.get("line"), batch=batch)
+                line = get_object_or_404(
+                    DisbursementLine, pk=id_param(request.POST.get("line")), batch=batch
+                )
                 form = PaymentForm(request.POST) if action == "paid" else FailureForm(request.POST)
                 if not form.is_valid():
                     for errors in form.errors.values():
@@ -244,7 +250,7 @@ def export_job_download(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _year(request: HttpRequest) -> int | None:
     value = request.GET.get("year", "")
-    return int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else None
+    return optional_int(value, minimum=2000, maximum=2100)
 
 
 @report_readers_required

@@ -18,6 +18,7 @@ from hengyang_cbec.accounts.permissions import role_required
 from hengyang_cbec.accounts.roles import Role
 from hengyang_cbec.audit.services import client_ip
 from hengyang_cbec.i18n import english_active
+from hengyang_cbec.params import id_list
 
 from ..forms import BatchForm, ObjectionForm, ResolveObjectionForm
 from ..permissions import READERS, objection_for_staff
@@ -71,7 +72,7 @@ def objection_file(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(REGISTRAR)
 @require_POST
 def publish_notice(request: HttpRequest) -> HttpResponse:
-    ids = [int(i) for i in request.POST.getlist("applications") if i.isdigit()]
+    ids = id_list(request.POST.getlist("applications"))
     form = BatchForm(request.POST, ids=ids)
     back = reverse("reviews:registrar_queue") + "?tab=to_publish"
     if not form.is_valid():

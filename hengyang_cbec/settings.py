@@ -227,6 +227,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "applications.tasks.lapse_overdue_returns",
         "schedule": 60 * 60,
     },
+    "rescan-pending-objection-files": {
+        "task": "reviews.tasks.rescan_pending_objection_files",
+        "schedule": 15 * 60,
+    },
     "purge-expired-personal-data": {
         "task": "applications.tasks.purge_expired_personal_data",
         "schedule": 24 * 60 * 60,

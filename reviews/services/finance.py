@@ -234,6 +234,20 @@ def audit_export(*, user, batch: DisbursementBatch, file_format: str, ip=None) -
     )
 
 
+def audit_export_job_download(*, user, job, ip=None) -> None:
+    """A background export's file leaves the portal: who, which batch, how many rows."""
+    record(
+        action="finance.export_download",
+        actor=user,
+        actor_role=Role.DISBURSEMENT_OFFICER
+        if has_role(user, Role.DISBURSEMENT_OFFICER)
+        else Role.FINANCE_REVIEWER,
+        ip=ip,
+        obj=job,
+        data={"batch": job.batch.number, "format": "xlsx", "rows": job.batch.lines.count()},
+    )
+
+
 # --- Payments ------------------------------------------------------------------------------------
 
 

@@ -378,6 +378,9 @@ def test_a_large_xlsx_export_is_written_in_the_background_with_progress(
     sheet = openpyxl.load_workbook(io.BytesIO(b"".join(download.streaming_content))).active
     assert sum(1 for row in sheet.iter_rows(values_only=True) if row[0] in (1, 2)) == 2
     assert AuditEvent.objects.get(action="finance.export").data["rows"] == 2
+    fetched = AuditEvent.objects.get(action="finance.export_download")
+    assert fetched.actor == officers[0] and fetched.data["rows"] == 2
+    assert fetched.data["batch"] == batch.number
 
 
 def test_lowering_an_allocation_below_its_commitments_is_a_form_error(

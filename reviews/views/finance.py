@@ -23,7 +23,7 @@ from ..charts import bar_chart, line_chart
 from ..exports import Column, csv_stream, xlsx_file
 from ..forms import FailureForm, PaymentForm, ResultFileForm
 from ..models import ApprovalBatch, DisbursementBatch, DisbursementLine, ExportJob
-from ..reports import report_tables
+from ..reports import audit_report_export, report_tables
 from ..services import finance
 from ..services.finance import FinanceError
 
@@ -238,6 +238,7 @@ def export_job_download(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     if job.status != ExportJob.Status.READY:
         raise Http404("not ready")
+    finance.audit_export_job_download(user=request.user, job=job, ip=client_ip(request))
     response = FileResponse(
         job.file.open("rb"),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -325,6 +326,9 @@ def report_export(request: HttpRequest, table: str) -> HttpResponse:
             yield [*line, row["committed_cny"], row["paid_cny"]]
 
     handle = xlsx_file(columns, values(), totals_label=_("Total"), sheet_name=table)
+    audit_report_export(
+        user=request.user, table=table, year=_year(request), rows=len(rows), ip=client_ip(request)
+    )
     response = FileResponse(
         handle, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )

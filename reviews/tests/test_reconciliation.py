@@ -201,3 +201,19 @@ def test_a_file_with_more_rows_than_the_batch_has_lines_is_refused(officers, two
     upload = SimpleUploadedFile("result.xlsx", _xlsx(rows))
     with pytest.raises(FinanceError):
         finance.reconcile(user=officers[0], batch=a, upload=upload)
+
+
+def test_no_audit_row_or_log_line_holds_a_full_bank_account(
+    officers, two_batches, client, password, caplog
+):
+    """SECURITY.md 35: exports, refusals and payments are audited without the full account."""
+    a, b = two_batches
+    account = a.lines.get().bank_account
+    client.login(username=officers[0].username, password=password)
+    b"".join(client.get(reverse("reviews:finance_export", args=[a.pk, "csv"])).streaming_content)
+    finance.reconcile(user=officers[0], batch=a, upload=csv_file([paid_row(b.lines.get())]))
+    finance.reconcile(user=officers[0], batch=a, upload=csv_file([paid_row(a.lines.get())]))
+    assert a.lines.get().state == "paid"
+    for event in AuditEvent.objects.all():
+        assert account not in event.canonical(), event.action
+    assert account not in caplog.text

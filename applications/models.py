@@ -142,6 +142,20 @@ class Application(models.Model):
         _("estimated amount"), max_digits=14, decimal_places=2, null=True, blank=True
     )
     estimate = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    # Fixed at the first submission (I-7): the policy version in force that day and the day
+    # itself. Every later assessment (review, finance commit, resubmission) uses both.
+    policy = models.ForeignKey(
+        "policies.Policy",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("policy version"),
+    )
+    reference_date = models.DateField(_("reference date"), null=True, blank=True)
+    # The components of the approved amount ({"rent": "60000.00", ...}), so that later
+    # applications count each component (I-9).
+    approved_components = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     approved_amount_cny = models.DecimalField(
         _("approved amount"), max_digits=14, decimal_places=2, null=True, blank=True
     )

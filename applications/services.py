@@ -24,10 +24,16 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from hengyang_cbec.audit.services import record
-from policies.engine import FactError, PriorAward, Result
+from policies.engine import Catalogue, FactError, PriorAward, Result
+from policies.engine.primitives import reduce_components
 from policies.forms import FactsForm
 from policies.models import Measure
-from policies.services import assess_measure, current_catalogue
+from policies.services import (
+    assess_measure,
+    catalogue_for,
+    current_versions,
+    version_in_force,
+)
 
 from .models import Application, Enterprise, Evidence, Membership, Notification, ReferenceCounter
 from .workflow import APPLICANT, EDITABLE_STATES, Action, State, transition_for
@@ -148,15 +154,33 @@ def prior_awards_for(
             approved_amount_cny__isnull=False,
         )
         .exclude(pk=exclude_application_id)
-        .select_related("measure")
+        .select_related("measure__policy", "policy")
     )
     return [prior_award(row, row.approved_amount_cny) for row in rows]
 
 
-def prior_award(application: Application, amount_cny: Decimal) -> PriorAward:
-    """An award on `application` as the engine counts it (with its store or warehouse)."""
+def prior_award(
+    application: Application,
+    amount_cny: Decimal,
+    components: Mapping[str, Any] | None = None,
+) -> PriorAward:
+    """An award on `application` as the engine counts it: its store or warehouse, its version
+    and the amount of each component (I-9).
+
+    `components` ({name: amount}) are those of the assessment the award rests on; by default the
+    ones stored at approval, else the submitted estimate's. They are scaled down to `amount_cny`
+    the way the engine reduces components (the last ones first).
+    """
     scope = application.measure.data.get("scope_fact")
     key = application.scope_key or None
+    if components is None:
+        components = application.approved_components or {
+            c["name"]: c["amount_cny"] for c in application.estimate.get("components", [])
+        }
+    parts = [(str(name), Decimal(str(value))) for name, value in components.items()]
+    if parts and sum((a for _, a in parts), Decimal(0)) > amount_cny:
+        parts = reduce_components(parts, amount_cny)
+    policy = application.policy or application.measure.policy
     return PriorAward(
         measure=application.measure.code,
         year=application.year,
@@ -164,6 +188,9 @@ def prior_award(application: Application, amount_cny: Decimal) -> PriorAward:
         store_id=key if scope == "store_id" else None,
         warehouse_id=key if scope == "warehouse_id" else None,
         reference=application.reference,
+        components=tuple(name for name, _ in parts) if parts else None,
+        component_amounts=dict(parts) if parts else None,
+        policy=policy.code,
     )
 
 
@@ -291,9 +318,46 @@ def membership_decide(*, user, membership: Membership, accept: bool, ip=None) ->
 # --- Drafts -------------------------------------------------------------------------------------
 
 
-def covered_years() -> list[int]:
-    catalogue = current_catalogue()
-    return list(range(catalogue.valid_from.year, catalogue.valid_to.year + 1))
+def version_for_new_applications(on_date: date | None = None) -> Catalogue:
+    """The policy version in force today (I-7); between versions nothing can be filed."""
+    today = on_date or timezone.localdate()
+    found = version_in_force(today)
+    if found is None:
+        raise ApplicationError(between_versions_message(today))
+    return found
+
+
+def between_versions_message(on_date: date) -> str:
+    choice = current_versions().choose(on_date)
+    parts = [_("No policy version is in force on %(date)s.") % {"date": on_date}]
+    if choice.before is not None:
+        parts.append(
+            _("%(code)s ended on %(date)s.")
+            % {"code": choice.before.policy_code, "date": choice.before.valid_to}
+        )
+    if choice.after is not None:
+        parts.append(
+            _("%(code)s takes effect on %(date)s.")
+            % {"code": choice.after.policy_code, "date": choice.after.valid_from}
+        )
+    return " ".join(parts)
+
+
+def covered_years(on_date: date | None = None) -> list[int]:
+    """The performance years a new application may name (I-8): from the version's first year to
+    the current year; none between versions."""
+    today = on_date or timezone.localdate()
+    catalogue = version_in_force(today)
+    if catalogue is None:
+        return []
+    last = min(today.year, catalogue.valid_to.year)
+    return list(range(catalogue.first_performance_year, last + 1))
+
+
+def application_catalogue(application: Application) -> Catalogue:
+    """The version of `application`: fixed at submission, else the one its draft was opened in."""
+    policy = application.policy or application.measure.policy
+    return catalogue_for(policy.code)
 
 
 @transaction.atomic
@@ -303,7 +367,7 @@ def application_start(
     """Open a draft; a second open one for the same measure and year points to the first."""
     if not is_member(user, enterprise.pk):
         raise ApplicationError(_("Only members of the applicant enterprise may do this."))
-    catalogue = current_catalogue()
+    catalogue = version_for_new_applications()
     engine_measure = catalogue.measures.get(measure_code)
     if engine_measure is None:
         raise ApplicationError(_("There is no such measure."))
@@ -322,7 +386,7 @@ def application_start(
         with transaction.atomic():
             application = Application.objects.create(
                 enterprise=enterprise,
-                measure=Measure.objects.get(code=measure_code),
+                measure=Measure.objects.get(policy__code=catalogue.policy_code, code=measure_code),
                 year=year,
                 scope_key=scope_key if scope_fact else "",
                 created_by=user,
@@ -362,12 +426,13 @@ def editable_fields(application: Application, form_fields: Iterable[str]) -> set
 
 def application_form(application: Application, data=None) -> FactsForm:
     """The measure's facts form for this application, bound to its draft unless data is given."""
-    catalogue = current_catalogue()
+    catalogue = application_catalogue(application)
     form = FactsForm(
         data if data is not None else application.draft_facts,
         catalogue=catalogue,
         measure_code=application.measure.code,
         include_general=False,
+        applicant=True,
     )
     allowed = editable_fields(application, form.fields)
     for name, field in form.fields.items():
@@ -432,7 +497,7 @@ def evidence_add(
     _check_member(user, application)
     if not evidence_allowed(application, document_type):
         raise ApplicationError(_("Files of this kind cannot be added to this application now."))
-    catalogue = current_catalogue()
+    catalogue = application_catalogue(application)
     allows_zip = bool(catalogue.evidence_types.get(document_type, {}).get("allows_zip"))
     checked = inspect_upload(upload, allow_zip=allows_zip)
     evidence = Evidence(
@@ -489,13 +554,39 @@ class Check:
         return not self.problems
 
 
+def reference_for(application: Application, on_date: date | None = None) -> tuple[date, str | None]:
+    """(reference date, version code) of an assessment of `application` now (I-7).
+
+    Once submitted, both are fixed on the application; a draft is assessed on `on_date` (today)
+    by the version in force that day (None between versions).
+    """
+    if application.reference_date is not None and application.policy_id is not None:
+        return application.reference_date, application.policy.code
+    if application.submitted_at is not None:
+        # Submitted without the fields (rows from before they existed): the first submission
+        # day and the measure's version, as the data migration sets them.
+        return timezone.localdate(application.submitted_at), application.measure.policy.code
+    today = on_date or timezone.localdate()
+    found = version_in_force(today)
+    return today, (found.policy_code if found is not None else None)
+
+
 def application_check(application: Application, *, on_date: date | None = None) -> Check:
     form = application_form(application, data=application.draft_facts)
     for field in form.fields.values():
         field.disabled = False  # validate every value, editable or not
     problems: list[str] = []
     result = None
-    if not form.is_valid():
+    reference_date, policy = reference_for(application, on_date)
+    version = current_versions().get(policy) if policy else None
+    if policy is None:
+        problems.append(between_versions_message(reference_date))
+    elif application.measure.code not in version.measures:
+        problems.append(
+            _("Measure %(code)s is not part of the policy version in force, %(policy)s.")
+            % {"code": application.measure.code, "policy": policy}
+        )
+    elif not form.is_valid():
         problems.append(_("Some figures are missing or not valid."))
     else:
         facts = {**application.enterprise.general_facts(), **form.engine_facts()}
@@ -503,7 +594,8 @@ def application_check(application: Application, *, on_date: date | None = None) 
             result = assess_measure(
                 application.measure.code,
                 facts,
-                on_date=on_date,
+                on_date=reference_date,
+                policy=policy,
                 prior_awards=prior_awards_for(
                     application.enterprise_id, exclude_application_id=application.pk
                 ),
@@ -539,7 +631,20 @@ def _freeze(application: Application, check: Check) -> None:
         for name, value in facts.items()
     }
     result = check.result
-    application.estimate = result.to_dict("zh-hans") | {"trace_en": result.to_dict("en")["trace"]}
+    if application.reference_date is None:
+        # I-7: the first submission fixes the reference date and the version in force that day
+        # (a draft opened under an earlier version moves to the same measure of this one).
+        reference_date, policy = reference_for(application)
+        application.reference_date = reference_date
+        application.measure = Measure.objects.get(
+            policy__code=policy, code=application.measure.code
+        )
+        application.policy = application.measure.policy
+    application.estimate = (
+        result.to_dict("zh-hans")
+        | {"trace_en": result.to_dict("en")["trace"]}
+        | {"parameters_used": [list(p) for p in result.parameters_used]}
+    )
     application.estimate_cny = (
         result.amount_cny if result.amount_cny is not None else result.cap_cny
     )
@@ -578,6 +683,9 @@ def application_submit(
         "declared_facts",
         "estimate",
         "estimate_cny",
+        "reference_date",
+        "policy",
+        "measure",
         "reference",
         "state",
         "signer_name",
@@ -604,7 +712,12 @@ def application_submit(
         action.value,
         user,
         ip=ip,
-        data={"estimate_cny": application.estimate_cny, "signer": application.signer_name},
+        data={
+            "estimate_cny": application.estimate_cny,
+            "signer": application.signer_name,
+            "policy": application.policy.code,
+            "reference_date": application.reference_date.isoformat(),
+        },
     )
     notify(application, message_zh=message_zh, message_en=message_en)
     return application

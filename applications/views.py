@@ -29,7 +29,7 @@ from hengyang_cbec.i18n import english_active
 from hengyang_cbec.params import id_param
 from policies.engine import Context, precheck
 from policies.models import Measure
-from policies.services import current_catalogue
+from policies.services import version_in_force
 
 from . import services
 from .forms import (
@@ -158,13 +158,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ).select_related("enterprise")
         return render(request, "applications/no_enterprise.html", {"pending": pending})
     enterprise = membership.enterprise
-    catalogue = current_catalogue()
-    context = Context(
-        on_date=timezone.localdate(), prior_awards=tuple(services.prior_awards_for(enterprise.pk))
-    )
+    today = timezone.localdate()
+    catalogue = version_in_force(today)
+    context = Context(on_date=today, prior_awards=tuple(services.prior_awards_for(enterprise.pk)))
     english = english_active()
     measures = []
-    for measure in Measure.objects.all():
+    in_force = Measure.objects.filter(policy__code=catalogue.policy_code) if catalogue else []
+    for measure in in_force:
         if enterprise.entity_type not in measure.entity_types:
             continue
         result = precheck(catalogue, measure.code, enterprise.general_facts(), context)
@@ -199,6 +199,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "applications": open_applications,
             "notifications": unread,
             "pending_members": pending_members,
+            "policy": catalogue,
+            "closed_reason": None if catalogue else services.between_versions_message(today),
         },
     )
 
@@ -343,11 +345,11 @@ def members(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def application_start(request: HttpRequest, code: str) -> HttpResponse:
     enterprise = _enterprise_for(request)
-    catalogue = current_catalogue()
-    engine_measure = catalogue.measures.get(code)
+    catalogue = version_in_force(timezone.localdate())
+    engine_measure = catalogue.measures.get(code) if catalogue else None
     if engine_measure is None:
-        raise Http404("no such measure")
-    measure = Measure.objects.get(code=code)
+        raise Http404("no such measure in the policy version in force")
+    measure = Measure.objects.get(policy__code=catalogue.policy_code, code=code)
     form = StartForm(
         request.POST or None,
         years=services.covered_years(),
@@ -491,7 +493,7 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _documents(application: Application) -> list[dict]:
     """The required document types with their files and whether more may be added now."""
-    catalogue = current_catalogue()
+    catalogue = services.application_catalogue(application)
     english = english_active()
     files: dict[str, list[Evidence]] = {}
     for item in application.evidence.all():

@@ -22,11 +22,11 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
 from policies.engine import (  # noqa: E402
-    Catalogue,
     Context,
+    PolicyVersions,
     PriorAward,
     assess,
-    load_catalogue_dir,
+    load_catalogue_tree,
 )
 
 GENERAL = {
@@ -136,7 +136,9 @@ def main() -> None:
     parser.add_argument("--no-to-dict", action="store_true", help="time assess() alone")
     args = parser.parse_args()
 
-    catalogue = Catalogue.from_data(load_catalogue_dir(ROOT / "policies" / "catalogue"))
+    catalogue = PolicyVersions.from_data(
+        load_catalogue_tree(ROOT / "policies" / "catalogue")
+    ).latest
     requests = build_requests(args.n)
     for code, facts, context in requests[:100]:  # warm-up (caches, imports)
         assess(catalogue, code, facts, context).to_dict()

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from hengyang_cbec.i18n import english_active
 
@@ -21,18 +22,47 @@ _PLACES = {"money_cny": 2, "money_usd": 2, "area_sqm": 2, "rate": 6}
 _STEP = {"money_cny": "0.01", "money_usd": "0.01", "area_sqm": "0.01", "rate": "0.000001"}
 
 
+class YesNoField(forms.TypedChoiceField):
+    """A yes-or-no question that must be answered (I-12), stored as a boolean."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            choices=[("", "—"), ("yes", _("Yes")), ("no", _("No"))],
+            coerce=lambda value: value == "yes",
+            empty_value=None,
+            **kwargs,
+        )
+
+    def to_python(self, value):
+        if value is True or value in ("True", "true", "on"):
+            value = "yes"
+        elif value is False or value in ("False", "false"):
+            value = "no"
+        return super().to_python(value)
+
+
 class FactsForm(forms.Form):
     """The facts of one measure: general facts first, then the measure's own."""
 
     def __init__(
-        self, *args, catalogue: Catalogue, measure_code: str, include_general: bool = True, **kwargs
+        self,
+        *args,
+        catalogue: Catalogue,
+        measure_code: str,
+        include_general: bool = True,
+        applicant: bool = False,
+        **kwargs,
     ):
         """include_general=False leaves out the general facts except `year`: an application
-        takes them from the enterprise's profile."""
+        takes them from the enterprise's profile. `applicant` is the form of someone who
+        declares (the application form, the public calculator): it never offers the facts only
+        a reviewer may set (the M12 rate) and, on the application form, asks the facts that
+        need an explicit answer (I-12) as a required yes or no."""
         super().__init__(*args, **kwargs)
         self.catalogue = catalogue
         self.measure = catalogue.measures[measure_code]
         self.include_general = include_general
+        self.applicant = applicant
         raw_defs = {item["name"]: item for item in catalogue.data.get("facts", [])}
         english = english_active()
         for fact, required in self.fact_definitions():
@@ -56,17 +86,20 @@ class FactsForm(forms.Form):
         defs = [
             pair
             for pair in self.measure.fact_defs
-            if self.include_general or pair[0].scope != "general" or pair[0].name == "year"
+            if (self.include_general or pair[0].scope != "general" or pair[0].name == "year")
+            and not (self.applicant and pair[0].reviewer_only)
         ]
         return sorted(defs, key=lambda pair: 0 if pair[0].scope == "general" else 1)
 
     def _field(self, fact, required: bool, label: str, help_text: str) -> forms.Field:
         common = {"label": label, "help_text": help_text}
         kind = fact.kind
+        if kind == "bool" and fact.answer_required and self.applicant and not self.include_general:
+            return YesNoField(required=True, **common)
         if kind == "bool":
             return forms.BooleanField(required=False, **common)
         if fact.name == "year" and not self.include_general:
-            years = range(self.catalogue.valid_from.year, self.catalogue.valid_to.year + 1)
+            years = range(self.catalogue.first_performance_year, self.catalogue.valid_to.year + 1)
             return forms.TypedChoiceField(
                 required=True, coerce=int, choices=[(y, str(y)) for y in years], **common
             )

@@ -25,6 +25,12 @@ class BilingualMixin:
 
 
 class Policy(BilingualMixin, models.Model):
+    """One published version of the measures (HY-CBEC-2025, ...), with its validity window.
+
+    A version owns its measures, parameters, interpretations, overlap groups and evidence lists;
+    several versions are kept side by side and the one in force on a reference date assesses.
+    """
+
     code = models.CharField(_("code"), max_length=40, unique=True)
     title_zh = models.CharField(_("title (Chinese)"), max_length=300)
     title_en = models.CharField(_("title (English)"), max_length=300)
@@ -40,8 +46,9 @@ class Policy(BilingualMixin, models.Model):
     loaded_at = models.DateTimeField(_("loaded at"), auto_now=True)
 
     class Meta:
-        verbose_name = _("policy")
-        verbose_name_plural = _("policies")
+        verbose_name = _("policy version")
+        verbose_name_plural = _("policy versions")
+        ordering = ["valid_from"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(valid_to__gte=F("valid_from")), name="policy_validity_ordered"
@@ -66,8 +73,10 @@ class Measure(BilingualMixin, models.Model):
         DISCRETIONARY = "discretionary", _("Discretionary amount")
         EXTERNAL = "external", _("Settled by another authority")
 
-    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="measures")
-    code = models.CharField(_("code"), max_length=10, unique=True)
+    policy = models.ForeignKey(
+        Policy, on_delete=models.PROTECT, related_name="measures", verbose_name=_("policy version")
+    )
+    code = models.CharField(_("code"), max_length=10)
     clause = models.CharField(_("clause"), max_length=20)
     section = models.CharField(_("section"), max_length=20)
     position = models.PositiveSmallIntegerField(default=0)
@@ -88,7 +97,11 @@ class Measure(BilingualMixin, models.Model):
     class Meta:
         verbose_name = _("measure")
         verbose_name_plural = _("measures")
-        ordering = ["position"]
+        ordering = ["policy__valid_from", "position"]
+        constraints = [
+            # A measure code is unique inside its version: M05 of two versions are two measures.
+            models.UniqueConstraint(fields=["policy", "code"], name="measure_code_per_policy")
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
@@ -113,7 +126,13 @@ class Parameter(BilingualMixin, models.Model):
         GT = "gt", _("strictly greater than (>)")
         GE = "ge", _("greater than or equal to (≥)")
 
-    key = models.CharField(_("key"), max_length=80, unique=True)
+    policy = models.ForeignKey(
+        Policy,
+        on_delete=models.PROTECT,
+        related_name="parameters",
+        verbose_name=_("policy version"),
+    )
+    key = models.CharField(_("key"), max_length=80)
     measure = models.ForeignKey(
         Measure, on_delete=models.PROTECT, null=True, blank=True, related_name="parameters"
     )
@@ -130,10 +149,13 @@ class Parameter(BilingualMixin, models.Model):
     class Meta:
         verbose_name = _("parameter")
         verbose_name_plural = _("parameters")
-        ordering = ["key"]
+        ordering = ["policy__valid_from", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "key"], name="parameter_key_per_policy")
+        ]
 
     def __str__(self) -> str:
-        return self.key
+        return f"{self.key} ({self.policy.code})" if self.policy_id else self.key
 
     @property
     def label(self) -> str:
@@ -180,7 +202,13 @@ class ParameterValue(models.Model):
 
 
 class Interpretation(BilingualMixin, models.Model):
-    code = models.CharField(_("code"), max_length=10, unique=True)
+    policy = models.ForeignKey(
+        Policy,
+        on_delete=models.PROTECT,
+        related_name="interpretations",
+        verbose_name=_("policy version"),
+    )
+    code = models.CharField(_("code"), max_length=10)
     clauses = models.JSONField(_("clauses read"), default=list)
     title_zh = models.CharField(_("title (Chinese)"), max_length=200)
     title_en = models.CharField(_("title (English)"), max_length=300)
@@ -188,13 +216,20 @@ class Interpretation(BilingualMixin, models.Model):
     text_en = models.TextField(_("text (English)"))
     applies_to = models.JSONField(_("applies to measures"), default=list, blank=True)
     implemented_by = models.CharField(_("implemented by"), max_length=300, blank=True)
+    # The measure settings this reading decides (changed from a date by InterpretationEffect).
+    governs = models.JSONField(_("decides"), default=list, blank=True)
     # Set when an administrator edits it, so reloading the files does not undo the edit.
     edited_in_admin = models.BooleanField(default=False, editable=False)
 
     class Meta:
         verbose_name = _("interpretation")
         verbose_name_plural = _("interpretations")
-        ordering = ["code"]
+        ordering = ["policy__valid_from", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "code"], name="interpretation_code_per_policy"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
@@ -206,6 +241,61 @@ class Interpretation(BilingualMixin, models.Model):
     @property
     def text(self) -> str:
         return self._localised("text")
+
+
+class InterpretationEffect(models.Model):
+    """A change of what an interpretation does, from a date onwards (never edited or deleted).
+
+    It sets one measure setting the interpretation governs (one-time, annual cap, overlap groups,
+    waived conditions), or only the wording, and always restates the interpretation's full text
+    from that date, so that the text and what the engine does never part.
+    """
+
+    class Setting(models.TextChoices):
+        ONE_TIME = "one_time", _("one-time reward (yes or no)")
+        ONE_TIME_COMPONENTS = "one_time_components", _("one-time components")
+        ANNUAL_CAP = "annual_cap", _("annual cap (yes or no)")
+        WAIVED = "waived_general_facts", _("general conditions waived")
+        OVERLAP = "overlap_groups", _("overlap groups")
+        WORDING = "wording", _("wording only")
+
+    interpretation = models.ForeignKey(
+        Interpretation,
+        on_delete=models.PROTECT,
+        related_name="effects",
+        verbose_name=_("interpretation"),
+    )
+    setting = models.CharField(_("setting"), max_length=30, choices=Setting.choices)
+    measure = models.CharField(_("measure"), max_length=10, blank=True)
+    value = models.JSONField(_("value"), null=True, blank=True)
+    effective_from = models.DateField(_("effective from"))
+    text_zh = models.TextField(_("text from that date (Chinese)"))
+    text_en = models.TextField(_("text from that date (English)"))
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+
+    class Meta:
+        verbose_name = _("interpretation effect")
+        verbose_name_plural = _("interpretation effects")
+        ordering = ["effective_from", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["interpretation", "setting", "measure", "effective_from"],
+                name="interpretation_effect_unique_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        target = f" {self.measure}" if self.measure else ""
+        return f"{self.interpretation.code}{target} {self.setting} ({self.effective_from})"
 
 
 class ExternalPolicy(BilingualMixin, models.Model):
@@ -229,7 +319,13 @@ class ExternalPolicy(BilingualMixin, models.Model):
 
 
 class OverlapGroup(BilingualMixin, models.Model):
-    code = models.CharField(_("code"), max_length=40, unique=True)
+    policy = models.ForeignKey(
+        Policy,
+        on_delete=models.PROTECT,
+        related_name="overlap_groups",
+        verbose_name=_("policy version"),
+    )
+    code = models.CharField(_("code"), max_length=40)
     clause = models.CharField(_("clause"), max_length=20)
     interpretation = models.CharField(_("interpretation"), max_length=10, blank=True)
     name_zh = models.CharField(_("name (Chinese)"), max_length=200, blank=True)
@@ -242,7 +338,10 @@ class OverlapGroup(BilingualMixin, models.Model):
     class Meta:
         verbose_name = _("overlap group")
         verbose_name_plural = _("overlap groups")
-        ordering = ["code"]
+        ordering = ["policy__valid_from", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "code"], name="overlap_group_code_per_policy")
+        ]
 
     def __str__(self) -> str:
         return self.code

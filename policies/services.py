@@ -1,8 +1,9 @@
 """Loading the catalogue into the database, reading it back for the engine, and assessing.
 
-The database is the catalogue of record once loaded: the engine always sees `current_catalogue()`,
-built from the tables and validated by `Catalogue.from_data`, so a value a policy administrator
-adds in the admin takes effect exactly like one from the files.
+The catalogue is a set of policy versions (one folder per version in ``policies/catalogue/``).
+The database is the catalogue of record once loaded: the engine always sees `current_versions()`,
+built from the tables and validated by `Catalogue.from_data` per version, so a value a policy
+administrator adds in the admin takes effect exactly like one from the files.
 """
 
 from __future__ import annotations
@@ -21,12 +22,21 @@ from django.utils import timezone
 
 from hengyang_cbec.audit.services import record
 
-from .engine import Catalogue, CatalogueError, Context, PriorAward, Result, assess
-from .engine import load_catalogue_dir as _read_catalogue_dir
+from .engine import (
+    Catalogue,
+    CatalogueError,
+    Context,
+    PolicyVersions,
+    PriorAward,
+    Result,
+    assess,
+    load_catalogue_tree,
+)
 from .models import (
     ExternalPolicy,
     FundSource,
     Interpretation,
+    InterpretationEffect,
     Measure,
     OverlapGroup,
     Parameter,
@@ -47,6 +57,7 @@ _RELATIONAL_KEYS = frozenset(
         "external_policies",
         "fund_sources",
         "places",
+        "effects",
     }
 )
 _VERSION_KEY = "policies:catalogue-version"
@@ -74,19 +85,40 @@ class LoadReport:
 # --- Loading the files --------------------------------------------------------------------------
 
 
-def read_catalogue_files(directory: Path = CATALOGUE_DIR) -> dict[str, Any]:
-    return _read_catalogue_dir(directory)
+def read_catalogue_files(directory: Path = CATALOGUE_DIR) -> list[dict[str, Any]]:
+    """Every version in `directory` (one folder per version), oldest first."""
+    return load_catalogue_tree(directory)
 
 
 @transaction.atomic
-def load_catalogue(data: Mapping[str, Any]) -> LoadReport:
-    """Write a validated catalogue into the database (idempotent).
+def load_catalogue(data: Mapping[str, Any] | list[Mapping[str, Any]]) -> LoadReport:
+    """Write validated policy versions into the database (idempotent).
 
-    Raises CatalogueError when the data is invalid, or when it would change a dated parameter
-    value that is already stored: values are never overwritten, a change is a new dated value.
+    `data` is one version's dict or a list of them (as `read_catalogue_files` returns). Raises
+    CatalogueError when any version is invalid, when versions overlap, or when the data would
+    change a dated parameter value that is already stored: values are never overwritten, a change
+    is a new dated value. Nothing is written unless everything is valid.
     """
-    Catalogue.from_data(data)  # refuse invalid data before touching anything
+    items = [data] if isinstance(data, Mapping) else list(data)
+    stored = {p.code for p in Policy.objects.all()}
+    # Refuse invalid data, and versions that would overlap those already stored, before writing.
+    PolicyVersions(
+        [Catalogue.from_data(item) for item in items]
+        + [
+            Catalogue.from_data(catalogue_data_from_db(code))
+            for code in stored - {item["policy"]["code"] for item in items}
+        ]
+    )
     report = LoadReport()
+    for item in items:
+        _load_version(item, report)
+    # What is now stored (files plus values added in the admin) must still be valid versions.
+    current_versions_from_db()
+    transaction.on_commit(bump_catalogue_version)
+    return report
+
+
+def _load_version(data: Mapping[str, Any], report: LoadReport) -> None:
     policy_data = dict(data["policy"])
     shared = {key: value for key, value in data.items() if key not in _RELATIONAL_KEYS}
     source_file = SOURCE_DIR / str(policy_data.get("source_file", ""))
@@ -110,9 +142,9 @@ def load_catalogue(data: Mapping[str, Any]) -> LoadReport:
     measures = {}
     for position, item in enumerate(data["measures"]):
         measure, created = Measure.objects.update_or_create(
+            policy=policy,
             code=item["code"],
             defaults={
-                "policy": policy,
                 "clause": item["clause"],
                 "section": item["section"],
                 "position": position,
@@ -135,14 +167,17 @@ def load_catalogue(data: Mapping[str, Any]) -> LoadReport:
         report.count(report.created if created else report.updated, "measures")
 
     for item in data["parameters"]:
-        _load_parameter(item, measures, report)
+        _load_parameter(policy, item, measures, report)
 
     for item in data.get("interpretations", []):
-        existing = Interpretation.objects.filter(code=item["code"]).first()
+        existing = Interpretation.objects.filter(policy=policy, code=item["code"]).first()
         if existing is not None and existing.edited_in_admin:
-            report.kept.append(f"interpretation {existing.code} (edited in the admin)")
+            report.kept.append(
+                f"interpretation {policy.code} {existing.code} (edited in the admin)"
+            )
             continue
         _, created = Interpretation.objects.update_or_create(
+            policy=policy,
             code=item["code"],
             defaults={
                 "clauses": list(item.get("clauses", [])),
@@ -152,6 +187,7 @@ def load_catalogue(data: Mapping[str, Any]) -> LoadReport:
                 "text_en": item["text_en"],
                 "applies_to": list(item.get("applies_to", [])),
                 "implemented_by": item.get("implemented_by", ""),
+                "governs": list(item.get("governs", [])),
             },
         )
         report.count(report.created if created else report.updated, "interpretations")
@@ -168,6 +204,7 @@ def load_catalogue(data: Mapping[str, Any]) -> LoadReport:
 
     for item in data.get("overlap_groups", []):
         group, created = OverlapGroup.objects.update_or_create(
+            policy=policy,
             code=item["code"],
             defaults={
                 "clause": item["clause"],
@@ -181,6 +218,23 @@ def load_catalogue(data: Mapping[str, Any]) -> LoadReport:
         # Links an administrator added in the admin stay; the files only add.
         group.external_policies.add(*[externals[code] for code in linked])
         report.count(report.created if created else report.updated, "overlap groups")
+
+    interpretations = {i.code: i for i in Interpretation.objects.filter(policy=policy)}
+    for item in data.get("effects", []):
+        _, created = InterpretationEffect.objects.get_or_create(
+            interpretation=interpretations[item["interpretation"]],
+            setting=item["setting"],
+            measure=item.get("measure") or "",
+            effective_from=_as_date(item["effective_from"]),
+            defaults={
+                "value": item.get("value"),
+                "text_zh": item["text_zh"],
+                "text_en": item["text_en"],
+                "note": "policies/catalogue",
+            },
+        )
+        if created:
+            report.count(report.created, "interpretation effects")
 
     for item in data.get("fund_sources", []):
         _, created = FundSource.objects.update_or_create(
@@ -205,11 +259,6 @@ def load_catalogue(data: Mapping[str, Any]) -> LoadReport:
         )
         report.count(report.created if created else report.updated, "places")
 
-    # What is now stored (files plus values added in the admin) must still be one valid catalogue.
-    Catalogue.from_data(catalogue_data_from_db())
-    transaction.on_commit(bump_catalogue_version)
-    return report
-
 
 def _code_of(entry: Any) -> str:
     return entry["code"] if isinstance(entry, Mapping) else str(entry)
@@ -226,9 +275,12 @@ def _external_policy_items(data: Mapping[str, Any]) -> Iterable[Mapping[str, Any
     return seen.values()
 
 
-def _load_parameter(item: Mapping[str, Any], measures: dict[str, Measure], report) -> None:
+def _load_parameter(
+    policy: Policy, item: Mapping[str, Any], measures: dict[str, Measure], report
+) -> None:
     prefix = item["key"].split(".", 1)[0]
     parameter, created = Parameter.objects.update_or_create(
+        policy=policy,
         key=item["key"],
         defaults={
             "measure": measures.get(prefix),
@@ -260,7 +312,7 @@ def _load_parameter(item: Mapping[str, Any], measures: dict[str, Measure], repor
             report.count(report.created, "parameter values")
         elif Decimal(existing.text) != Decimal(text):
             raise CatalogueError(
-                f"parameter {parameter.key}: the files give {text} from {start}, but "
+                f"parameter {policy.code} {parameter.key}: the files give {text} from {start}, but "
                 f"{existing.text} is stored for that date; stored values are never overwritten, "
                 "add a new value with a later effective date instead"
             )
@@ -277,15 +329,21 @@ def _as_date(value: Any) -> date:
 # --- Reading the catalogue back -----------------------------------------------------------------
 
 
-def catalogue_data_from_db() -> dict[str, Any]:
-    """The catalogue dict (policies.engine.catalogue's structure) as the database holds it."""
-    policy = Policy.objects.order_by("-published_on").first()
+def catalogue_data_from_db(code: str | None = None) -> dict[str, Any]:
+    """One version's catalogue dict (policies.engine.catalogue's structure) as the database
+    holds it: the version `code`, by default the latest."""
+    policies = Policy.objects.order_by("-valid_from")
+    policy = policies.filter(code=code).first() if code else policies.first()
     if policy is None:
-        raise PolicyNotLoaded("no policy is loaded: run `python manage.py load_policy`")
+        raise PolicyNotLoaded(
+            f"policy version {code} is not loaded"
+            if code
+            else "no policy is loaded: run `python manage.py load_policy`"
+        )
     data = dict(policy.data)
     data["measures"] = [dict(m.data) for m in Measure.objects.filter(policy=policy)]
     values_by_parameter: dict[int, list[dict[str, Any]]] = {}
-    for value in ParameterValue.objects.order_by("effective_from"):
+    for value in ParameterValue.objects.filter(parameter__policy=policy).order_by("effective_from"):
         values_by_parameter.setdefault(value.parameter_id, []).append(
             {
                 "value": value.text,
@@ -305,7 +363,7 @@ def catalogue_data_from_db() -> dict[str, Any]:
             "label_en": p.label_en,
             "values": values_by_parameter.get(p.pk, []),
         }
-        for p in Parameter.objects.order_by("pk")
+        for p in Parameter.objects.filter(policy=policy).order_by("pk")
     ]
     data["interpretations"] = [
         {
@@ -317,9 +375,11 @@ def catalogue_data_from_db() -> dict[str, Any]:
             "text_en": i.text_en,
             "applies_to": list(i.applies_to),
             "implemented_by": i.implemented_by,
+            "governs": list(i.governs),
         }
-        for i in Interpretation.objects.all()
+        for i in Interpretation.objects.filter(policy=policy).order_by("pk")
     ]
+    data["effects"] = [_effect_item(e) for e in _effects_of(policy)]
     data["external_policies"] = [
         {"code": e.code, "title_zh": e.title_zh, "title_en": e.title_en}
         for e in ExternalPolicy.objects.all()
@@ -334,7 +394,9 @@ def catalogue_data_from_db() -> dict[str, Any]:
             "measures": [m.code for m in g.measures.all()],
             "external_policies": [e.code for e in g.external_policies.all()],
         }
-        for g in OverlapGroup.objects.prefetch_related("measures", "external_policies")
+        for g in OverlapGroup.objects.filter(policy=policy).prefetch_related(
+            "measures", "external_policies"
+        )
     ]
     data["fund_sources"] = [
         {"code": f.code, "clause": f.clause, "name_zh": f.name_zh, "name_en": f.name_en}
@@ -347,8 +409,34 @@ def catalogue_data_from_db() -> dict[str, Any]:
     return data
 
 
+def _effects_of(policy: Policy):
+    return InterpretationEffect.objects.filter(interpretation__policy=policy).select_related(
+        "interpretation"
+    )
+
+
+def _effect_item(effect: InterpretationEffect) -> dict[str, Any]:
+    return {
+        "interpretation": effect.interpretation.code,
+        "setting": effect.setting,
+        "measure": effect.measure or None,
+        "value": effect.value,
+        "effective_from": effect.effective_from,
+        "text_zh": effect.text_zh,
+        "text_en": effect.text_en,
+    }
+
+
+def current_versions_from_db() -> PolicyVersions:
+    """Every stored version, validated (no cache)."""
+    codes = list(Policy.objects.order_by("valid_from").values_list("code", flat=True))
+    if not codes:
+        raise PolicyNotLoaded("no policy is loaded: run `python manage.py load_policy`")
+    return PolicyVersions(Catalogue.from_data(catalogue_data_from_db(code)) for code in codes)
+
+
 _memo_lock = threading.Lock()
-_memo: dict[str, Catalogue] = {}
+_memo: dict[str, PolicyVersions] = {}
 
 
 def bump_catalogue_version() -> None:
@@ -356,26 +444,44 @@ def bump_catalogue_version() -> None:
     cache.set(_VERSION_KEY, timezone.now().isoformat(), timeout=None)
 
 
-def current_catalogue() -> Catalogue:
-    """The validated catalogue as stored, rebuilt only after a change (one cache read)."""
+def current_versions() -> PolicyVersions:
+    """Every stored version, validated, rebuilt only after a change (one cache read)."""
     version = cache.get(_VERSION_KEY)
     if version is None:
         version = timezone.now().isoformat()
         cache.add(_VERSION_KEY, version, timeout=None)
         version = cache.get(_VERSION_KEY) or version
     with _memo_lock:
-        catalogue = _memo.get(version)
-    if catalogue is None:
-        catalogue = Catalogue.from_data(catalogue_data_from_db())
+        versions = _memo.get(version)
+    if versions is None:
+        versions = current_versions_from_db()
         with _memo_lock:
             _memo.clear()
-            _memo[version] = catalogue
-    return catalogue
+            _memo[version] = versions
+    return versions
 
 
-def file_catalogue() -> Catalogue:
-    """The catalogue straight from the files (for a database that has not been loaded)."""
-    return Catalogue.from_data(read_catalogue_files())
+def current_catalogue(on_date: date | None = None) -> Catalogue:
+    """The version in force on `on_date` (default today); when none is, the nearest one."""
+    return current_versions().choose(on_date or timezone.localdate()).catalogue
+
+
+def catalogue_for(code: str) -> Catalogue:
+    """The stored version `code` (an application's own version)."""
+    found = current_versions().get(code)
+    if found is None:
+        raise PolicyNotLoaded(f"policy version {code} is not loaded")
+    return found
+
+
+def version_in_force(on_date: date | None = None) -> Catalogue | None:
+    """The version in force on `on_date` (default today), or None between versions."""
+    return current_versions().in_force(on_date or timezone.localdate())
+
+
+def file_versions() -> PolicyVersions:
+    """The versions straight from the files (for a database that has not been loaded)."""
+    return PolicyVersions.from_data(read_catalogue_files())
 
 
 # --- Changing parameters ------------------------------------------------------------------------
@@ -409,7 +515,7 @@ def check_new_parameter_value(
         )
     if effective_to is not None and effective_to < effective_from:
         raise CatalogueError(f"parameter {parameter.key}: the end date is before the start")
-    data = catalogue_data_from_db()
+    data = catalogue_data_from_db(parameter.policy.code)
     for item in data["parameters"]:
         if item["key"] != parameter.key:
             continue
@@ -483,6 +589,103 @@ def add_parameter_value(
     return created
 
 
+# --- Changing what an interpretation does -------------------------------------------------------
+
+
+def parse_effect_value(setting: str, text: str) -> Any:
+    """The value of a setting as an administrator types it: yes/no, or codes separated by
+    commas; raises CatalogueError naming what is wrong."""
+    text = (text or "").strip()
+    if setting == InterpretationEffect.Setting.WORDING:
+        if text:
+            raise CatalogueError("a wording change has no value")
+        return None
+    if setting in (InterpretationEffect.Setting.ONE_TIME, InterpretationEffect.Setting.ANNUAL_CAP):
+        answers = {"yes": True, "true": True, "是": True, "no": False, "false": False, "否": False}
+        if text.lower() not in answers:
+            raise CatalogueError(f"{setting}: answer yes or no, not {text!r}")
+        return answers[text.lower()]
+    return [part.strip() for part in text.replace("，", ",").split(",") if part.strip()]
+
+
+def check_new_effect(
+    *,
+    interpretation: Interpretation,
+    setting: str,
+    measure: str,
+    value: Any,
+    effective_from: date,
+    text_zh: str,
+    text_en: str,
+) -> None:
+    """Validate a new effect the way the files are validated: the version with it must be a
+    valid catalogue on every date, it must take effect after every stored effect of the
+    interpretation and today, and it must restate the text. Raises CatalogueError."""
+    if effective_from <= timezone.localdate():
+        raise CatalogueError(
+            f"{interpretation.code}: a change takes effect from a future date, so that no "
+            "assessment already made changes"
+        )
+    latest = interpretation.effects.order_by("-effective_from").first()
+    if latest is not None and effective_from <= latest.effective_from:
+        raise CatalogueError(
+            f"{interpretation.code}: a new change must take effect after {latest.effective_from}"
+        )
+    data = catalogue_data_from_db(interpretation.policy.code)
+    data["effects"].append(
+        {
+            "interpretation": interpretation.code,
+            "setting": setting,
+            "measure": measure or None,
+            "value": value,
+            "effective_from": effective_from,
+            "text_zh": text_zh.strip(),
+            "text_en": text_en.strip(),
+        }
+    )
+    data["effects"].sort(key=lambda e: e["effective_from"])
+    Catalogue.from_data(data)
+
+
+@transaction.atomic
+def add_interpretation_effect(
+    *,
+    interpretation: Interpretation,
+    setting: str,
+    measure: str,
+    value: Any,
+    effective_from: date,
+    text_zh: str,
+    text_en: str,
+    note: str = "",
+    user=None,
+) -> InterpretationEffect:
+    """Change what an interpretation does from a date onwards (see check_new_effect)."""
+    interpretation = Interpretation.objects.select_for_update().get(pk=interpretation.pk)
+    check_new_effect(
+        interpretation=interpretation,
+        setting=setting,
+        measure=measure,
+        value=value,
+        effective_from=effective_from,
+        text_zh=text_zh,
+        text_en=text_en,
+    )
+    effect = InterpretationEffect.objects.create(
+        interpretation=interpretation,
+        setting=setting,
+        measure=measure or "",
+        value=value,
+        effective_from=effective_from,
+        text_zh=text_zh.strip(),
+        text_en=text_en.strip(),
+        note=note,
+        created_by=user,
+    )
+    transaction.on_commit(bump_catalogue_version)
+    return effect
+
+
 # --- Assessing ----------------------------------------------------------------------------------
 
 
@@ -493,8 +696,19 @@ def assess_measure(
     on_date: date | None = None,
     prior_awards: Iterable[PriorAward] = (),
     catalogue: Catalogue | None = None,
+    policy: str | None = None,
+    notes: Iterable[tuple[str, str, str]] = (),
 ) -> Result:
-    """Assess one measure against the stored catalogue (the pages' and other apps' entry point)."""
-    catalogue = catalogue or current_catalogue()
-    context = Context(on_date=on_date or timezone.localdate(), prior_awards=tuple(prior_awards))
-    return assess(catalogue, code, facts, context)
+    """Assess one measure against the stored versions (the pages' and other apps' entry point).
+
+    `policy` names the version (an application's own, fixed at submission); absent, the version
+    in force on `on_date` (default today) assesses. `notes` are extra trace steps.
+    """
+    source: Catalogue | PolicyVersions = catalogue or current_versions()
+    context = Context(
+        on_date=on_date or timezone.localdate(),
+        prior_awards=tuple(prior_awards),
+        policy=policy,
+        notes=tuple(notes),
+    )
+    return assess(source, code, facts, context)

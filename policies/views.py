@@ -15,7 +15,7 @@ from hengyang_cbec.i18n import english_active
 from .engine import FactError
 from .forms import FactsForm, calculator_initial
 from .models import Interpretation, Measure, Policy
-from .services import assess_measure, current_catalogue
+from .services import assess_measure, current_versions
 
 
 def format_parameter(value: Decimal, unit: str, english: bool) -> str:
@@ -34,11 +34,38 @@ def format_parameter(value: Decimal, unit: str, english: bool) -> str:
     return number
 
 
-def _loaded_policy() -> Policy:
-    policy = Policy.objects.order_by("-published_on").first()
-    if policy is None:
-        raise Http404("no policy is loaded")
-    return policy
+class Version:
+    """The version a public page shows: `?version=CODE`, by default the one in force today (or,
+    between versions, the nearest). Earlier versions stay readable, marked archived."""
+
+    def __init__(self, request: HttpRequest) -> None:
+        today = timezone.localdate()
+        versions = current_versions()
+        code = request.GET.get("version")
+        if code:
+            catalogue = versions.get(code)
+            if catalogue is None:
+                raise Http404("no such policy version")
+        else:
+            catalogue = versions.choose(today).catalogue
+        self.catalogue = catalogue
+        self.code = catalogue.policy_code
+        self.in_force = catalogue.valid_from <= today <= catalogue.valid_to
+        self.archived = catalogue.valid_to < today
+        self.upcoming = catalogue.valid_from > today
+        self.explicit = bool(code)
+        rows = {p.code: p for p in Policy.objects.all()}
+        self.policy = rows[self.code]
+        current = versions.in_force(today)
+        self.current = rows[current.policy_code] if current is not None else None
+        self.others = [rows[c.policy_code] for c in versions if c.policy_code != self.code]
+        self.all = [rows[c.policy_code] for c in reversed(versions.ordered)]
+        self.today = today
+
+    @property
+    def query(self) -> str:
+        """`?version=CODE` for links that must stay on a version other than today's."""
+        return f"?version={self.code}" if self.explicit else ""
 
 
 def _sections(catalogue) -> list[dict]:
@@ -51,8 +78,9 @@ def _sections(catalogue) -> list[dict]:
 
 @require_safe
 def overview(request: HttpRequest) -> HttpResponse:
-    policy = _loaded_policy()
-    catalogue = current_catalogue()
+    version = Version(request)
+    policy = version.policy
+    catalogue = version.catalogue
     english = english_active()
     fund_sources = [
         item.get("name_en" if english else "name_zh") for item in catalogue.fund_sources.values()
@@ -61,6 +89,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         request,
         "policies/overview.html",
         {
+            "version": version,
             "policy": policy,
             "measure_count": len(catalogue.measures),
             "fund_sources": fund_sources,
@@ -73,10 +102,11 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def measure_list(request: HttpRequest) -> HttpResponse:
-    catalogue = current_catalogue()
+    version = Version(request)
+    catalogue = version.catalogue
     english = english_active()
     by_section: dict[str, list[Measure]] = defaultdict(list)
-    for measure in Measure.objects.all():
+    for measure in Measure.objects.filter(policy=version.policy):
         by_section[measure.section].append(measure)
     entity_labels = {
         code: item.get("label_en" if english else "label_zh", code)
@@ -96,7 +126,7 @@ def measure_list(request: HttpRequest) -> HttpResponse:
         for section in _sections(catalogue)
         if by_section.get(section["code"])
     ]
-    return render(request, "policies/measure_list.html", {"groups": groups})
+    return render(request, "policies/measure_list.html", {"groups": groups, "version": version})
 
 
 def _parameter_rows(catalogue, code: str, on_date) -> list[dict]:
@@ -143,9 +173,10 @@ def _calculate(request: HttpRequest, catalogue, measure):
             catalogue=catalogue,
             measure_code=measure.code,
             initial=calculator_initial(catalogue, measure.code, year=today.year),
+            applicant=True,
         )
         return form, None
-    form = FactsForm(request.GET, catalogue=catalogue, measure_code=measure.code)
+    form = FactsForm(request.GET, catalogue=catalogue, measure_code=measure.code, applicant=True)
     if not form.is_valid():
         return form, None
     try:
@@ -158,12 +189,14 @@ def _calculate(request: HttpRequest, catalogue, measure):
 
 @require_safe
 def measure_detail(request: HttpRequest, code: str) -> HttpResponse:
-    catalogue = current_catalogue()
+    version = Version(request)
+    catalogue = version.catalogue
     measure = catalogue.measures.get(code)
     if measure is None:
         raise Http404("no such measure")
-    row = Measure.objects.get(code=code)
-    form, result = _calculate(request, catalogue, measure)
+    row = Measure.objects.get(policy=version.policy, code=code)
+    # The calculator uses the version in force today; other versions are for reading.
+    form, result = _calculate(request, catalogue, measure) if version.in_force else (None, None)
     if request.headers.get("HX-Request") == "true":
         return render(
             request,
@@ -181,7 +214,12 @@ def measure_detail(request: HttpRequest, code: str) -> HttpResponse:
             catalogue.responsible_units, measure.responsible_units, "name"
         ),
         "evidence_types": _labels(catalogue.evidence_types, measure.evidence_types, "label"),
-        "parameters": _parameter_rows(catalogue, code, timezone.localdate()),
+        "version": version,
+        "parameters": _parameter_rows(
+            catalogue,
+            code,
+            timezone.localdate() if version.in_force else min(catalogue.valid_to, version.today),
+        ),
         "interpretations": [
             {
                 "code": item.code,
@@ -204,8 +242,37 @@ def measure_article_is_translation(measure: Measure) -> bool:
 
 @require_safe
 def interpretations(request: HttpRequest) -> HttpResponse:
+    version = Version(request)
+    english = english_active()
+    catalogue = version.catalogue
+    # The text in force today (or, for an archived version, on its last day), with the dated
+    # changes of what each reading does.
+    on_date = min(max(version.today, catalogue.valid_from), catalogue.valid_to)
+    items = []
+    for row in Interpretation.objects.filter(policy=version.policy):
+        current = catalogue.interpretation_on(row.code, on_date)
+        items.append(
+            {
+                "code": row.code,
+                "title": row.title,
+                "clauses": row.clauses,
+                "applies_to": row.applies_to,
+                "text": current.text_en if english else current.text_zh,
+                "changes": [
+                    {
+                        "effective_from": e.effective_from,
+                        "setting": e.setting,
+                        "measure": e.measure,
+                        "value": e.value,
+                        "future": e.effective_from > on_date,
+                    }
+                    for e in catalogue.effects
+                    if e.interpretation == row.code
+                ],
+            }
+        )
     return render(
         request,
         "policies/interpretations.html",
-        {"interpretations": Interpretation.objects.all(), "policy": _loaded_policy()},
+        {"interpretations": items, "policy": version.policy, "version": version},
     )

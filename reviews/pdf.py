@@ -131,13 +131,28 @@ def _qr_svg(url: str) -> str:
 
 
 def _trace(notice: Notice, language: str) -> list[dict[str, str]]:
+    """The reasoning (核定依据): each step's clause, the interpretation deciding it, its text."""
     assessment = notice.award.assessment
     result = (assessment.result_en if language == "en" else assessment.result_zh) or {}
     steps = []
     for step in result.get("trace", []):
         text = step.get(f"text_{language}") or step.get("text") or ""
-        steps.append({"clause": str(step.get("clause", "")), "text": str(text)})
+        steps.append(
+            {
+                "clause": str(step.get("clause", "")),
+                "interpretation": str(step.get("interpretation") or ""),
+                "text": str(text),
+            }
+        )
     return steps
+
+
+def interpretations_url(notice: Notice) -> str:
+    """Where the cited interpretations are published, in the version that assessed."""
+    policy = (notice.award.assessment.result_zh or {}).get("policy") or (
+        notice.application.measure.policy.code
+    )
+    return f"{settings.NOTICE_PUBLIC_URL}{reverse('policies:interpretations')}?version={policy}"
 
 
 def _date(day: date | None, language: str) -> str:
@@ -157,6 +172,7 @@ def notice_context(notice: Notice, language: str) -> dict[str, Any]:
     batch = award.approval_batch
     url = verification_url(notice)
     fund = award.fund_source
+    trace = _trace(notice, language)
     return {
         "english": english,
         "notice": notice,
@@ -176,7 +192,12 @@ def notice_context(notice: Notice, language: str) -> dict[str, Any]:
         "fund_source": (fund.name_en if english else fund.name_zh) if fund else "",
         "approval_number": batch.document_number if batch else "",
         "approval_date": _date(batch.document_date if batch else None, language),
-        "trace": _trace(notice, language),
+        "trace": trace,
+        "cited": sorted(
+            {s["interpretation"] for s in trace if s["interpretation"]},
+            key=lambda code: int(code.split("-")[1]) if code[2:].isdigit() else 0,
+        ),
+        "interpretations_url": interpretations_url(notice),
         "reason": award.reason if award.amount_cny < award.cap_cny else "",
         "cap": f"{award.cap_cny:,.2f}",
         "verify_url": url,

@@ -43,6 +43,19 @@ def catalogue(db):
 
 
 @pytest.fixture
+def renewal(catalogue, tmp_path):
+    """The sample renewal HY-CBEC-2027 (a test fixture, never loaded in production) loaded next
+    to HY-CBEC-2025 for one test; see policies/tests/renewal.py."""
+    from policies.services import bump_catalogue_version
+    from policies.tests.renewal import load_renewal
+
+    load_renewal(tmp_path)
+    yield
+    # The test's transaction is rolled back: make every process forget the renewal.
+    bump_catalogue_version()
+
+
+@pytest.fixture
 def eager_tasks():
     """Celery tasks run in the calling process, also when REDIS_URL points at a real broker.
 

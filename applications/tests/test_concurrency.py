@@ -64,7 +64,9 @@ def test_concurrent_submits_of_one_draft_make_one_submission(setup):
         user=user, enterprise=enterprise, measure_code="M05", year=2026
     )
     services.application_autosave(
-        user=user, application=application, values={"cbec_export_volume_usd": "600000"}
+        user=user,
+        application=application,
+        values={"cbec_export_volume_usd": "600000", "had_cbec_exports_before": "no"},
     )
     for code in application.measure.evidence_types:
         services.evidence_add(

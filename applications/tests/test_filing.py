@@ -88,7 +88,9 @@ def test_autosave_keeps_what_was_typed_even_when_not_yet_valid(client_member):
 
 def test_the_live_estimate_follows_the_figures(client_member):
     application = start(client_member)
-    response = autosave(client_member, application, cbec_export_volume_usd="600000")
+    response = autosave(
+        client_member, application, cbec_export_volume_usd="600000", had_cbec_exports_before="no"
+    )
     assert 'data-estimate="100000.00"' in response.json()["estimate_html"]
 
 
@@ -129,7 +131,9 @@ def test_submit_freezes_the_figures_assigns_a_reference_and_sends_a_receipt(
     client_member, django_capture_on_commit_callbacks
 ):
     application = start(client_member)
-    autosave(client_member, application, cbec_export_volume_usd="600000")
+    autosave(
+        client_member, application, cbec_export_volume_usd="600000", had_cbec_exports_before="no"
+    )
     upload_all(client_member, application)
     with django_capture_on_commit_callbacks(execute=True):
         response = submit(client_member, application)
@@ -155,7 +159,9 @@ def test_submit_freezes_the_figures_assigns_a_reference_and_sends_a_receipt(
 
 def test_submission_needs_every_required_document_and_the_declaration(client_member):
     application = start(client_member)
-    autosave(client_member, application, cbec_export_volume_usd="600000")
+    autosave(
+        client_member, application, cbec_export_volume_usd="600000", had_cbec_exports_before="no"
+    )
     response = submit(client_member, application)
     assert "缺少部分必需的证明材料" in response.content.decode()
     application.refresh_from_db()
@@ -173,11 +179,15 @@ def test_submission_needs_every_required_document_and_the_declaration(client_mem
 
 def test_a_stale_page_cannot_submit_over_newer_changes(client_member):
     application = start(client_member)
-    autosave(client_member, application, cbec_export_volume_usd="600000")
+    autosave(
+        client_member, application, cbec_export_volume_usd="600000", had_cbec_exports_before="no"
+    )
     upload_all(client_member, application)
     application.refresh_from_db()
     stale = application.version
-    autosave(client_member, application, cbec_export_volume_usd="1500000")
+    autosave(
+        client_member, application, cbec_export_volume_usd="1500000", had_cbec_exports_before="no"
+    )
     response = client_member.post(
         reverse("applications:application_check", args=[application.pk]),
         {"declared": "on", "signer_name": "王芳", "version": stale},
@@ -193,6 +203,7 @@ def test_mass_assignment_of_state_enterprise_or_amounts_changes_nothing(
     application = start(client_member)
     hostile = {
         "cbec_export_volume_usd": "600000",
+        "had_cbec_exports_before": "no",
         "state": "approved",
         "enterprise": other_enterprise.pk,
         "enterprise_id": other_enterprise.pk,
@@ -211,12 +222,18 @@ def test_mass_assignment_of_state_enterprise_or_amounts_changes_nothing(
     assert application.estimate_cny == Decimal("100000.00")
     assert application.year == 2026
     assert application.reference != "HY-CBEC-2026-999999"
-    assert set(application.draft_facts) <= {"year", "cbec_export_volume_usd"}
+    assert set(application.draft_facts) <= {
+        "year",
+        "cbec_export_volume_usd",
+        "had_cbec_exports_before",
+    }
 
 
 def test_withdraw_before_a_decision(client_member):
     application = start(client_member)
-    autosave(client_member, application, cbec_export_volume_usd="600000")
+    autosave(
+        client_member, application, cbec_export_volume_usd="600000", had_cbec_exports_before="no"
+    )
     upload_all(client_member, application)
     submit(client_member, application)
     client_member.post(reverse("applications:withdraw", args=[application.pk]), {"reason": "错报"})

@@ -42,7 +42,9 @@ OBJECT_URLS = [u for u in URLS if u[1] is True]
 def target(enterprise, member):
     from applications import services
 
-    application = draft(enterprise, member, cbec_export_volume_usd="600000")
+    application = draft(
+        enterprise, member, cbec_export_volume_usd="600000", had_cbec_exports_before="no"
+    )
     evidence = services.evidence_add(
         user=member, application=application, document_type="business_licence", upload=pdf_upload()
     )

@@ -57,6 +57,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "policies.add_interpretation",
         "policies.change_interpretation",
         "policies.view_interpretation",
+        "policies.add_interpretationeffect",
+        "policies.view_interpretationeffect",
         "policies.view_overlapgroup",
         "policies.change_overlapgroup",
         "policies.add_externalpolicy",

@@ -1,18 +1,19 @@
 """The rules engine of the Hengyang CBEC measures: pure functions, no Django.
 
-    catalogue = Catalogue.from_data(load_catalogue_dir("policies/catalogue"))
-    result = assess(catalogue, "M05", {...facts...}, Context(on_date=date(2026, 6, 1)))
+    versions = PolicyVersions.from_data(load_catalogue_tree("policies/catalogue"))
+    result = assess(versions, "M05", {...facts...}, Context(on_date=date(2026, 6, 1)))
     result.to_dict("en")
 
 See MEASURES.md for the rules and `catalogue.py` for the data the engine reads.
 """
 
-from .assess import assess, parse_request, precheck
-from .catalogue import Catalogue, load_catalogue_dir
+from .assess import assess, choose_version, parse_request, precheck
+from .catalogue import Catalogue, load_catalogue_dir, load_catalogue_tree
 from .context import Context, PriorAward
 from .errors import AssessInputError, CatalogueError, FactError, UnknownMeasure
 from .numbers import money
 from .result import Component, Reason, Result, TraceStep
+from .versions import PolicyVersions
 
 __all__ = [
     "AssessInputError",
@@ -21,13 +22,16 @@ __all__ = [
     "Component",
     "Context",
     "FactError",
+    "PolicyVersions",
     "PriorAward",
     "Reason",
     "Result",
     "TraceStep",
     "UnknownMeasure",
     "assess",
+    "choose_version",
     "load_catalogue_dir",
+    "load_catalogue_tree",
     "money",
     "parse_request",
     "precheck",

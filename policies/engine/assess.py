@@ -22,6 +22,9 @@ from .primitives import Evaluation, MissingParameter, cny, reduce_components
 from .result import Component, Result
 from .rules import RULES
 from .version import rules_version, used_parameters
+from .versions import Choice, PolicyVersions
+
+Source = Catalogue | PolicyVersions
 
 _MAX_AWARD = Decimal("1000000000000")
 _NOTHING = Decimal("0.00")
@@ -62,34 +65,71 @@ def _parse_one(measure: Measure, fact: FactDef, raw: Any) -> Any:
         raise FactError(measure.code, fact.name, error.message_en, error.message_zh) from None
 
 
-def assess(
-    catalogue: Catalogue, measure_code: str, raw_facts: Mapping[str, Any], context: Context
-) -> Result:
-    """Assess one application of `measure_code`.
+def choose_version(source: Source, context: Context) -> tuple[Catalogue, Choice | None]:
+    """The version that assesses, as its interpretations' dated effects make it on the
+    reference date: `context.policy` when given, else the one in force on the reference date
+    (or, when none is, the nearest, whose validity check then fails)."""
+    catalogue, choice = _choose(source, context)
+    return catalogue.on(context.on_date), choice
 
-    Raises `UnknownMeasure` or `FactError` for malformed input; every other outcome, including a
-    parameter with no value in force on the reference date, is a `Result`.
+
+def _choose(source: Source, context: Context) -> tuple[Catalogue, Choice | None]:
+    if isinstance(source, PolicyVersions):
+        if context.policy is not None:
+            found = source.get(context.policy)
+            if found is None:
+                raise AssessInputError(
+                    f"context.policy {context.policy!r} is not a loaded policy version",
+                    f"context.policy {context.policy!r} 不是已载入的政策版本",
+                )
+            return found, None
+        choice = source.choose(context.on_date)
+        return choice.catalogue, choice
+    if context.policy is not None and context.policy != source.policy_code:
+        raise AssessInputError(
+            f"context.policy {context.policy!r} is not this catalogue's version "
+            f"{source.policy_code}",
+            f"context.policy {context.policy!r} 不是本目录的版本 {source.policy_code}",
+        )
+    return source, None
+
+
+def assess(
+    catalogue: Source, measure_code: str, raw_facts: Mapping[str, Any], context: Context
+) -> Result:
+    """Assess one application of `measure_code` under one version or the version chosen from
+    several (`PolicyVersions`, by `context.policy` or the reference date).
+
+    Raises `UnknownMeasure`, `FactError` or `AssessInputError` for malformed input; every other
+    outcome, including a parameter with no value in force on the reference date, is a `Result`.
     """
-    measure = catalogue.measures.get(measure_code) if isinstance(measure_code, str) else None
+    version, choice = choose_version(catalogue, context)
+    measure = version.measures.get(measure_code) if isinstance(measure_code, str) else None
     if measure is None:
         raise UnknownMeasure(str(measure_code))
     with localcontext(_ARITHMETIC):
-        return _assess(catalogue, measure, parse_facts(catalogue, measure, raw_facts), context)
+        return _assess(version, measure, parse_facts(version, measure, raw_facts), context, choice)
 
 
 def _assess(
-    catalogue: Catalogue, measure: Measure, facts: dict[str, Any], context: Context
+    catalogue: Catalogue,
+    measure: Measure,
+    facts: dict[str, Any],
+    context: Context,
+    choice: Choice | None = None,
 ) -> Result:
     on_date = context.on_date
     year = facts.get("year")
     ev = Evaluation(catalogue, measure, facts, on_date, year if year is not None else on_date.year)
+    for clause, text_zh, text_en in context.notes:
+        ev.step(text_zh, text_en, clause=clause or catalogue.validity_clause)
     if year is None:
         ev.step(
             f"未申报业绩年度：按参考日期 {on_date} 取 {on_date.year} 年",
             f"No performance year declared: the year of the reference date {on_date}, "
             f"{on_date.year}",
         )
-    _check_gate(ev)
+    _check_gate(ev, choice)
     if not ev.reasons:
         try:
             RULES[measure.code].compute(ev)
@@ -108,7 +148,7 @@ def _assess(
 
 
 def precheck(
-    catalogue: Catalogue, measure_code: str, general_facts: Mapping[str, Any], context: Context
+    catalogue: Source, measure_code: str, general_facts: Mapping[str, Any], context: Context
 ) -> Result:
     """What can be said from the general facts alone (an applicant's profile), before any figures.
 
@@ -116,6 +156,7 @@ def precheck(
     admitted entity types) and, for one-time measures without a store scope, the I-3 rule. An
     eligible result means "may apply", with amount and cap None: no figures, no amount.
     """
+    catalogue, choice = choose_version(catalogue, context)
     measure = catalogue.measures.get(measure_code) if isinstance(measure_code, str) else None
     if measure is None:
         raise UnknownMeasure(str(measure_code))
@@ -136,9 +177,13 @@ def precheck(
     year = parsed.get("year", context.on_date.year)
     with localcontext(_ARITHMETIC):
         ev = Evaluation(catalogue, measure, parsed, context.on_date, year)
-        _check_gate(ev)
+        _check_gate(ev, choice)
         if not ev.reasons and measure.one_time and measure.scope_fact is None:
-            earlier = [a for a in context.prior_awards if a.measure == measure.code]
+            earlier = [
+                a
+                for a in context.prior_awards
+                if a.measure == measure.code and _counts_as_one_time(catalogue, a)
+            ]
             if earlier and not measure.one_time_components:
                 text_zh, text_en = _describe(earlier)
                 ev.fail(
@@ -158,30 +203,93 @@ def precheck(
             trace=result.trace,
             rules_version=result.rules_version,
             year=result.year,
+            policy=result.policy,
         )
     return result
 
 
-def _check_gate(ev: Evaluation) -> None:
-    """I-5 validity, Art. I general conditions (with the I-1 waiver) and the admitted types."""
+def _check_gate(ev: Evaluation, choice: Choice | None = None) -> None:
+    """I-5 validity, I-8 performance year, Art. I general conditions (with the I-1 waiver) and
+    the admitted types."""
     cat = ev.catalogue
     measure = ev.measure
     on_date = ev.on_date
+    code = cat.policy_code
+    if cat.reference_date_interpretation:
+        ev.step(
+            f"参考日期 {on_date}：申报为提交之日，草稿和测算为当天；有效期和各项参数均按该日取值",
+            f"Reference date {on_date}: for an application the day it was submitted, for a draft "
+            "or the calculator today; validity and every dated parameter are read as of that day",
+            clause=cat.validity_clause,
+            interpretation=cat.reference_date_interpretation,
+        )
     period_zh = f"{cat.valid_from} 至 {cat.valid_to}（含）"
     period_en = f"{cat.valid_from} to {cat.valid_to} inclusive"
     if cat.valid_from <= on_date <= cat.valid_to:
         ev.step(
-            f"参考日期 {on_date} 在政策有效期 {period_zh}内",
-            f"Reference date {on_date} is within the policy's validity, {period_en}",
+            f"参考日期 {on_date} 在政策 {code} 的有效期 {period_zh}内",
+            f"Reference date {on_date} is within the validity of policy {code}, {period_en}",
+            clause=cat.validity_clause,
+            interpretation=cat.validity_interpretation,
+        )
+    elif choice is not None and not choice.in_force:
+        neighbours_zh: list[str] = []
+        neighbours_en: list[str] = []
+        if choice.before is not None:
+            neighbours_zh.append(f"{choice.before.policy_code} 已于 {choice.before.valid_to} 期满")
+            neighbours_en.append(f"{choice.before.policy_code} ended on {choice.before.valid_to}")
+        if choice.after is not None:
+            neighbours_zh.append(f"{choice.after.policy_code} 自 {choice.after.valid_from} 起施行")
+            neighbours_en.append(
+                f"{choice.after.policy_code} takes effect on {choice.after.valid_from}"
+            )
+        ev.fail(
+            f"参考日期 {on_date} 不在任何政策版本的有效期内（" + "；".join(neighbours_zh) + "）",
+            f"Reference date {on_date} is outside the policy's validity: no version is in force ("
+            + "; ".join(neighbours_en)
+            + ")",
             clause=cat.validity_clause,
             interpretation=cat.validity_interpretation,
         )
     else:
         ev.fail(
-            f"参考日期 {on_date} 不在政策有效期 {period_zh}内",
-            f"Reference date {on_date} is outside the policy's validity, {period_en}",
+            f"参考日期 {on_date} 不在政策 {code} 的有效期 {period_zh}内",
+            f"Reference date {on_date} is outside the policy's validity ({code}, {period_en})",
             clause=cat.validity_clause,
             interpretation=cat.validity_interpretation,
+        )
+
+    # I-8: the performance year lies between the policy's first year and the reference date's.
+    year = ev.year
+    first = cat.first_performance_year
+    if year > on_date.year:
+        ev.fail(
+            f"业绩年度 {year} 晚于参考日期所在年度 {on_date.year}",
+            f"Performance year {year} is later than the year of the reference date, {on_date.year}",
+            clause=cat.validity_clause,
+            interpretation=cat.performance_year_interpretation,
+        )
+    elif year < first:
+        ev.fail(
+            f"业绩年度 {year} 早于政策 {code} 覆盖的首个年度 {first}",
+            f"Performance year {year} is earlier than {first}, the first year policy {code} covers",
+            clause=cat.validity_clause,
+            interpretation=cat.performance_year_interpretation,
+        )
+    elif first == on_date.year:
+        ev.step(
+            f"业绩年度 {year} 即参考日期所在年度，也是政策 {code} 覆盖的首个年度",
+            f"Performance year {year} is the year of the reference date, the first year policy "
+            f"{code} covers",
+            clause=cat.validity_clause,
+            interpretation=cat.performance_year_interpretation,
+        )
+    else:
+        ev.step(
+            f"业绩年度 {year} 在 {first} 至 {on_date.year} 之间",
+            f"Performance year {year} lies between {first} and {on_date.year}",
+            clause=cat.validity_clause,
+            interpretation=cat.performance_year_interpretation,
         )
 
     facts = ev.facts
@@ -238,6 +346,11 @@ def _check_gate(ev: Evaluation) -> None:
         )
 
 
+def _counts_as_one_time(catalogue: Catalogue, award: PriorAward) -> bool:
+    """I-3 within one version, unless the version says awards of earlier ones count too."""
+    return award.policy is None or award.policy in catalogue.one_time_counts_policies
+
+
 def _matches_scope(ev: Evaluation, award: PriorAward) -> bool:
     """Same store (M09A) / same warehouse (M10B); an award without the id counts, to be safe."""
     scope = ev.measure.scope_fact
@@ -258,11 +371,14 @@ def _apply_limits(ev: Evaluation, prior_awards: Sequence[PriorAward]) -> None:
     code = measure.code
     parts = [(name, amount) for name, amount in ev.components.items()]
     same_measure = [a for a in prior_awards if a.measure == code and _matches_scope(ev, a)]
+    # I-3 counts awards of this version (and of the earlier versions it names); annual caps and
+    # overlap groups count the same year whatever the version.
+    one_time_earlier = [a for a in same_measure if _counts_as_one_time(ev.catalogue, a)]
 
     # I-3: a one-time reward already granted makes the application ineligible; for M07 only the
     # start-up component falls away.
-    if measure.one_time and same_measure:
-        earlier_zh, earlier_en = _describe(same_measure)
+    if measure.one_time and one_time_earlier:
+        earlier_zh, earlier_en = _describe(one_time_earlier)
         ev.fail(
             f"一次性奖励在政策有效期内只享受一次，已获：{earlier_zh}",
             f"A one-time reward is granted once while the policy is in force; already awarded: "
@@ -271,7 +387,7 @@ def _apply_limits(ev: Evaluation, prior_awards: Sequence[PriorAward]) -> None:
         )
         return
     for component in measure.one_time_components:
-        earlier = [a for a in same_measure if a.components is None or component in a.components]
+        earlier = [a for a in one_time_earlier if a.components is None or component in a.components]
         if earlier and ev.components.get(component, ZERO) > 0:
             earlier_zh, earlier_en = _describe(earlier)
             label = measure.component_defs[component]
@@ -291,6 +407,37 @@ def _apply_limits(ev: Evaluation, prior_awards: Sequence[PriorAward]) -> None:
                 )
                 return
 
+    # I-9: a component capped per applicant and year across all of its applications (M07 rent).
+    for component, cap_key in measure.component_annual_caps.items():
+        this_year = [a for a in same_measure if a.year == ev.year]
+        current = dict(parts).get(component, ZERO)
+        if not this_year or current <= 0:
+            continue
+        limit = ev.param(cap_key)
+        awarded = sum((a.component_share(component) for a in this_year), ZERO)
+        remaining = max(limit - awarded, ZERO)
+        now = min(current, remaining)
+        label = measure.component_defs[component]
+        earlier_zh, earlier_en = _describe(this_year)
+        ev.step(
+            f"{label.label_zh}每年上限 {grouped(limit)} 元，{ev.year} 年已获 {grouped(awarded)} 元"
+            f"（{earlier_zh}），剩余 {grouped(remaining)} 元；本次 {grouped(now)} 元",
+            f"{label.label_en}: at most CNY {grouped(limit)} a year, CNY {grouped(awarded)} "
+            f"already awarded in {ev.year} ({earlier_en}), CNY {grouped(remaining)} remaining; "
+            f"now CNY {grouped(now)}",
+            interpretation=measure.component_cap_interpretation,
+        )
+        parts = [(n, now if n == component else a) for n, a in parts]
+        if sum((a for _, a in parts), ZERO) <= 0:
+            ev.fail(
+                f"{label.label_zh} {ev.year} 年上限已用完，且无其他可补贴的部分；"
+                f"已获：{earlier_zh}",
+                f"The {ev.year} limit of the {label.label_en.lower()} is used up and nothing else "
+                f"remains; already awarded: {earlier_en}",
+                interpretation=measure.component_cap_interpretation,
+            )
+            return
+
     total = sum((a for _, a in parts), ZERO)
     if total <= 0:
         ev.fail(
@@ -298,6 +445,20 @@ def _apply_limits(ev: Evaluation, prior_awards: Sequence[PriorAward]) -> None:
             "The computed amount is CNY 0.00: nothing to award",
         )
         return
+
+    # I-11: a same-year award of the measure is named (the limit is per project, not deducted).
+    if measure.same_year_notice:
+        this_year = [a for a in same_measure if a.year == ev.year]
+        if this_year:
+            earlier_zh, earlier_en = _describe(this_year)
+            ev.step(
+                f"该主体 {ev.year} 年已有本措施的奖励（{earlier_zh}）：上限按每个项目计算，"
+                "不予扣减；审核时须确认本次为另一项目",
+                f"The applicant already has an award of this measure in {ev.year} "
+                f"({earlier_en}): the limit applies per project and nothing is deducted; the "
+                "review must confirm this is another project",
+                interpretation=measure.same_year_notice,
+            )
 
     # I-4: the annual cap counts approved awards of the same measure and year (and warehouse).
     if measure.annual_cap:
@@ -312,7 +473,7 @@ def _apply_limits(ev: Evaluation, prior_awards: Sequence[PriorAward]) -> None:
                     f"{ev.year} 年度上限 {grouped(limit)} 元已用完；已获：{earlier_zh}",
                     f"The annual cap of CNY {grouped(limit)} for {ev.year} is used up; already "
                     f"awarded: {earlier_en}",
-                    interpretation="I-4",
+                    interpretation=measure.annual_cap_interpretation,
                 )
                 return
             new_total = min(total, remaining)
@@ -323,7 +484,7 @@ def _apply_limits(ev: Evaluation, prior_awards: Sequence[PriorAward]) -> None:
                 f"Annual cap CNY {grouped(limit)} for {ev.year}, already awarded CNY "
                 f"{grouped(awarded)} ({earlier_en}), remaining CNY {grouped(remaining)}; now CNY "
                 f"{grouped(new_total)}",
-                interpretation="I-4",
+                interpretation=measure.annual_cap_interpretation,
             )
             parts = reduce_components(parts, new_total)
             total = new_total
@@ -423,6 +584,7 @@ def _result(ev: Evaluation) -> Result:
             rules_version=version,
             year=ev.year,
             parameters_used=used,
+            policy=ev.catalogue.policy_code,
         )
     if measure.kind == "computed":
         components = tuple(
@@ -452,20 +614,20 @@ def _result(ev: Evaluation) -> Result:
         rules_version=version,
         year=ev.year,
         parameters_used=used,
+        policy=ev.catalogue.policy_code,
     )
 
 
 # -- parsing one request of the `assess` command ------------------------------------------------
 
 
-def parse_request(
-    catalogue: Catalogue, obj: Any, today: date
-) -> tuple[str, dict[str, Any], Context]:
-    """Validate one input object ``{"measure", "facts", "context": {"on_date", "prior_awards"}}``.
+def parse_request(catalogue: Source, obj: Any, today: date) -> tuple[str, dict[str, Any], Context]:
+    """Validate one input object ``{"measure", "facts", "context": {"on_date", "policy",
+    "prior_awards"}}`` against the version that will assess it (see `choose_version`).
 
-    Returns (measure code, typed facts, context); raises `AssessInputError` (or its subclasses
-    `UnknownMeasure`, `FactError`) with a message naming what is wrong. Parse JSON with
-    ``parse_float=Decimal`` so that amounts keep their decimal text.
+    Returns (measure code, typed facts, context); the context names the chosen version. Raises
+    `AssessInputError` (or its subclasses `UnknownMeasure`, `FactError`) with a message naming
+    what is wrong. Parse JSON with ``parse_float=Decimal`` so that amounts keep their decimal text.
     """
     if not isinstance(obj, Mapping):
         raise AssessInputError(
@@ -482,23 +644,24 @@ def parse_request(
         raise AssessInputError(
             "'measure' must be a measure code such as \"M05\"", "measure 须为措施代码"
         )
-    measure = catalogue.measures.get(code)
+    context = _parse_context(catalogue, code, obj.get("context"), today)
+    version, _choice = choose_version(catalogue, context)
+    measure = version.measures.get(code)
     if measure is None:
         raise UnknownMeasure(code)
     raw_facts = obj.get("facts")
     if not isinstance(raw_facts, Mapping):
         raise AssessInputError("'facts' must be an object", "facts 须为对象", measure=code)
-    facts = parse_facts(catalogue, measure, raw_facts)
-    context = _parse_context(catalogue, code, obj.get("context"), today)
+    facts = parse_facts(version, measure, raw_facts)
     return code, facts, context
 
 
-def _parse_context(catalogue: Catalogue, code: str, raw: Any, today: date) -> Context:
+def _parse_context(catalogue: Source, code: str, raw: Any, today: date) -> Context:
     if raw is None:
         return Context(on_date=today)
     if not isinstance(raw, Mapping):
         raise AssessInputError("'context' must be an object", "context 须为对象", measure=code)
-    unknown = set(raw) - {"on_date", "prior_awards"}
+    unknown = set(raw) - {"on_date", "prior_awards", "policy"}
     if unknown:
         raise AssessInputError(
             f"context: unknown keys {sorted(map(str, unknown))}",
@@ -506,6 +669,14 @@ def _parse_context(catalogue: Catalogue, code: str, raw: Any, today: date) -> Co
             measure=code,
         )
     on_date = _parse_date(raw.get("on_date"), today, code)
+    policy = raw.get("policy")
+    versions = _versions_of(catalogue)
+    if policy is not None and policy not in versions:
+        raise AssessInputError(
+            f"context.policy {policy!r} is not a loaded policy version ({', '.join(versions)})",
+            f"context.policy {policy!r} 不是已载入的政策版本（{'、'.join(versions)}）",
+            measure=code,
+        )
     awards_raw = raw.get("prior_awards")
     if awards_raw is None:
         awards_raw = []
@@ -516,7 +687,13 @@ def _parse_context(catalogue: Catalogue, code: str, raw: Any, today: date) -> Co
     awards = tuple(
         _parse_award(catalogue, code, index, item) for index, item in enumerate(awards_raw)
     )
-    return Context(on_date=on_date, prior_awards=awards)
+    return Context(on_date=on_date, prior_awards=awards, policy=policy)
+
+
+def _versions_of(catalogue: Source) -> list[str]:
+    if isinstance(catalogue, PolicyVersions):
+        return [c.policy_code for c in catalogue]
+    return [catalogue.policy_code]
 
 
 def _parse_date(raw: Any, today: date, code: str) -> date:
@@ -536,7 +713,7 @@ def _parse_date(raw: Any, today: date, code: str) -> date:
     )
 
 
-def _parse_award(catalogue: Catalogue, code: str, index: int, item: Any) -> PriorAward:
+def _parse_award(catalogue: Source, code: str, index: int, item: Any) -> PriorAward:
     where = f"context.prior_awards[{index}]"
     if not isinstance(item, Mapping):
         raise AssessInputError(f"{where} must be an object", f"{where} 须为对象", measure=code)
@@ -548,6 +725,8 @@ def _parse_award(catalogue: Catalogue, code: str, index: int, item: Any) -> Prio
         "store_id",
         "reference",
         "components",
+        "component_amounts",
+        "policy",
     }
     unknown = set(item) - allowed
     if unknown:
@@ -594,6 +773,14 @@ def _parse_award(catalogue: Catalogue, code: str, index: int, item: Any) -> Prio
                 measure=code,
             )
         components = tuple(components)
+    component_amounts = _parse_component_amounts(item.get("component_amounts"), where, code)
+    policy = item.get("policy")
+    if policy is not None and policy not in _versions_of(catalogue):
+        raise AssessInputError(
+            f"{where}.policy {policy!r} is not a loaded policy version",
+            f"{where}.policy {policy!r} 不是已载入的政策版本",
+            measure=code,
+        )
     return PriorAward(
         measure=award_measure,
         year=year,
@@ -602,7 +789,31 @@ def _parse_award(catalogue: Catalogue, code: str, index: int, item: Any) -> Prio
         store_id=texts["store_id"],
         reference=texts["reference"],
         components=components,
+        component_amounts=component_amounts,
+        policy=policy,
     )
+
+
+def _parse_component_amounts(raw: Any, where: str, code: str) -> dict[str, Decimal] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise AssessInputError(
+            f"{where}.component_amounts must be an object of name to amount",
+            f"{where}.component_amounts 须为“名称：金额”的对象",
+            measure=code,
+        )
+    amounts: dict[str, Decimal] = {}
+    for name, value in raw.items():
+        try:
+            amounts[str(name)] = parse_decimal(value, places=2, maximum=_MAX_AWARD)
+        except BadNumber as error:
+            raise AssessInputError(
+                f"{where}.component_amounts.{name}: {error.message_en}",
+                f"{where}.component_amounts.{name}：{error.message_zh}",
+                measure=code,
+            ) from None
+    return amounts
 
 
 def _is_valid_year(raw: Any) -> bool:

@@ -50,11 +50,12 @@ are those of the measures and of `articles`; every other clause reference must b
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from itertools import pairwise
 from pathlib import Path
@@ -148,6 +149,13 @@ class Measure:
     conditions_en: str
     article_text_en: str
     article_text_zh: str
+    # I-9: a component capped per applicant and year across applications: {component: cap key}.
+    component_annual_caps: Mapping[str, str] = field(default_factory=dict)
+    component_cap_interpretation: str | None = None
+    # The interpretation the annual-cap step cites (I-4 unless the measure names another, I-10).
+    annual_cap_interpretation: str = "I-4"
+    # I-11: a same-year award of this measure is named in the trace, not deducted.
+    same_year_notice: str | None = None
     # Precomputed by the catalogue so that an assessment does no lookups it can avoid.
     fact_defs: tuple[tuple[FactDef, bool], ...] = ()  # (definition, required for this measure)
     fact_names: frozenset[str] = frozenset()
@@ -165,6 +173,37 @@ class Interpretation:
     text_zh: str
     text_en: str
     applies_to: tuple[str, ...]
+    # The measure settings this reading decides (EFFECT_SETTINGS); an administrator changes them
+    # from a date onwards as `effects`, each restating the reading's text.
+    governs: tuple[str, ...] = ()
+
+
+# What an interpretation may decide about a measure, and the type of each value.
+EFFECT_SETTINGS = {
+    "one_time": bool,
+    "one_time_components": list,
+    "annual_cap": bool,
+    "waived_general_facts": list,
+    "overlap_groups": list,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    """A change of what an interpretation does, in force from `effective_from` (inclusive).
+
+    `setting` is one of EFFECT_SETTINGS (applied to `measure`) or "wording" (the text alone);
+    `text_zh`/`text_en` are the interpretation's full text from that date, so the text and what
+    the engine does never part.
+    """
+
+    interpretation: str
+    setting: str
+    measure: str | None
+    value: Any
+    effective_from: date
+    text_zh: str
+    text_en: str
 
 
 class Catalogue:
@@ -178,6 +217,11 @@ class Catalogue:
         self.valid_to = date.max
         self.validity_clause = ""
         self.validity_interpretation: str | None = None
+        self.published_on = date.min
+        self.first_performance_year = 0
+        self.performance_year_interpretation: str | None = None
+        self.reference_date_interpretation: str | None = None
+        self.one_time_counts_policies: frozenset[str] = frozenset()
         self.general_clause = ""
         self.general_must_be_true: tuple[str, ...] = ()
         self.sections: dict[str, dict[str, Any]] = {}
@@ -194,6 +238,8 @@ class Catalogue:
         self.interpretations: dict[str, Interpretation] = {}
         self.overlap_groups: dict[str, OverlapGroup] = {}
         self.known_award_codes: frozenset[str] = frozenset()
+        self.effects: tuple[Effect, ...] = ()
+        self._dated: dict[tuple[int, ...], Catalogue] = {}
 
     # -- construction ----------------------------------------------------------------------------
 
@@ -236,7 +282,136 @@ class Catalogue:
         cat._build_overlap_groups(_get(data, "overlap_groups", "catalogue", list), known_clauses)
         cat._check_references(known_clauses)
         cat._link_measures()
+        cat._build_effects(data.get("effects") or [])
         return cat
+
+    # -- interpretation effects, dated --------------------------------------------------------
+
+    def _build_effects(self, items: list[Any]) -> None:
+        """Validate the dated effects; each one must leave a valid catalogue from its date."""
+        if not isinstance(items, list):
+            raise CatalogueError("effects must be a list")
+        effects: list[Effect] = []
+        for index, item in enumerate(items):
+            where = f"effect {index + 1}"
+            if not isinstance(item, Mapping):
+                raise CatalogueError(f"{where}: must be a mapping")
+            code = _text(item, "interpretation", where)
+            interpretation = self.interpretations.get(code)
+            if interpretation is None:
+                raise CatalogueError(f"{where}: unknown interpretation {code!r}")
+            setting = _text(item, "setting", where)
+            start = _date(item.get("effective_from"), f"{where} effective_from")
+            if not self.valid_from < start <= self.valid_to:
+                raise CatalogueError(
+                    f"{where}: takes effect on {start}, outside the version's validity after its "
+                    f"first day ({self.valid_from} to {self.valid_to})"
+                )
+            measure = item.get("measure")
+            value = item.get("value")
+            if setting == "wording":
+                if measure is not None or value is not None:
+                    raise CatalogueError(f"{where}: a wording change names no measure and value")
+            else:
+                if setting not in interpretation.governs:
+                    raise CatalogueError(
+                        f"{where}: {code} does not decide {setting!r} (it decides "
+                        f"{', '.join(interpretation.governs) or 'nothing'})"
+                    )
+                if measure not in self.measures:
+                    raise CatalogueError(f"{where}: unknown measure {measure!r}")
+                if interpretation.applies_to and measure not in interpretation.applies_to:
+                    raise CatalogueError(f"{where}: {code} does not apply to {measure}")
+                kind = EFFECT_SETTINGS[setting]
+                if not isinstance(value, kind) or (
+                    kind is list and not all(isinstance(v, str) for v in value)
+                ):
+                    raise CatalogueError(f"{where}: {setting} must be a {kind.__name__}")
+            effect = Effect(
+                interpretation=code,
+                setting=setting,
+                measure=measure,
+                value=list(value) if isinstance(value, list) else value,
+                effective_from=start,
+                text_zh=_text(item, "text_zh", where),
+                text_en=_text(item, "text_en", where),
+            )
+            previous = self.interpretation_on(code, start - timedelta(days=1), effects)
+            if (effect.text_zh, effect.text_en) == (previous.text_zh, previous.text_en):
+                raise CatalogueError(
+                    f"{where}: restate {code}'s text as it reads from {start}; an unchanged text "
+                    "would silently differ from what the engine does"
+                )
+            later = [e for e in effects if e.effective_from > start]
+            if later:
+                raise CatalogueError(
+                    f"{where}: effects must be added in date order ({later[0].effective_from} "
+                    f"is later than {start})"
+                )
+            effects.append(effect)
+            self.effects = tuple(effects)
+            self.on(start)  # the catalogue as of that date must be valid
+
+    def interpretation_on(
+        self, code: str, on_date: date, effects: list[Effect] | tuple[Effect, ...] | None = None
+    ) -> Interpretation:
+        """The interpretation `code` with the text in force on `on_date`."""
+        base = self.interpretations[code]
+        texts = [
+            e
+            for e in (self.effects if effects is None else effects)
+            if e.interpretation == code and e.effective_from <= on_date
+        ]
+        if not texts:
+            return base
+        last = texts[-1]
+        return Interpretation(
+            code=base.code,
+            clauses=base.clauses,
+            title_zh=base.title_zh,
+            title_en=base.title_en,
+            text_zh=last.text_zh,
+            text_en=last.text_en,
+            applies_to=base.applies_to,
+            governs=base.governs,
+        )
+
+    def on(self, on_date: date) -> Catalogue:
+        """The catalogue as the interpretations' effects in force on `on_date` make it."""
+        active = tuple(i for i, e in enumerate(self.effects) if e.effective_from <= on_date)
+        if not active:
+            return self
+        found = self._dated.get(active)
+        if found is not None:
+            return found
+        data = copy.deepcopy({k: v for k, v in self.data.items() if k != "effects"})
+        measures = {m["code"]: m for m in data["measures"]}
+        groups = {g["code"]: g for g in data.get("overlap_groups", [])}
+        for index in active:
+            effect = self.effects[index]
+            if effect.setting == "overlap_groups":
+                for code, group in groups.items():
+                    members = [m for m in group.get("measures", []) if m != effect.measure]
+                    if code in effect.value:
+                        members.append(effect.measure)
+                    group["measures"] = members
+                unknown = set(effect.value) - set(groups)
+                if unknown:
+                    raise CatalogueError(
+                        f"effect of {effect.interpretation} on {effect.measure}: unknown overlap "
+                        f"groups {sorted(unknown)}"
+                    )
+            elif effect.setting != "wording":
+                measures[effect.measure][effect.setting] = effect.value
+        for item in data["interpretations"]:
+            current = self.interpretation_on(item["code"], on_date)
+            item["text_zh"], item["text_en"] = current.text_zh, current.text_en
+        try:
+            dated = Catalogue.from_data(data)
+        except CatalogueError as exc:
+            raise CatalogueError(f"as of {on_date}: {exc}") from None
+        self._dated[active] = dated
+        return dated
 
     def _build_policy(self, policy: Mapping[str, Any]) -> None:
         self.policy = dict(policy)
@@ -247,6 +422,20 @@ class Catalogue:
             raise CatalogueError("policy: valid_to is before valid_from")
         self.validity_clause = _text(policy, "validity_clause", "policy")
         self.validity_interpretation = policy.get("validity_interpretation")
+        self.published_on = _date(policy.get("published_on"), "policy published_on")
+        first = policy.get("first_performance_year", self.valid_from.year)
+        if not isinstance(first, int) or isinstance(first, bool) or first > self.valid_to.year:
+            raise CatalogueError(
+                f"policy: first_performance_year {first!r} must be a year no later than valid_to"
+            )
+        self.first_performance_year = first
+        self.performance_year_interpretation = policy.get("performance_year_interpretation")
+        self.reference_date_interpretation = policy.get("reference_date_interpretation")
+        counts = policy.get("one_time_counts_policies") or []
+        if not isinstance(counts, list) or not all(isinstance(c, str) for c in counts):
+            raise CatalogueError("policy: one_time_counts_policies must be a list of codes")
+        # I-3 across versions: awards under these earlier versions count as one-time awards too.
+        self.one_time_counts_policies = frozenset(counts) | {self.policy_code}
 
     def _build_general(self, general: Mapping[str, Any]) -> None:
         self.general_clause = _text(general, "clause", "general_conditions")
@@ -312,6 +501,9 @@ class Catalogue:
                 max_length=int(item.get("max_length", 200)),
                 unit_zh=str(item.get("unit_zh", "")),
                 unit_en=str(item.get("unit_en", "")),
+                unit_en_one=str(item.get("unit_en_one", "")),
+                reviewer_only=bool(item.get("reviewer_only", False)),
+                answer_required=bool(item.get("answer_required", False)),
             )
 
     def _build_measures(self, items: list[Any]) -> None:
@@ -366,6 +558,14 @@ class Catalogue:
             for name in one_time_components:
                 if name not in names:
                     raise CatalogueError(f"{where}: one-time component {name!r} is not a component")
+            component_caps = item.get("component_annual_caps") or {}
+            if not isinstance(component_caps, Mapping):
+                raise CatalogueError(f"{where}: component_annual_caps must be a mapping")
+            for name in component_caps:
+                if name not in names:
+                    raise CatalogueError(
+                        f"{where}: component_annual_caps names {name!r}, not a component"
+                    )
             self.measures[code] = Measure(
                 code=code,
                 clause=_text(item, "clause", where),
@@ -387,6 +587,10 @@ class Catalogue:
                 conditions_en=str(item.get("conditions_en", "")),
                 article_text_en=str(item.get("article_text_en", "")),
                 article_text_zh=str(item.get("article_text_zh", "")),
+                component_annual_caps={str(k): str(v) for k, v in component_caps.items()},
+                component_cap_interpretation=item.get("component_cap_interpretation"),
+                annual_cap_interpretation=str(item.get("annual_cap_interpretation") or "I-4"),
+                same_year_notice=item.get("same_year_notice"),
             )
 
     def _build_parameters(self, items: list[Any], known_clauses: set[str]) -> None:
@@ -472,7 +676,11 @@ class Catalogue:
                 text_zh=_text(item, "text_zh", where),
                 text_en=_text(item, "text_en", where),
                 applies_to=applies_to,
+                governs=tuple(item.get("governs") or ()),
             )
+            for setting in self.interpretations[code].governs:
+                if setting not in EFFECT_SETTINGS:
+                    raise CatalogueError(f"{where}: governs unknown setting {setting!r}")
 
     def _build_overlap_groups(self, items: list[Any], known_clauses: set[str]) -> None:
         for item in items:
@@ -524,6 +732,15 @@ class Catalogue:
         refs += [
             (f"overlap group {g.code}", g.interpretation) for g in self.overlap_groups.values()
         ]
+        refs.append(("policy", self.performance_year_interpretation))
+        refs.append(("policy", self.reference_date_interpretation))
+        for m in self.measures.values():
+            refs += [
+                (f"measure {m.code}", m.component_cap_interpretation),
+                (f"measure {m.code}", m.same_year_notice),
+            ]
+            if m.annual_cap:
+                refs.append((f"measure {m.code}", m.annual_cap_interpretation))
         for where, ref in refs:
             if ref is not None and ref not in self.interpretations:
                 raise CatalogueError(f"{where}: unknown interpretation {ref!r}")
@@ -541,6 +758,9 @@ class Catalogue:
             for key in rule.parameters:
                 if key not in self.parameters:
                     raise CatalogueError(f"{where}: parameter {key!r} is missing")
+            for component, key in measure.component_annual_caps.items():
+                if key not in self.parameters:
+                    raise CatalogueError(f"{where}: {component} cap parameter {key!r} is missing")
             if measure.annual_cap and f"{code}.annual_cap_cny" not in self.parameters:
                 raise CatalogueError(f"{where}: annual cap needs parameter {code}.annual_cap_cny")
             for name in rule.facts:
@@ -558,7 +778,13 @@ class Catalogue:
             fact_defs += [(self.facts[n], self.facts[n].required) for n in measure.facts]
             groups = tuple(g for g in self.overlap_groups.values() if code in g.measures)
             digest_source = {
-                "policy": [self.policy_code, str(self.valid_from), str(self.valid_to)],
+                "policy": [
+                    self.policy_code,
+                    str(self.valid_from),
+                    str(self.valid_to),
+                    self.first_performance_year,
+                    sorted(self.one_time_counts_policies),
+                ],
                 "general": list(self.general_must_be_true),
                 "measure": [
                     code,
@@ -570,6 +796,9 @@ class Catalogue:
                     list(measure.waived_general_facts),
                     list(measure.entity_types),
                     list(measure.facts),
+                    dict(measure.component_annual_caps),
+                    measure.annual_cap_interpretation,
+                    measure.same_year_notice,
                 ],
                 "groups": [[g.code, list(g.measures), list(g.external_policies)] for g in groups],
             }
@@ -598,15 +827,47 @@ class Catalogue:
         return found
 
 
+def load_catalogue_tree(path: str | Path) -> list[dict[str, Any]]:
+    """Every policy version under `path`: one folder per version, oldest first.
+
+    ``*.yaml`` files directly in `path` hold what all versions share (the places); a version's
+    own files may not define the same keys. A folder without ``*.yaml`` files is an error.
+    """
+    root = Path(path)
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
+    if not folders:
+        raise CatalogueError(f"no policy version folders in {path}")
+    shared = _merge_yaml(sorted(root.glob("*.yaml")))
+    versions = []
+    for folder in folders:
+        data = load_catalogue_dir(folder)
+        for key, value in shared.items():
+            if key in data:
+                raise CatalogueError(f"{folder.name}: key {key!r} is also defined in {root.name}/")
+            data[key] = value
+        code = data.get("policy", {}).get("code") if isinstance(data.get("policy"), dict) else None
+        if code != folder.name:
+            raise CatalogueError(
+                f"{folder.name}: the folder must be named after its policy code, not {code!r}"
+            )
+        versions.append(data)
+    versions.sort(key=lambda d: str(d["policy"].get("valid_from")))
+    return versions
+
+
 def load_catalogue_dir(path: str | Path) -> dict[str, Any]:
-    """Merge the top-level keys of every ``*.yaml`` file in `path` into one dict.
+    """Merge the top-level keys of every ``*.yaml`` file in `path` (one version) into one dict.
 
     A key defined in two files is an error: each list lives in exactly one file.
     """
-    merged: dict[str, Any] = {}
     files = sorted(Path(path).glob("*.yaml"))
     if not files:
         raise CatalogueError(f"no *.yaml files in {path}")
+    return _merge_yaml(files)
+
+
+def _merge_yaml(files: list[Path]) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
     for file in files:
         with file.open(encoding="utf-8") as handle:
             content = yaml.safe_load(handle) or {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -12,7 +13,9 @@ class PriorAward:
     """An award already approved for the same applicant (or declared under a linked policy).
 
     `measure` is a measure code or the code of an external policy linked to an overlap group.
-    `components` names the components the award covered (None: all of the measure's components).
+    `components` names the components the award covered (None: all of the measure's components);
+    `component_amounts` gives the amount of each (the portal always passes it for its own awards,
+    I-9). `policy` is the version the award was made under (None: the version assessing now).
     """
 
     measure: str
@@ -22,6 +25,15 @@ class PriorAward:
     store_id: str | None = None
     reference: str | None = None
     components: tuple[str, ...] | None = None
+    component_amounts: Mapping[str, Decimal] | None = None
+    policy: str | None = None
+
+    def component_share(self, component: str) -> Decimal:
+        """This award's share of one component (I-9): stated, else all of it when it is the
+        award's only component, else (conservatively) the whole amount."""
+        if self.component_amounts is not None:
+            return self.component_amounts.get(component, Decimal("0"))
+        return self.amount_cny
 
     def describe(self) -> tuple[str, str]:
         """'M06 2026 年 150,000.00 元（编号 X）' / 'M06 2026 CNY 150,000.00 (ref. X)'."""
@@ -34,6 +46,9 @@ class PriorAward:
         if self.warehouse_id:
             zh += f"，海外仓 {self.warehouse_id}"
             en += f", warehouse {self.warehouse_id}"
+        if self.policy:
+            zh += f"，{self.policy}"
+            en += f", {self.policy}"
         if self.reference:
             zh += f"（编号 {self.reference}）"
             en += f" (ref. {self.reference})"
@@ -42,10 +57,14 @@ class PriorAward:
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """`on_date` is the reference date: it selects parameter values and decides validity (I-5)."""
+    """`on_date` is the reference date: it selects the policy version (unless `policy` names one),
+    the parameter values and decides validity (I-5). `notes` are trace steps the caller adds
+    (clause, text_zh, text_en), e.g. a reviewer's reason for a verified fact or another date."""
 
     on_date: date
     prior_awards: tuple[PriorAward, ...] = ()
+    policy: str | None = None
+    notes: tuple[tuple[str, str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if isinstance(self.on_date, datetime) or not isinstance(self.on_date, date):

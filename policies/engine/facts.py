@@ -42,6 +42,9 @@ class FactDef:
     max_length: int = 200
     unit_zh: str = ""
     unit_en: str = ""
+    unit_en_one: str = ""  # the English unit for exactly one ("store"); unit_en is the plural
+    reviewer_only: bool = False  # set by a reviewer as a verified fact, never asked of applicants
+    answer_required: bool = False  # the application form asks for an explicit yes or no
 
     def parse(self, raw: object) -> object:
         """Return the typed value or raise `BadNumber` with a bilingual message."""
@@ -62,7 +65,8 @@ class FactDef:
             return show_quantity(value, kind)  # type: ignore[arg-type]
         if kind == "int":
             zh = f"{value:,} {self.unit_zh}".rstrip()
-            return zh, f"{value:,} {self.unit_en}".rstrip()
+            unit_en = self.unit_en_one if value == 1 and self.unit_en_one else self.unit_en
+            return zh, f"{value:,} {unit_en}".rstrip()
         if kind == "choice":
             return self.choice_label(str(value))
         return str(value), str(value)

@@ -239,12 +239,18 @@ def cap(ev: Evaluation, amount: Decimal, cap_key: str, what_zh: str, what_en: st
     return amount
 
 
-def capped_rate(ev: Evaluation, name: str, rate_key: str, cap_key: str) -> Decimal:
-    """min(rate × fact, cap): M04, M07 rent, M10B, M16."""
-    label_zh, label_en = ev.label(name)
+def capped_rate(ev: Evaluation, name: str, rate_key: str, cap_key: str, component: str) -> Decimal:
+    """min(rate × fact, cap): M04, M07 rent, M10B, M16; the trace names the component."""
+    label = ev.measure.component_defs[component]
     return cap(
-        ev, share(ev, name, rate_key), cap_key, f"按{label_zh}计算的补贴", f"Subsidy on {label_en}"
+        ev, share(ev, name, rate_key), cap_key, label.label_zh, f"The {_lower(label.label_en)}"
     )
+
+
+def _lower(label: str) -> str:
+    """'Rent subsidy' -> 'rent subsidy' inside a sentence; acronyms ('CBEC ...') stay."""
+    first = label.split(" ", 1)[0]
+    return label if first.isupper() else label[:1].lower() + label[1:]
 
 
 def capped_amount(ev: Evaluation, name: str, cap_key: str) -> Decimal:

@@ -83,6 +83,7 @@ class Result:
     rules_version: str
     year: int | None = None
     parameters_used: tuple[tuple[str, str, str], ...] = ()
+    policy: str = ""
 
     def to_dict(self, lang: str = "zh-hans") -> dict[str, Any]:
         """The output object of MEASURES.md, texts in `lang` (``"zh-hans"`` or ``"en"``)."""
@@ -104,4 +105,5 @@ class Result:
             "reasons": [r.text_en if english else r.text_zh for r in self.reasons],
             "trace": [step.to_dict(english) for step in self.trace],
             "rules_version": self.rules_version,
+            "policy": self.policy,
         }

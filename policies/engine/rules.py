@@ -21,6 +21,7 @@ from .primitives import (
     capped_amount,
     capped_rate,
     cny,
+    compare,
     condition,
     per_unit_with_annual_cap,
     require_positive,
@@ -101,12 +102,16 @@ def m03_platforms(ev: Evaluation) -> None:
 def m04_venue(ev: Evaluation) -> None:
     """II(2)4: 50% of the fiscal year's actual expenditure, at most CNY 500,000."""
     if require_positive(ev, "eligible_expenditure_cny"):
-        ev.add("subsidy", capped_rate(ev, "eligible_expenditure_cny", "M04.rate", "M04.cap_cny"))
+        ev.add(
+            "subsidy",
+            capped_rate(ev, "eligible_expenditure_cny", "M04.rate", "M04.cap_cny", "subsidy"),
+        )
 
 
 def m05_export(ev: Evaluation) -> None:
     """II(3)5: export volume above 0 / USD 500,000 / USD 1 million: up to CNY 20,000 / 100,000 /
-    500,000, once."""
+    500,000, once. I-12: the lowest tier ("breaks through zero") rewards a first year of CBEC
+    exports, so it does not apply when the enterprise exported before."""
     amount = tiers(
         ev,
         (
@@ -124,8 +129,24 @@ def m05_export(ev: Evaluation) -> None:
             ),
         ),
     )
-    if amount is not None:
-        ev.add("reward", amount)
+    if amount is None:
+        return
+    above_low, _zh, _en = compare(ev, "cbec_export_volume_usd", "M05.tier_mid.threshold_usd")
+    if not above_low:
+        if ev.facts.get("had_cbec_exports_before"):
+            ev.fail(
+                "“突破零”一档奖励首个有跨境电商出口的年度：该企业此前已有跨境电商出口，不适用",
+                "The 'breaks through zero' tier rewards a first year of CBEC exports: the "
+                "enterprise exported before, so it does not apply",
+                interpretation="I-12",
+            )
+            return
+        ev.step(
+            "此前无跨境电商出口：本年为突破零的首个出口年度",
+            "No CBEC exports before: this is the first year that breaks through zero",
+            interpretation="I-12",
+        )
+    ev.add("reward", amount)
 
 
 def m06_platform_promotion(ev: Evaluation) -> None:
@@ -168,7 +189,7 @@ def m07_sme_settlement(ev: Evaluation) -> None:
     require_true(ev, "newly_settled_in_recognised_park")
     threshold(ev, "leased_area_sqm", "M07.area_threshold_sqm")
     threshold(ev, "cbec_volume_usd", "M07.volume_threshold_usd")
-    ev.add("rent", capped_rate(ev, "annual_rent_cny", "M07.rent_rate", "M07.rent_cap_cny"))
+    ev.add("rent", capped_rate(ev, "annual_rent_cny", "M07.rent_rate", "M07.rent_cap_cny", "rent"))
     ev.add("startup", capped_amount(ev, "startup_costs_cny", "M07.startup_cap_cny"))
 
 
@@ -242,7 +263,10 @@ def m10b_warehouse_lease(ev: Evaluation) -> None:
     warehouse_zh, warehouse_en = ev.show("warehouse_id")
     ev.step(f"海外仓：{warehouse_zh}", f"Warehouse: {warehouse_en}")
     threshold(ev, "warehouse_area_sqm", "M10B.area_threshold_sqm")
-    ev.add("lease", capped_rate(ev, "annual_lease_cost_cny", "M10B.rate", "M10B.annual_cap_cny"))
+    ev.add(
+        "lease",
+        capped_rate(ev, "annual_lease_cost_cny", "M10B.rate", "M10B.annual_cap_cny", "lease"),
+    )
 
 
 def m11_services(ev: Evaluation) -> None:
@@ -291,7 +315,7 @@ def _m12_interest(ev: Evaluation) -> Decimal:
     basis = ev.param("M12.day_count_basis")
     if facts.get("lpr_rate") is not None:
         lpr = facts["lpr_rate"]
-        source_zh, source_en = "申报的 LPR", "the declared LPR"
+        source_zh, source_en = "审核核实的 LPR", "the LPR verified by the reviewer"
     else:
         lpr = ev.param("M12.lpr_one_year")
         found = ev.used["M12.lpr_one_year"]
@@ -357,7 +381,9 @@ def m16_social_security(ev: Evaluation) -> None:
     if require_positive(ev, "social_security_paid_cny"):
         ev.add(
             "subsidy",
-            capped_rate(ev, "social_security_paid_cny", "M16.rate", "M16.annual_cap_cny"),
+            capped_rate(
+                ev, "social_security_paid_cny", "M16.rate", "M16.annual_cap_cny", "subsidy"
+            ),
         )
 
 
@@ -399,7 +425,7 @@ RULES: dict[str, Rule] = {
             for t in ("low", "mid", "high")
             for p in ("threshold_usd", "amount_cny")
         ),
-        facts=("cbec_export_volume_usd",),
+        facts=("cbec_export_volume_usd", "had_cbec_exports_before"),
         components=("reward",),
     ),
     "M06": Rule(

@@ -59,6 +59,7 @@ RESULT_KEYS = {
     "reasons",
     "trace",
     "rules_version",
+    "policy",
 }
 
 

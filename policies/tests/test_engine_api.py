@@ -25,7 +25,7 @@ from policies.engine import (
 )
 
 CATALOGUE = Catalogue.from_data(
-    load_catalogue_dir(Path(__file__).resolve().parents[1] / "catalogue")
+    load_catalogue_dir(Path(__file__).resolve().parents[1] / "catalogue" / "HY-CBEC-2025")
 )
 GENERAL = {
     "entity_type": "enterprise",
@@ -107,6 +107,7 @@ def test_ineligible_reasons_in_both_languages() -> None:
         "reasons": [],
         "trace": [],
         "rules_version": result.rules_version,
+        "policy": "HY-CBEC-2025",
     }
 
 
@@ -124,6 +125,7 @@ def test_rules_version_depends_on_the_parameter_values_used() -> None:
         "loan_interest_paid_cny": "1000",
         "loan_days": 100,
     }
+    m12["year"] = 2025
     before = assess(CATALOGUE, "M12", m12, Context(date(2025, 5, 19)))
     after = assess(CATALOGUE, "M12", m12, Context(date(2025, 5, 20)))
     assert before.rules_version != after.rules_version  # the LPR changed on 2025-05-20
@@ -236,7 +238,7 @@ def test_the_callers_decimal_context_does_not_matter() -> None:
 
 
 def test_the_catalogue_refuses_a_rate_above_one() -> None:
-    data = load_catalogue_dir(Path(__file__).resolve().parents[1] / "catalogue")
+    data = load_catalogue_dir(Path(__file__).resolve().parents[1] / "catalogue" / "HY-CBEC-2025")
     rate = next(p for p in data["parameters"] if p["key"] == "M16.rate")
     rate["values"][0]["value"] = "10"
     with pytest.raises(engine.CatalogueError, match=r"M16\.rate"):

@@ -14,10 +14,11 @@ from policies.engine import (
     AssessInputError,
     Catalogue,
     FactError,
+    PolicyVersions,
     Result,
     UnknownMeasure,
     assess,
-    load_catalogue_dir,
+    load_catalogue_tree,
     parse_request,
 )
 
@@ -38,6 +39,7 @@ OUTPUT_KEYS = {
     "reasons",
     "trace",
     "rules_version",
+    "policy",
 }
 
 
@@ -82,33 +84,42 @@ CASES = load_cases()
 
 
 @pytest.fixture(scope="module")
-def catalogue() -> Catalogue:
-    return Catalogue.from_data(load_catalogue_dir(POLICIES / "catalogue"))
+def versions() -> PolicyVersions:
+    """Every version the repository ships (the cases name one with context.policy or a date)."""
+    return PolicyVersions.from_data(load_catalogue_tree(POLICIES / "catalogue"))
 
 
-def run_case(catalogue: Catalogue, case: Case) -> Result:
+@pytest.fixture(scope="module")
+def catalogue(versions: PolicyVersions) -> Catalogue:
+    found = versions.get("HY-CBEC-2025")
+    assert found is not None
+    return found
+
+
+def run_case(catalogue: Catalogue | PolicyVersions, case: Case) -> Result:
     request = {"measure": case.measure, "facts": case.facts, "context": case.context}
     code, facts, context = parse_request(catalogue, request, TODAY)
     return assess(catalogue, code, facts, context)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
-def test_case(catalogue: Catalogue, case: Case) -> None:
+def test_case(versions: PolicyVersions, case: Case) -> None:
     expect = case.expect
     if "error" in expect:
         with pytest.raises(ERRORS[expect["error"]]) as raised:
-            run_case(catalogue, case)
+            run_case(versions, case)
         if "fact" in expect:
             assert raised.value.fact == expect["fact"]
             assert expect["fact"] in str(raised.value)
         assert case.measure in str(raised.value)
         return
 
-    result = run_case(catalogue, case)
+    result = run_case(versions, case)
     out = result.to_dict()
     english = result.to_dict("en")
     assert set(out) == OUTPUT_KEYS
     assert out["measure"] == case.measure
+    assert out["policy"] == expect.get("policy", "HY-CBEC-2025")
     assert out["eligible"] is expect["eligible"], out["reasons"]
     assert out["amount_cny"] == expect["amount_cny"], out["trace"]
     assert out["cap_cny"] == expect["cap_cny"]

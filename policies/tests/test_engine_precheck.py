@@ -9,7 +9,7 @@ import pytest
 from policies.engine import Catalogue, Context, FactError, PriorAward, load_catalogue_dir, precheck
 
 CATALOGUE = Catalogue.from_data(
-    load_catalogue_dir(Path(__file__).resolve().parents[1] / "catalogue")
+    load_catalogue_dir(Path(__file__).resolve().parents[1] / "catalogue" / "HY-CBEC-2025")
 )
 PROFILE = {
     "entity_type": "enterprise",

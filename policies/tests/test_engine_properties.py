@@ -24,7 +24,7 @@ from policies.engine import (
 )
 
 CATALOGUE = Catalogue.from_data(
-    load_catalogue_dir(Path(__file__).resolve().parents[1] / "catalogue")
+    load_catalogue_dir(Path(__file__).resolve().parents[1] / "catalogue" / "HY-CBEC-2025")
 )
 ON_DATE = date(2026, 6, 1)
 TWO_DECIMALS = re.compile(r"\d+\.\d{2}\Z")

@@ -44,7 +44,7 @@ def counts() -> tuple[int, ...]:
 def edited_copy(tmp_path: Path, file_name: str, edit) -> Path:
     directory = tmp_path / "catalogue"
     shutil.copytree(CATALOGUE_DIR, directory)
-    path = directory / file_name
+    path = directory / "HY-CBEC-2025" / file_name
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     edit(data)
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
@@ -60,9 +60,9 @@ def test_loading_twice_changes_nothing_the_second_time():
 
 
 def test_the_database_gives_back_the_catalogue_the_files_hold(catalogue):
-    from policies.services import file_catalogue
+    from policies.services import file_versions
 
-    from_files = file_catalogue()
+    from_files = file_versions().get("HY-CBEC-2025")
     assert set(catalogue.measures) == set(from_files.measures)
     assert set(catalogue.parameters) == set(from_files.parameters)
     result_db = assess_measure("M05", {**GENERAL, "cbec_export_volume_usd": "600000"})

@@ -180,6 +180,9 @@ class Assessment(models.Model):
     result_en = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
     parameters_used = models.JSONField(default=list, encoder=DjangoJSONEncoder)
     rules_version = models.CharField(_("rules version"), max_length=80)
+    # The reviewer's reason for assessing on another date than the reference date, or for a
+    # verified loan prime rate (M12); shown in the trace.
+    reason = models.TextField(_("reason"), blank=True)
     eligible = models.BooleanField(_("eligible"))
     cap_cny = models.DecimalField(_("cap"), null=True, blank=True, **MONEY)
     amount_cny = models.DecimalField(_("computed amount"), null=True, blank=True, **MONEY)

@@ -9,12 +9,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from applications.services import notify
+from applications.services import notify, prior_award
 from applications.workflow import Action
 from hengyang_cbec.accounts.roles import Role
 from hengyang_cbec.audit.services import record
 
 from ..models import ApprovalBatch, Award, Stage
+from .assessment import award_components
 from .steps import (
     ReviewError,
     _audit,
@@ -81,7 +82,12 @@ def approval_record(
         award.fixed_at = now
         award.save(update_fields=["status", "approval_batch", "registrar", "fixed_at"])
         application.approved_amount_cny = award.amount_cny
-        _move(application, transition, "approved_amount_cny")
+        # The components of the approved amount, reduced the engine's way, for I-9.
+        approved = prior_award(application, award.amount_cny, award_components(award))
+        application.approved_components = {
+            name: _money(amount) for name, amount in (approved.component_amounts or {}).items()
+        }
+        _move(application, transition, "approved_amount_cny", "approved_components")
         _decision(
             application, Stage.REGISTRAR, Action.RECORD_APPROVAL, user, amount=award.amount_cny
         )

@@ -9,13 +9,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.models import Application, Enterprise, Evidence
-from applications.services import prior_award, prior_awards_for
+from applications.services import (
+    application_catalogue,
+    prior_award,
+    prior_awards_for,
+    reference_for,
+)
 from policies.engine import AssessInputError, PriorAward
-from policies.services import assess_measure, current_catalogue
+from policies.services import assess_measure
 
 from ..models import Assessment, Award
 from .steps import ReviewError, _money
@@ -33,10 +37,68 @@ def prior_awards(application: Application) -> list[PriorAward]:
             application__enterprise_id=application.enterprise_id, status=Award.Status.COMMITTED
         )
         .exclude(application_id=application.pk)
-        .select_related("application__measure")
+        .select_related("application__measure__policy", "application__policy", "assessment")
     )
-    awards.extend(prior_award(award.application, award.amount_cny) for award in committed)
+    awards.extend(
+        prior_award(award.application, award.amount_cny, award_components(award))
+        for award in committed
+    )
     return awards
+
+
+def award_components(award: Award) -> dict[str, str]:
+    """The components of the assessment an award rests on ({name: amount}), for I-9."""
+    return {
+        c["name"]: c["amount_cny"] for c in (award.assessment.result_zh or {}).get("components", [])
+    }
+
+
+def _notes(
+    application: Application, facts: Mapping[str, Any], on_date: date | None, reason: str
+) -> tuple[date, str | None, list[tuple[str, str, str]]]:
+    """The reference date and version of an assessment, and the trace notes it needs (I-7).
+
+    The application's own reference date unless the reviewer explicitly names another one, with
+    a reason; a verified loan prime rate (the M12 rate rule) needs a reason too. Both reasons are
+    shown in the trace.
+    """
+    reference_date, policy = reference_for(application)
+    reason = (reason or "").strip()
+    notes: list[tuple[str, str, str]] = []
+    if on_date is not None and on_date != reference_date:
+        if not reason:
+            raise ReviewError(_("Give the reason for assessing on another date."))
+        notes.append(
+            (
+                "",
+                f"审核人明确按 {on_date} 评估，而非申报的参考日期 {reference_date}（I-7），"
+                f"理由：{reason}",
+                f"The reviewer explicitly assessed on {on_date} instead of the application's "
+                f"reference date {reference_date} (I-7); reason: {reason}",
+            )
+        )
+        reference_date = on_date
+    if facts.get("lpr_rate") not in (None, ""):
+        if not reason:
+            # A recomputation (finance commit) keeps the reason given with the same rate.
+            earlier = application.assessments.exclude(reason="").order_by("-created_at", "-id")
+            previous = earlier.first()
+            if (
+                previous is not None
+                and previous.verified_facts.get("lpr_rate") == facts["lpr_rate"]
+            ):
+                reason = previous.reason
+        if not reason:
+            raise ReviewError(_("Give the reason for setting the loan prime rate as verified."))
+        notes.append(
+            (
+                "II(6)2",
+                f"贷款市场报价利率由审核人核实为 {facts['lpr_rate']}，理由：{reason}",
+                f"The loan prime rate was set by the reviewer as a verified fact, "
+                f"{facts['lpr_rate']}; reason: {reason}",
+            )
+        )
+    return reference_date, policy, notes
 
 
 def _serialisable(facts: Mapping[str, Any]) -> dict[str, Any]:
@@ -51,15 +113,31 @@ def current_verified_facts(application: Application) -> dict[str, Any]:
     return dict(latest.verified_facts) if latest else dict(application.declared_facts)
 
 
-def assess(application: Application, facts: Mapping[str, Any], user) -> Assessment:
-    """Run the engine on verified facts (+ the enterprise's general facts) and store a snapshot."""
+def assess(
+    application: Application,
+    facts: Mapping[str, Any],
+    user,
+    *,
+    on_date: date | None = None,
+    reason: str = "",
+) -> Assessment:
+    """Run the engine on verified facts (+ the enterprise's general facts) and store a snapshot.
+
+    The application's version and reference date (I-7) assess it; `on_date` assesses on another
+    date, explicitly and with a `reason` that the trace shows.
+    """
     facts = _serialisable({**application.enterprise.general_facts(), **facts})
     facts["year"] = facts.get("year", application.year)
     priors = prior_awards(application)
-    on_date = timezone.localdate()
+    on_date, policy, notes = _notes(application, facts, on_date, reason)
     try:
         result = assess_measure(
-            application.measure.code, facts, on_date=on_date, prior_awards=priors
+            application.measure.code,
+            facts,
+            on_date=on_date,
+            policy=policy,
+            prior_awards=priors,
+            notes=notes,
         )
     except Exception as exc:  # FactError: a figure the engine cannot read
         raise ReviewError(_("The rules engine cannot read these figures: %s") % exc) from None
@@ -76,11 +154,16 @@ def assess(application: Application, facts: Mapping[str, Any], user) -> Assessme
                 "year": p.year,
                 "amount_cny": _money(p.amount_cny),
                 "reference": p.reference,
+                "policy": p.policy,
+                "component_amounts": {
+                    name: _money(amount) for name, amount in (p.component_amounts or {}).items()
+                },
             }
             for p in priors
         ],
         result_zh=zh,
         result_en=en,
+        reason=(reason or "").strip() if notes else "",
         parameters_used=[list(p) for p in result.parameters_used],
         rules_version=result.rules_version,
         eligible=result.eligible,
@@ -102,10 +185,13 @@ def preview_assessment(
     if verified is None:
         verified = current_verified_facts(application)
     facts = _serialisable({**application.enterprise.general_facts(), **verified})
+    reference_date, policy = reference_for(application)
     try:
         result = assess_measure(
             application.measure.code,
             facts,
+            on_date=reference_date,
+            policy=policy,
             prior_awards=prior_awards(application) if priors is None else priors,
         )
     except AssessInputError:
@@ -127,13 +213,32 @@ def review_warnings(
 ) -> list[ReviewWarning]:
     """Annual cap nearly used, one-time awarded, overlap, shared evidence or bank account."""
     warnings: list[ReviewWarning] = []
-    catalogue = current_catalogue()
+    reference_date, _policy = reference_for(application)
+    catalogue = application_catalogue(application).on(reference_date)
     measure = catalogue.measures.get(application.measure.code)
     if priors is None:
         priors = prior_awards(application)
+    if measure is not None and measure.same_year_notice:
+        for p in priors:
+            if p.measure == measure.code and p.year == application.year:
+                warnings.append(
+                    ReviewWarning(
+                        "per_project",
+                        _(
+                            "The applicant already has an award of this measure in %(year)s "
+                            "(%(award)s): the limit applies per project (%(reading)s); confirm "
+                            "that this application is another project."
+                        )
+                        % {
+                            "year": application.year,
+                            "award": p.describe()[1],
+                            "reading": measure.same_year_notice,
+                        },
+                    )
+                )
     if measure is not None and measure.annual_cap:
         parameter = catalogue.parameters.get(f"{measure.code}.annual_cap_cny")
-        value = parameter.value_on(timezone.localdate()) if parameter else None
+        value = parameter.value_on(reference_date) if parameter else None
         used = sum(
             (
                 p.amount_cny

@@ -4,6 +4,7 @@ applications.workflow (the shared steps are in services.steps)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -12,11 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.models import Application, Enterprise, Evidence
-from applications.services import notify
+from applications.services import application_catalogue, notify
 from applications.workflow import Action, State, TransitionRefused, transition_for
 from hengyang_cbec.accounts.roles import Role, has_role, roles_of
 from hengyang_cbec.audit.services import record
-from policies.services import current_catalogue
 
 from ..calendar import add_working_days
 from ..models import (
@@ -148,9 +148,20 @@ def application_assign(
 
 @transaction.atomic
 def review_save_facts(
-    *, user, application: Application, facts: Mapping[str, Any], version: int, ip=None
+    *,
+    user,
+    application: Application,
+    facts: Mapping[str, Any],
+    version: int,
+    on_date: date | None = None,
+    reason: str = "",
+    ip=None,
 ) -> Assessment:
-    """Store the verified figures and recompute the cap on them (commerce review only)."""
+    """Store the verified figures and recompute the cap on them (commerce review only).
+
+    The application's reference date applies (I-7); `on_date` assesses on another date,
+    explicitly, with a `reason` shown in the trace (also required for a verified M12 rate).
+    """
     application = _lock(application)
     role = _require_role(user, Role.COMMERCE_REVIEWER)
     if application.state != State.COMMERCE_REVIEW:
@@ -162,7 +173,13 @@ def review_save_facts(
     _set_actor(actors, "commerce_reviewer", user)
     before_facts = current_verified_facts(application)
     previous = application.assessments.order_by("-created_at", "-id").first()
-    assessment = assess(application, {**before_facts, **_serialisable(facts)}, user)
+    assessment = assess(
+        application,
+        {**before_facts, **_serialisable(facts)},
+        user,
+        on_date=on_date,
+        reason=reason,
+    )
     application.version += 1
     application.save(update_fields=["version", "updated_at"])
     changed = {
@@ -184,6 +201,9 @@ def review_save_facts(
             else application.estimate.get("cap_cny"),
             "cap_after": _money(assessment.cap_cny),
             "rules_version": assessment.rules_version,
+            "policy": assessment.result_zh.get("policy"),
+            "on_date": assessment.on_date.isoformat(),
+            "reason": assessment.reason,
         },
         visible=False,
     )
@@ -281,8 +301,7 @@ def application_return(
     transition, role = _transition(application, Action.RETURN, user)
     _check_version(application, version)
     actors = _four_eyes(application, user, "commerce_reviewer")
-    catalogue = current_catalogue()
-    measure = catalogue.measures[application.measure.code]
+    measure = application_catalogue(application).measures[application.measure.code]
     fields = [f for f in dict.fromkeys(fields) if f]
     documents = [d for d in dict.fromkeys(documents) if d]
     fact_names = {fact.name for fact, _required in measure.fact_defs} - {"year"}

@@ -8,6 +8,8 @@ through reviews.permissions (404 for what the user may not see), and call one se
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import Q
@@ -18,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from applications.models import Application
+from applications.services import application_catalogue, reference_for
 from applications.uploads import content_disposition
 from applications.workflow import State, TransitionRefused, allowed_actions
 from hengyang_cbec.accounts.models import User
@@ -28,7 +31,6 @@ from hengyang_cbec.audit.services import client_ip
 from hengyang_cbec.i18n import english_active
 from hengyang_cbec.params import id_list, optional_int
 from policies.forms import FactsForm
-from policies.services import current_catalogue
 
 from ..forms import (
     ApprovalForm,
@@ -75,7 +77,7 @@ REGISTRAR = Role.APPROVAL_REGISTRAR
 
 
 def _fact_rows(application: Application, verified: dict, english: bool) -> list[dict]:
-    catalogue = current_catalogue()
+    catalogue = application_catalogue(application)
     measure = catalogue.measures[application.measure.code]
     rows = []
     for fact, _required in measure.fact_defs:
@@ -95,7 +97,7 @@ def _fact_rows(application: Application, verified: dict, english: bool) -> list[
 def _facts_form(application: Application, verified: dict, data=None) -> FactsForm:
     form = FactsForm(
         data if data is not None else verified,
-        catalogue=current_catalogue(),
+        catalogue=application_catalogue(application),
         measure_code=application.measure.code,
         include_general=False,
         prefix="facts",
@@ -110,7 +112,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     application = application_for_staff(request.user, pk)
     user = request.user
     english = english_active()
-    catalogue = current_catalogue()
+    catalogue = application_catalogue(application)
     verified = current_verified_facts(application)
     priors = prior_awards(application)
     preview = preview_assessment(application, verified=verified, priors=priors)
@@ -173,6 +175,10 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "result": (preview["en"] if english else preview["zh"]) if preview else None,
         "result_obj": result,
         "assessments": application.assessments.order_by("-created_at", "-id")[:5],
+        # The latest stored assessment when a reviewer explicitly assessed on another date or
+        # verified the M12 rate: its trace states the reason.
+        "reasoned": application.assessments.exclude(reason="").order_by("-created_at", "-id")[:1],
+        "reference_date": reference_for(application)[0],
         "warnings": (
             review_warnings(application, result, priors=priors) if not is_coreviewer_only else []
         ),
@@ -284,6 +290,13 @@ def save_facts(request: HttpRequest, pk: int) -> HttpResponse:
         return _invalid(request, pk, form)
     facts = form.engine_facts()
     facts.pop("year", None)
+    on_date = None
+    if request.POST.get("on_date"):
+        try:
+            on_date = date.fromisoformat(request.POST["on_date"])
+        except ValueError:
+            form.add_error(None, _("Enter the other reference date as YYYY-MM-DD."))
+            return _invalid(request, pk, form)
     return _done(
         request,
         pk,
@@ -292,6 +305,8 @@ def save_facts(request: HttpRequest, pk: int) -> HttpResponse:
             application=application,
             facts=facts,
             version=int(version),
+            on_date=on_date,
+            reason=request.POST.get("reason", "")[:1000],
             ip=client_ip(request),
         ),
         _("The verified figures were saved and the cap recomputed."),
@@ -327,7 +342,7 @@ def request_coreview(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def return_for_correction(request: HttpRequest, pk: int) -> HttpResponse:
     application = application_for_staff(request.user, pk)
-    catalogue = current_catalogue()
+    catalogue = application_catalogue(application)
     measure = catalogue.measures[application.measure.code]
     form = ReturnForm(
         request.POST,

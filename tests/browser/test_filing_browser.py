@@ -23,6 +23,8 @@ def evidence_file(tmp_path):
 
 def fill_m05_and_submit(page, evidence_file, signer: str):
     page.fill("#id_cbec_export_volume_usd", "600000")
+    # I-12: the form asks whether the enterprise exported before; the estimate waits for it.
+    page.select_option("#id_had_cbec_exports_before", "no")
     page.locator("#estimate [data-estimate='100000.00']").wait_for()
     page.locator("#autosave-status[data-state=saved]").wait_for()
     forms = page.locator("[data-document-type]")

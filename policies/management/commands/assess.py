@@ -9,7 +9,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from policies.engine import AssessInputError, assess, parse_request
-from policies.services import PolicyNotLoaded, current_catalogue, file_catalogue
+from policies.services import PolicyNotLoaded, current_versions, file_versions
 
 
 def _refuse_constant(name: str):
@@ -19,8 +19,9 @@ def _refuse_constant(name: str):
 class Command(BaseCommand):
     help = (
         "Assess one object or a list of objects {measure, facts, context} read from FILE or "
-        "standard input; print the results as JSON. Bad input: exit 2, a message on stderr and "
-        "nothing on stdout."
+        "standard input; print the results as JSON. context.policy names a policy version; "
+        "absent, the version in force on context.on_date (default today) assesses. Bad input: "
+        "exit 2, a message on stderr and nothing on stdout."
     )
 
     def add_arguments(self, parser):
@@ -66,7 +67,7 @@ class Command(BaseCommand):
 
     def _catalogue(self):
         try:
-            return current_catalogue()
+            return current_versions()
         except (PolicyNotLoaded, DatabaseError):
             # A database that has not been migrated or loaded yet: the files are the catalogue.
-            return file_catalogue()
+            return file_versions()

@@ -8,8 +8,9 @@ from policies.services import CATALOGUE_DIR, load_catalogue, read_catalogue_file
 
 class Command(BaseCommand):
     help = (
-        "Load the policy catalogue (policies/catalogue/*.yaml) into the database. Idempotent; "
-        "refuses invalid data and never overwrites a stored parameter value."
+        "Load every policy version (policies/catalogue/<version>/*.yaml) into the database. "
+        "Idempotent; refuses invalid data and overlapping versions, and never overwrites a "
+        "stored parameter value."
     )
 
     def add_arguments(self, parser):

@@ -11,7 +11,7 @@ def number_existing_lines(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("reviews", "0004_export_jobs")]
+    dependencies = [("reviews", "0005_assessment_reason")]
 
     operations = [
         migrations.AddField(

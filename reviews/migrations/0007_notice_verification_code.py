@@ -13,7 +13,7 @@ def give_every_notice_a_random_code(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("reviews", "0005_line_reference")]
+    dependencies = [("reviews", "0006_line_reference")]
 
     operations = [
         migrations.AddField(

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reviews', '0006_notice_verification_code'),
+        ('reviews', '0007_notice_verification_code'),
     ]
 
     operations = [

@@ -16,7 +16,7 @@ export NOTICE_PUBLIC_URL
 PO_FILES := $(wildcard locale/*/LC_MESSAGES/*.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run test setup system-packages migrate demo lint format worker beat messages bench load faults clean mail otp
+.PHONY: run test setup system-packages test-packages migrate demo lint format worker beat messages bench load faults clean mail otp
 
 run: setup migrate demo
 	@echo ""
@@ -29,13 +29,16 @@ run: setup migrate demo
 	@echo ""
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: setup $(VENV)/.dev-installed lint
+test: setup test-packages $(VENV)/.dev-installed lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 setup: system-packages $(VENV)/.installed $(MO_FILES)
 
 system-packages:
 	@scripts/install-system-packages $(if $(BROWSER),--browser,)
+
+test-packages:
+	@scripts/install-system-packages --clamav $(if $(BROWSER),--browser,)
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -178,6 +178,8 @@ class Application(models.Model):
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # When the retention rule removed this closed application's personal data (retention.py).
+    personal_data_purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("application")

@@ -13,14 +13,13 @@ settings.VIRUS_SCANNER picks the scanner:
 from __future__ import annotations
 
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
-import clamd
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .clamav import ClamdClient, ClamdError
 from .uploads import read_chunks
 
 CLAMD_TIMEOUT_SECONDS = 60.0
@@ -67,37 +66,20 @@ class ClamdScanner:
     def __init__(self, url: str, *, timeout: float = CLAMD_TIMEOUT_SECONDS) -> None:
         self.url = url
         self.timeout = timeout
-        self.client = _clamd_client(url, timeout)
+        self.client = ClamdClient(url, timeout=timeout)
 
     def scan(self, fileobj: Any) -> tuple[ScanResult, str]:
-        fileobj.seek(0)
         try:
-            response = self.client.instream(fileobj)
-        except (clamd.ClamdError, OSError) as error:  # OSError includes timeouts
+            verdict = self.client.instream(read_chunks(fileobj))
+        except (ClamdError, OSError) as error:  # OSError: the file could not be read
             return ScanResult.PENDING, f"clamd at {self.url} failed: {error}"
         finally:
             fileobj.seek(0)
-        status, reason = (response or {}).get("stream", (None, None))
-        if status == "OK":
+        if verdict.status == "OK":
             return ScanResult.CLEAN, ""
-        if status == "FOUND":
-            return ScanResult.INFECTED, reason or "unknown"
-        return ScanResult.PENDING, f"clamd at {self.url} answered {status}: {reason}"
-
-
-def _clamd_client(url: str, timeout: float) -> clamd.ClamdNetworkSocket:
-    parts = urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    if parts.scheme == "tcp" and parts.hostname and port:
-        return clamd.ClamdNetworkSocket(host=parts.hostname, port=port, timeout=timeout)
-    if parts.scheme == "unix" and parts.path:
-        return clamd.ClamdUnixSocket(path=parts.path, timeout=timeout)
-    raise ImproperlyConfigured(
-        f"CLAMD_URL must be tcp://host:port or unix:///path/to/clamd.ctl, got {url!r}"
-    )
+        if verdict.status == "FOUND":
+            return ScanResult.INFECTED, verdict.detail
+        return ScanResult.PENDING, f"clamd at {self.url} answered an error: {verdict.detail}"
 
 
 def get_scanner() -> Scanner:

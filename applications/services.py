@@ -7,6 +7,7 @@ audit event, all in one transaction; e-mail and tasks only after commit.
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -406,6 +407,11 @@ def application_form(application: Application, data=None, *, for_display=False) 
     return form
 
 
+def without_control_characters(text: str) -> str:
+    """What was typed, minus NUL and other control characters (JSON in PostgreSQL refuses NUL)."""
+    return "".join(ch for ch in text if ch in "\t\n" or unicodedata.category(ch) != "Cc")
+
+
 @transaction.atomic
 def application_autosave(
     *, user, application: Application, values: Mapping[str, Any]
@@ -423,7 +429,7 @@ def application_autosave(
         if isinstance(field, forms.BooleanField):
             draft[name] = "on" if values.get(name) in ("on", "true", "1", True) else ""
         elif name in values:
-            draft[name] = str(values[name])[:200]
+            draft[name] = without_control_characters(str(values[name]))[:200]
     application.draft_facts = draft
     application.draft_saved_at = timezone.now()
     application.version += 1

@@ -55,3 +55,11 @@ def lapse_overdue_returns() -> int:
     from .services import lapse_overdue_returns as lapse
 
     return lapse()
+
+
+@shared_task(soft_time_limit=1800, time_limit=1900)
+def purge_expired_personal_data() -> dict[str, int]:
+    """Daily: the retention rule (retention.py); one audit event with the counts."""
+    from .retention import purge_personal_data
+
+    return purge_personal_data().counts()

@@ -24,6 +24,7 @@ from hengyang_cbec.audit.models import AuditEvent
 from hengyang_cbec.audit.services import client_ip, record
 from hengyang_cbec.i18n import english_active
 from hengyang_cbec.notifications.models import Notification
+from hengyang_cbec.params import id_param
 from policies.engine import Context, precheck
 from policies.models import Measure
 from policies.services import version_in_force
@@ -325,7 +326,9 @@ def members(request: HttpRequest) -> HttpResponse:
         raise Http404("no enterprise")
     if request.method == "POST":
         target = get_object_or_404(
-            Membership, pk=request.POST.get("membership"), enterprise=membership.enterprise
+            Membership,
+            pk=id_param(request.POST.get("membership")),
+            enterprise=membership.enterprise,
         )
         try:
             services.membership_decide(

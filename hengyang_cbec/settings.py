@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "hengyang_cbec.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "hengyang_cbec.upload_limits.UploadLimitMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "hengyang_cbec.middleware.AbsoluteSessionTimeoutMiddleware",
@@ -212,6 +213,13 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("UPLOAD_MAX_FILES_PER_REQUEST", 20, minimum=1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # bigger uploads stream to a temporary file
+# A multipart request may carry one file at the limit plus 1 MB of form (upload_limits.py);
+# bigger bodies are refused before they are read. The proxy's client_max_body_size matches (README).
+FILE_UPLOAD_HANDLERS = [
+    "hengyang_cbec.upload_limits.SizeLimitUploadHandler",  # stops at UPLOAD_MAX_BYTES
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # --- Celery -------------------------------------------------------------------------------------
 
@@ -243,7 +251,20 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "applications.tasks.lapse_overdue_returns",
         "schedule": 60 * 60,
     },
+    "rescan-pending-objection-files": {
+        "task": "reviews.tasks.rescan_pending_objection_files",
+        "schedule": 15 * 60,
+    },
+    "purge-expired-personal-data": {
+        "task": "applications.tasks.purge_expired_personal_data",
+        "schedule": 24 * 60 * 60,
+    },
 }
+# The retention rule for personal data (applications/retention.py, README "Retention").
+RETENTION_CLOSED_APPLICATION_DAYS = env_int(
+    "RETENTION_CLOSED_APPLICATION_DAYS", 3 * 365, minimum=30
+)
+RETENTION_DORMANT_ACCOUNT_DAYS = env_int("RETENTION_DORMANT_ACCOUNT_DAYS", 3 * 365, minimum=30)
 
 # --- E-mail -------------------------------------------------------------------------------------
 
@@ -453,6 +474,63 @@ LOGGING = {
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
     },
+}
+
+# --- Audit log ----------------------------------------------------------------------------------
+
+
+def _audit_hmac_keys() -> dict[str, str]:
+    """`id=secret,id=secret`: the first key signs new events, the others only verify older ones.
+
+    The keys live outside the database (environment, a secret file, or var/ in embedded mode), so
+    someone with the database's rights alone cannot re-hash a rewritten chain. Rotate by putting a
+    new `id=secret` first and keeping the old ones for as long as their events are kept.
+    """
+    raw = env_secret("AUDIT_HMAC_KEYS")
+    if not raw and PRODUCTION:
+        raise ImproperlyConfigured(
+            "AUDIT_HMAC_KEYS (or AUDIT_HMAC_KEYS_FILE) is required in production"
+        )
+    if not raw:
+        key_file = VAR_DIR / "audit_hmac_keys"
+        if not key_file.exists():
+            VAR_DIR.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(f"k1={secrets.token_urlsafe(48)}", encoding="utf-8")
+            key_file.chmod(0o600)
+        raw = key_file.read_text(encoding="utf-8").strip()
+    keys: dict[str, str] = {}
+    for item in raw.split(","):
+        key_id, sep, secret = item.strip().partition("=")
+        key_id, secret = key_id.strip(), secret.strip()
+        if not sep or not key_id or len(key_id) > 20 or not key_id.isalnum():
+            raise ImproperlyConfigured(
+                "AUDIT_HMAC_KEYS must be comma-separated id=secret pairs with alphanumeric ids "
+                "of at most 20 characters"
+            )
+        if len(secret) < 32:
+            raise ImproperlyConfigured(
+                f"AUDIT_HMAC_KEYS: the secret of {key_id!r} is shorter than 32 characters"
+            )
+        if key_id in keys:
+            raise ImproperlyConfigured(f"AUDIT_HMAC_KEYS names the key {key_id!r} twice")
+        keys[key_id] = secret
+    return keys
+
+
+AUDIT_HMAC_KEYS = _audit_hmac_keys()
+# The signed chain head is appended here by a beat job; verification compares the chain with it.
+# Point it at append-only storage outside the database (a file with `chattr +a`, a mounted WORM
+# volume, or a path a log shipper forwards). Its lines are also logged by the logger
+# hengyang_cbec.audit.anchor.
+AUDIT_ANCHOR_PATH = env_str("AUDIT_ANCHOR_PATH") or (
+    "" if PRODUCTION else str(VAR_DIR / "audit-anchors.jsonl")
+)
+if PRODUCTION and not AUDIT_ANCHOR_PATH:
+    raise ImproperlyConfigured("AUDIT_ANCHOR_PATH is required in production")
+AUDIT_ANCHOR_SECONDS = env_int("AUDIT_ANCHOR_SECONDS", 5 * 60, minimum=10)
+CELERY_BEAT_SCHEDULE["anchor-audit-chain"] = {
+    "task": "hengyang_cbec.audit.tasks.anchor_audit_chain",
+    "schedule": AUDIT_ANCHOR_SECONDS,
 }
 
 # --- Virus scanning -----------------------------------------------------------------------------

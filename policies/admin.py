@@ -16,6 +16,7 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from hengyang_cbec.admin_mixins import ReadOnlyAdmin
+from hengyang_cbec.audit.services import client_ip
 
 from .engine import CatalogueError
 from .models import (
@@ -120,6 +121,7 @@ class ParameterValueAdmin(admin.ModelAdmin):
             effective_to=form.cleaned_data.get("effective_to"),
             note=form.cleaned_data.get("note", ""),
             user=request.user,
+            ip=client_ip(request),
         )
         obj.pk = created.pk
 

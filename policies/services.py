@@ -21,6 +21,8 @@ from django.db import transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
+from hengyang_cbec.audit.services import record
+
 from .engine import (
     Catalogue,
     CatalogueError,
@@ -551,8 +553,12 @@ def add_parameter_value(
     effective_to: date | None = None,
     note: str = "",
     user=None,
+    ip: str | None = None,
 ) -> ParameterValue:
-    """Add a dated value (see check_new_parameter_value); nothing is saved when it is refused."""
+    """Add a dated value (see check_new_parameter_value); nothing is saved when it is refused.
+
+    Audited in the same transaction: a parameter value changes award amounts (SECURITY.md 33).
+    """
     parameter = Parameter.objects.select_for_update().get(pk=parameter.pk)
     value = check_new_parameter_value(
         parameter=parameter,
@@ -561,11 +567,13 @@ def add_parameter_value(
         effective_to=effective_to,
     )
     latest = parameter.values.order_by("-effective_from").first()
+    closed = None
     if latest is not None and (
         latest.effective_to is None or latest.effective_to >= effective_from
     ):
         latest.effective_to = effective_from - timedelta(days=1)
         latest.save(update_fields=["effective_to"])
+        closed = {"id": latest.pk, "text": latest.text, "effective_to": latest.effective_to}
     created = ParameterValue.objects.create(
         parameter=parameter,
         value=value,
@@ -574,6 +582,21 @@ def add_parameter_value(
         effective_to=effective_to,
         note=note,
         created_by=user,
+    )
+    record(
+        action="parameter.add_value",
+        actor=user,
+        actor_role="policy_administrator" if user is not None else "system",
+        ip=ip,
+        obj=created,
+        data={
+            "parameter": parameter.key,
+            "text": created.text,
+            "effective_from": effective_from,
+            "effective_to": effective_to,
+            "note": note,
+            "previous_value_closed": closed,
+        },
     )
     transaction.on_commit(bump_catalogue_version)
     return created

@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from hengyang_cbec.accounts.roles import Role, has_role
 from hengyang_cbec.admin_mixins import ReadOnlyAdmin
 from hengyang_cbec.audit.services import client_ip
 
@@ -62,12 +63,25 @@ class BudgetAllocationAdmin(admin.ModelAdmin):
         obj.pk = saved.pk
         obj.committed_cny = saved.committed_cny
 
+    # Only the role the budget service requires may change allocations; anyone else with admin
+    # access (a superuser without the role included) reads them, never gets a refusal as a 500.
+    def has_add_permission(self, request):
+        return _may_edit_budgets(request) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return _may_edit_budgets(request) and super().has_change_permission(request, obj)
+
     def has_delete_permission(self, request, obj=None):
         return (
             obj is not None
             and obj.committed_cny == 0
+            and _may_edit_budgets(request)
             and super().has_delete_permission(request, obj)
         )
+
+
+def _may_edit_budgets(request) -> bool:
+    return has_role(request.user, Role.POLICY_ADMINISTRATOR)
 
 
 @admin.register(Award)

@@ -20,23 +20,45 @@ import xlsxwriter
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
+# Characters a spreadsheet may drop or not show before the formula sign: a BOM, no-break and other
+# spaces, zero-width characters. `\ufeff=1+1` or `\u00a0=HYPERLINK(...)` is still a formula.
+INVISIBLE_LEAD = "\ufeff\u00a0\u2007\u202f\u200b\u200c\u200d\u2060\u180e\u3000 "
+
+
+def needs_quote(text: str) -> bool:
+    if not text:
+        return False
+    if text[0] in _TRIGGER_CHARS:
+        return True
+    return text[0] in _INVISIBLE and text.lstrip(INVISIBLE_LEAD)[:1] in _TRIGGER_CHARS
 
 
 def neutralise(value: Any) -> str:
     """Text as a spreadsheet shows it and never runs it (OWASP CSV injection)."""
     text = "" if value is None else str(value)
-    if text.startswith(FORMULA_TRIGGERS):
-        return "'" + text
-    return text
+    return "'" + text if needs_quote(text) else text
+
+
+def account_text(value: Any) -> str:
+    """A bank account in a CSV so that Excel keeps it as text (leading zeros, all 19 digits).
+
+    A leading tab makes Excel read the cell as text; banks' importers strip it as whitespace.
+    Only digits are written so: anything else is neutralised like other text.
+    """
+    text = "" if value is None else str(value)
+    return "\t" + text if text.isascii() and text.isdigit() else neutralise(text)
 
 
 @dataclass(frozen=True)
 class Column:
     header: str
-    kind: str = "text"  # "text", "money" (a Decimal, two places) or "int"
+    # "text", "account" (a bank account: text Excel keeps whole), "money" (a Decimal, two
+    # places) or "int"
+    kind: str = "text"
 
 
 _TRIGGER_CHARS = frozenset(FORMULA_TRIGGERS)
+_INVISIBLE = frozenset(INVISIBLE_LEAD)
 _CHUNK_ROWS = 1000
 
 
@@ -51,6 +73,7 @@ def csv_stream(
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     text = [i for i, c in enumerate(columns) if c.kind == "text"]
+    accounts = [i for i, c in enumerate(columns) if c.kind == "account"]
     money = [i for i, c in enumerate(columns) if c.kind == "money"]
     sums = dict.fromkeys(money, Decimal(0))
     buffer.write(BOM)
@@ -62,9 +85,11 @@ def csv_stream(
         for index in text:
             value = cells[index]
             value = "" if value is None else str(value)
-            if value and value[0] in _TRIGGER_CHARS:
-                value = "'" + value
+            if value and (value[0] in _TRIGGER_CHARS or value[0] in _INVISIBLE):
+                value = neutralise(value)
             cells[index] = value
+        for index in accounts:
+            cells[index] = account_text(cells[index])
         for index in money:
             amount = cells[index]
             if not isinstance(amount, Decimal):
@@ -111,7 +136,7 @@ def xlsx_file(
         row_index += 1
     for col, column in enumerate(columns):
         sheet.write_string(row_index, col, neutralise(column.header), bold)
-        sheet.set_column(col, col, 22 if column.kind == "text" else 16)
+        sheet.set_column(col, col, 22 if column.kind in ("text", "account") else 16)
     row_index += 1
     kinds = [column.kind for column in columns]
     money = [i for i, kind in enumerate(kinds) if kind == "money"]
@@ -120,10 +145,10 @@ def xlsx_file(
     for row in rows:
         for col, value in enumerate(row):
             kind = kinds[col]
-            if kind == "text":
+            if kind in ("text", "account"):  # a string cell: Excel keeps an account whole
                 text = "" if value is None else str(value)
-                if text and text[0] in _TRIGGER_CHARS:
-                    text = "'" + text
+                if text and (text[0] in _TRIGGER_CHARS or text[0] in _INVISIBLE):
+                    text = neutralise(text)
                 write_string(row_index, col, text)
             elif kind == "money":
                 amount = value if isinstance(value, Decimal) else Decimal(value)

@@ -171,7 +171,10 @@ class FailureForm(forms.Form):
 class ResultFileForm(forms.Form):
     file = forms.FileField(
         label=_("The bank's result file (CSV or XLSX)"),
-        help_text=_("Columns: account, amount, reference, status (paid or failed), reason."),
+        help_text=_(
+            "Columns: line (the line reference of the export), account, amount, reference, "
+            "status (paid or failed), reason."
+        ),
     )
 
     def clean_file(self):

@@ -157,3 +157,17 @@ def report_tables(year: int | None = None) -> dict[str, Any]:
         "by_month": by_month,
         "totals": totals,
     }
+
+
+def audit_report_export(*, user, table: str, year: int | None, rows: int, ip=None) -> None:
+    """A report table exported as XLSX (SECURITY.md 27, 33): who, which table and year, rows."""
+    from hengyang_cbec.audit.services import record
+
+    record(
+        action="report.export",
+        actor=user,
+        ip=ip,
+        object_type="report",
+        object_id=table,
+        data={"table": table, "year": year, "rows": rows, "format": "xlsx"},
+    )

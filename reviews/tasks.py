@@ -28,6 +28,57 @@ def close_public_notices() -> int:
     return close_due_notices()
 
 
+# --- Objection files ------------------------------------------------------------------------------
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(ConnectionError, TimeoutError),
+    retry_backoff=True,
+    max_retries=5,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def scan_objection_file(self, objection_id: int) -> str:
+    """Scan an objection's file like evidence; an unreachable scanner leaves it pending."""
+    from django.db import transaction
+
+    from applications.scanning import ScanResult, get_scanner
+
+    from .models import Objection
+    from .models.publicity import ScanState
+
+    objection = Objection.objects.filter(pk=objection_id).first()
+    if objection is None or not objection.file or objection.scan_state != ScanState.PENDING:
+        return "nothing to do"
+    with objection.file.open("rb") as handle:
+        result, detail = get_scanner().scan(handle)
+    if result == ScanResult.PENDING:
+        return "pending"
+    with transaction.atomic():
+        updated = Objection.objects.filter(pk=objection_id, scan_state=ScanState.PENDING).update(
+            scan_state=ScanState.CLEAN if result == ScanResult.CLEAN else ScanState.INFECTED,
+            scan_detail=str(detail)[:200],
+        )
+    return str(result) if updated else "already scanned"
+
+
+@shared_task(soft_time_limit=300, time_limit=360)
+def rescan_pending_objection_files() -> int:
+    """Periodic: objection files left pending (scanner or broker down) are scanned again."""
+    from .models import Objection
+    from .models.publicity import ScanState
+
+    ids = list(
+        Objection.objects.filter(scan_state=ScanState.PENDING)
+        .exclude(file="")
+        .values_list("pk", flat=True)
+    )
+    for objection_id in ids:
+        scan_objection_file.delay(objection_id)
+    return len(ids)
+
+
 # --- Approval notices -----------------------------------------------------------------------------
 
 

@@ -194,3 +194,39 @@ def enter_code(page, username: str) -> None:
     if "/accounts/recovery-codes/" in page.url:
         page.click("main a.btn-primary")
         page.wait_for_load_state("networkidle")
+
+
+@pytest.fixture(scope="session")
+def real_clamd(tmp_path_factory):
+    """A private clamd (scripts/test-clamd) whose only signature is EICAR's; its CLAMD_URL.
+
+    Tests using it are marked `clamd`. Stopped at the end of the session.
+    """
+    import subprocess
+    import time
+    from pathlib import Path
+
+    from applications.clamav import ClamdClient, ClamdError
+
+    directory = tmp_path_factory.mktemp("clamd")
+    script = Path(__file__).resolve().parent.parent / "scripts" / "test-clamd"
+    process = subprocess.Popen(
+        [str(script), str(directory)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    url = f"unix://{directory / 'clamd.sock'}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if ClamdClient(url, timeout=2).ping():
+                break
+        except ClamdError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            log = directory / "clamd.log"
+            detail = log.read_text() if log.exists() else process.stderr.read().decode()
+            pytest.fail(f"the test clamd did not start: {detail[-2000:]}")
+        time.sleep(0.2)
+    yield url
+    process.terminate()
+    process.wait(10)

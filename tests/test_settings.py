@@ -21,6 +21,8 @@ PRODUCTION_ENV = {
     "EMAIL_HOST": "smtp.hengyang.gov.cn",
     # Settings only name it (no connection is made): rate limits and locks need a shared cache.
     "REDIS_URL": "redis://127.0.0.1:6379/3",
+    "AUDIT_HMAC_KEYS": "k2026=Qm9vdGgtY2hhaW4ta2V5LW9mLXRoZS10ZXN0LXByb2R1Y3Rpb24tcHJvZmlsZQ",
+    "AUDIT_ANCHOR_PATH": "/var/log/hengyang-cbec/audit-anchors.jsonl",
 }
 
 

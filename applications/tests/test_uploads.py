@@ -647,7 +647,7 @@ def _fake_clamd(answer: bytes, *, silent: bool = False) -> tuple[str, threading.
             with connection:
                 connection.settimeout(5)
                 stream = connection.makefile("rb")
-                assert stream.readline() == b"nINSTREAM\n"
+                assert stream.read(10) == b"zINSTREAM\0"
                 while length := struct.unpack("!L", stream.read(4))[0]:
                     stream.read(length)
                 if not silent:
@@ -661,14 +661,21 @@ def _fake_clamd(answer: bytes, *, silent: bool = False) -> tuple[str, threading.
 @pytest.mark.parametrize(
     ("answer", "expected"),
     [
-        (b"stream: OK\n", (ScanResult.CLEAN, "")),
-        (b"stream: Win.Test.EICAR_HDB-1 FOUND\n", (ScanResult.INFECTED, "Win.Test.EICAR_HDB-1")),
+        (b"stream: OK\0", (ScanResult.CLEAN, "")),
+        (b"stream: Win.Test.EICAR_HDB-1 FOUND\0", (ScanResult.INFECTED, "Win.Test.EICAR_HDB-1")),
+        (b"INSTREAM size limit exceeded. ERROR\0", (ScanResult.PENDING, None)),
+        (b"stream: something odd\0", (ScanResult.PENDING, None)),
     ],
-    ids=["clean", "found"],
+    ids=["clean", "found", "error", "unexpected"],
 )
 def test_clamd_answers_are_mapped(answer, expected):
     url, thread = _fake_clamd(answer)
-    assert ClamdScanner(url, timeout=5).scan(upload(make_pdf())) == expected
+    result, detail = ClamdScanner(url, timeout=5).scan(upload(make_pdf()))
+    assert result == expected[0]
+    if expected[1] is not None:
+        assert detail == expected[1]
+    else:
+        assert url in detail  # pending, with the reason for the staff page
     thread.join(5)
 
 
@@ -713,3 +720,54 @@ def test_settings_refuse_a_bad_scanner_configuration(environment, named):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert named in result.stderr
+
+
+# --- Against a real clamd (Debian's clamav-daemon, scripts/test-clamd) ------------------------
+
+
+@pytest.mark.clamd
+def test_a_real_clamd_answers_ping_and_passes_a_clean_pdf(real_clamd):
+    from applications.clamav import ClamdClient
+
+    assert ClamdClient(real_clamd, timeout=10).ping() is True
+    assert ClamdScanner(real_clamd, timeout=30).scan(upload(make_pdf())) == (ScanResult.CLEAN, "")
+
+
+@pytest.mark.clamd
+def test_a_real_clamd_flags_the_eicar_file_even_inside_a_larger_stream(real_clamd):
+    scanner = ClamdScanner(real_clamd, timeout=30)
+    # clamd marks signatures from a local (non-official) database `.UNOFFICIAL`.
+    assert scanner.scan(upload(EICAR_FIRST + EICAR_SECOND, "eicar.com")) == (
+        ScanResult.INFECTED,
+        "Eicar-Test-Signature.UNOFFICIAL",
+    )
+    # Split across the client's 64 KiB chunks.
+    data = b"a" * (uploads.CHUNK_BYTES - 30) + EICAR_FIRST + EICAR_SECOND + b"tail"
+    assert scanner.scan(io.BytesIO(data))[0] == ScanResult.INFECTED
+
+
+@pytest.mark.clamd
+def test_a_stream_over_clamds_limit_stays_pending(tmp_path):
+    """clamd answers `INSTREAM size limit exceeded. ERROR`: not clean, so pending (fail closed)."""
+    import time
+
+    from applications.clamav import ClamdClient, ClamdError
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "test-clamd"
+    env = {**os.environ, "CLAMD_STREAM_MAX": "1M"}
+    process = subprocess.Popen([str(script), str(tmp_path)], env=env, stderr=subprocess.DEVNULL)
+    url = f"unix://{tmp_path / 'clamd.sock'}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if ClamdClient(url, timeout=2).ping():
+                    break
+            except ClamdError:
+                time.sleep(0.2)
+        result, detail = ClamdScanner(url, timeout=30).scan(io.BytesIO(b"\0" * (3 * 1024 * 1024)))
+        assert result == ScanResult.PENDING
+        assert "size limit exceeded" in detail
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -1,14 +1,19 @@
-"""The append-only audit log with a hash chain.
+"""The append-only audit log with a keyed hash chain.
 
-Every event stores the hash of the one before it; changing or deleting a row breaks the chain,
-which `verify_chain` detects. The application refuses updates and deletes, and database triggers
-refuse them too (see the migration), so only someone bypassing both can tamper, and the chain
-shows it.
+Every event stores an HMAC over its content and the hash of the one before it, under a key that
+lives outside the database (settings.AUDIT_HMAC_KEYS; the key id is stored on each event, so keys
+can be rotated). Changing or deleting a row breaks the chain, and without the key nobody can
+re-hash it; `verify_chain` detects both. The application refuses updates and deletes, and
+database triggers refuse them and TRUNCATE too, and let the chain head only advance to the newest
+event (see the migrations). Whoever disables the triggers with the table owner's rights and rewrites
+or empties the log is still caught by the signed chain heads a beat job appends outside the
+database (`anchors.py`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 
 from django.conf import settings
@@ -54,6 +59,9 @@ class AuditEvent(models.Model):
     visible_to_applicant = models.BooleanField(default=False)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # The HMAC key the hash was made with; "" marks the unkeyed SHA-256 of events written before
+    # the chain was keyed.
+    key_id = models.CharField(max_length=20, blank=True)
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -75,7 +83,7 @@ class AuditEvent(models.Model):
         raise PermissionError("audit events are append-only")
 
     def compute_hash(self) -> str:
-        return event_hash(self.prev_hash, self.canonical())
+        return event_hash(self.prev_hash, self.canonical(), key_id=self.key_id)
 
     def canonical(self) -> str:
         return json.dumps(
@@ -100,10 +108,18 @@ class AuditEvent(models.Model):
         )
 
 
-class AuditChainHead(models.Model):
-    """One row whose lock serialises appends, so the chain never forks under concurrency."""
+GENESIS_HASH = "0" * 64
 
-    last_hash = models.CharField(max_length=64, default="0" * 64)
+
+class AuditChainHead(models.Model):
+    """One row whose lock serialises appends, so the chain never forks under concurrency.
+
+    It names the newest event; a trigger refuses any other value (PostgreSQL also refuses deleting
+    or truncating it).
+    """
+
+    last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    last_id = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name = _("audit chain head")
@@ -112,5 +128,23 @@ class AuditChainHead(models.Model):
         return self.last_hash
 
 
-def event_hash(prev_hash: str, canonical: str) -> str:
-    return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
+class UnknownAuditKey(LookupError):
+    """An event or anchor names a key id that settings.AUDIT_HMAC_KEYS does not hold."""
+
+
+def current_key_id() -> str:
+    return next(iter(settings.AUDIT_HMAC_KEYS))
+
+
+def keyed_digest(key_id: str, message: str) -> str:
+    try:
+        secret = settings.AUDIT_HMAC_KEYS[key_id]
+    except KeyError:
+        raise UnknownAuditKey(key_id) from None
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def event_hash(prev_hash: str, canonical: str, *, key_id: str) -> str:
+    if not key_id:  # written before the chain was keyed
+        return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
+    return keyed_digest(key_id, f"{key_id}\n{prev_hash}\n{canonical}")

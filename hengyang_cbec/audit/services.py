@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -9,8 +10,16 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from .models import AuditChainHead, AuditEvent, event_hash
+from .models import (
+    GENESIS_HASH,
+    AuditChainHead,
+    AuditEvent,
+    UnknownAuditKey,
+    current_key_id,
+    event_hash,
+)
 
 # Keys never written into an audit row, whatever a caller passes (SECURITY.md row 35).
 _SECRET_KEYS = {"password", "password1", "password2", "otp", "token", "sessionid", "session_key"}
@@ -71,12 +80,30 @@ def record(
         public_message=public_message,
         visible_to_applicant=visible_to_applicant,
         prev_hash=head.last_hash,
+        key_id=current_key_id(),
     )
     event.hash = event.compute_hash()
     event.save()
     head.last_hash = event.hash
-    head.save(update_fields=["last_hash"])
+    head.last_id = event.pk
+    head.save(update_fields=["last_hash", "last_id"])
     return event
+
+
+# What verify_chain reports (in English for commands and logs), and how the audit page says it.
+CHAIN_REASONS = {
+    "the link to the previous event is broken": _("the link to the previous event is broken"),
+    "an unkeyed event follows keyed ones": _("an event without a key follows keyed ones"),
+    "the event names an unknown key": _("the event names a key the portal does not hold"),
+    "the event's content does not match its hash": _("the event's content does not match its hash"),
+    "the event differs from the chain head signed outside the database": _(
+        "the event differs from the chain head signed outside the database"
+    ),
+    "events are missing at the end": _("events are missing at the end"),
+    "events signed outside the database are missing": _(
+        "events signed outside the database are missing"
+    ),
+}
 
 
 @dataclass
@@ -84,25 +111,76 @@ class ChainReport:
     checked: int
     broken_at: int | None = None
     reason: str = ""
+    anchors: int = 0  # signed chain heads outside the database the chain was compared with
+    unkeyed: int = 0  # events from before the chain was keyed (plain SHA-256)
+    anchor_line: int | None = None  # the line of the anchor file that is wrong, if that is it
 
     @property
     def ok(self) -> bool:
         return self.broken_at is None
 
+    @property
+    def message(self) -> str:
+        """The reason in the active language."""
+        if self.anchor_line is not None:
+            return _("the anchor file outside the database is wrong at line %(n)s") % {
+                "n": self.anchor_line
+            }
+        return str(CHAIN_REASONS.get(self.reason, self.reason))
 
-def verify_chain(batch_size: int = 2000) -> ChainReport:
-    """Recompute every hash in order; report the first event that does not match."""
-    prev = "0" * 64
-    checked = 0
+
+def verify_chain(batch_size: int = 2000, *, anchor_path: str | None = None) -> ChainReport:
+    """Recompute every hash in order and compare with the anchors; report the first mismatch.
+
+    `broken_at` is the first event that does not match, or -1 when events are missing at the end
+    or an anchored event is gone. The anchors come from settings.AUDIT_ANCHOR_PATH unless given.
+    """
+    from .anchors import AnchorError, read_anchors
+
+    try:
+        anchors = read_anchors(anchor_path)
+    except AnchorError as error:
+        return ChainReport(0, -1, str(error), anchor_line=error.line)
+    expected = {anchor.event_id: anchor.hash for anchor in anchors if anchor.event_id}
+    prev = GENESIS_HASH
+    checked = unkeyed = 0
+    keyed_seen = False
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=batch_size):
+        report = ChainReport(checked, event.pk, anchors=len(anchors), unkeyed=unkeyed)
         if event.prev_hash != prev:
-            return ChainReport(checked, event.pk, "the link to the previous event is broken")
-        if event_hash(prev, event.canonical()) != event.hash:
-            return ChainReport(checked, event.pk, "the event's content does not match its hash")
+            report.reason = "the link to the previous event is broken"
+            return report
+        if event.key_id:
+            keyed_seen = True
+        elif keyed_seen:
+            report.reason = "an unkeyed event follows keyed ones"
+            return report
+        else:
+            unkeyed += 1
+        try:
+            digest = event_hash(prev, event.canonical(), key_id=event.key_id)
+        except UnknownAuditKey:
+            report.reason = "the event names an unknown key"
+            return report
+        if not hmac.compare_digest(digest, event.hash):
+            report.reason = "the event's content does not match its hash"
+            return report
+        anchored = expected.pop(event.pk, None)
+        if anchored is not None and anchored != event.hash:
+            report.reason = "the event differs from the chain head signed outside the database"
+            return report
         prev = event.hash
         checked += 1
     head = AuditChainHead.objects.filter(pk=1).first()
     # Rows deleted at the end (or all of them) leave the head pointing past the last one.
     if head is not None and head.last_hash != prev:
-        return ChainReport(checked, -1, "events are missing at the end")
-    return ChainReport(checked)
+        return ChainReport(checked, -1, "events are missing at the end", len(anchors), unkeyed)
+    if expected:
+        return ChainReport(
+            checked,
+            -1,
+            "events signed outside the database are missing",
+            len(anchors),
+            unkeyed,
+        )
+    return ChainReport(checked, anchors=len(anchors), unkeyed=unkeyed)

@@ -84,6 +84,9 @@ class DisbursementLine(models.Model):
     # One line per award ever: an award is in at most one batch and is never paid twice.
     award = models.OneToOneField(Award, on_delete=models.PROTECT, related_name="disbursement_line")
     sequence = models.PositiveIntegerField(_("sequence"))
+    # Printed on the exported line and echoed by the bank's result file: reconciliation matches on
+    # it (with the batch, the account and the amount). Unique across all batches.
+    line_reference = models.CharField(_("line reference"), max_length=30, unique=True)
     payee_name = models.CharField(_("payee"), max_length=200)
     uscc = models.CharField(_("unified social credit code"), max_length=18)
     bank_name = models.CharField(_("bank name"), max_length=200)
@@ -120,7 +123,12 @@ class DisbursementLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.batch.number}#{self.sequence}"
+        return self.line_reference or f"{self.batch.number}#{self.sequence}"
+
+    @staticmethod
+    def reference_for(batch_number: str, sequence: int) -> str:
+        """`PB-2026-0001-00001`: the batch's number and the line's sequence."""
+        return f"{batch_number}-{sequence:05d}"
 
     @property
     def masked_account(self) -> str:

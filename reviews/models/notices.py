@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -45,6 +47,20 @@ class NoticeQuerySet(models.QuerySet):
         return valid or self.order_by("-created_at", "-id").first()
 
 
+# Crockford's base32 without I, L, O, U: easy to read aloud and type from paper.
+VERIFICATION_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+VERIFICATION_GROUPS = 5  # 5 × 4 characters = 100 random bits
+
+
+def new_verification_code() -> str:
+    """`HSKB-` and five groups of four random characters (100 bits from `secrets`)."""
+    groups = (
+        "".join(secrets.choice(VERIFICATION_ALPHABET) for _ in range(4))
+        for _ in range(VERIFICATION_GROUPS)
+    )
+    return "-".join([settings.NOTICE_ISSUER, *groups])
+
+
 class Notice(models.Model):
     """One version of the approval notice of a fixed award, in Chinese and in English.
 
@@ -66,6 +82,9 @@ class Notice(models.Model):
     year = models.PositiveIntegerField()
     serial = models.PositiveIntegerField()
     number = models.CharField(_("notice number"), max_length=60, unique=True)
+    # The code of the public verification page (QR code): random, so notices cannot be found by
+    # counting; the number printed on the notice stays sequential.
+    verification_code = models.CharField(max_length=40, unique=True, default=new_verification_code)
     issued_on = models.DateField(_("issue date"))
     # The applicant's language when issued: that version is rendered first.
     language = models.CharField(max_length=10, default="zh-hans")
@@ -125,8 +144,8 @@ class Notice(models.Model):
 
     @property
     def code(self) -> str:
-        """The number in URL form: HSKB-2026-0001."""
-        return f"{self.issuer}-{self.year}-{self.serial:04d}"
+        """The verification code in URLs and on the PDF: HSKB-7K3Q-9XMD-2PWA-H6TR-5CNE."""
+        return self.verification_code
 
     @property
     def is_ready(self) -> bool:

@@ -75,6 +75,12 @@ class PublicNoticeItem(models.Model):
         return f"{self.enterprise_name} {self.measure_code} {self.amount_cny}"
 
 
+class ScanState(models.TextChoices):
+    PENDING = "pending", _("Not scanned yet")
+    CLEAN = "clean", _("Clean")
+    INFECTED = "infected", _("Infected (quarantined)")
+
+
 class Objection(models.Model):
     """A real-name objection to an award on public notice; an open one holds the application."""
 
@@ -94,6 +100,11 @@ class Objection(models.Model):
     file = models.FileField(_("supporting file"), max_length=200, blank=True)
     file_name = models.CharField(max_length=200, blank=True)
     file_type = models.CharField(max_length=100, blank=True)
+    # Held like evidence: downloadable only once the virus scan found it clean (SECURITY.md 16, 22).
+    scan_state = models.CharField(
+        _("virus scan"), max_length=10, choices=ScanState.choices, default=ScanState.PENDING
+    )
+    scan_detail = models.CharField(max_length=200, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
     )

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import defaultdict
+import re
+import unicodedata
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -131,6 +133,7 @@ def _line(batch: DisbursementBatch, sequence: int, award: Award) -> Disbursement
         batch=batch,
         award=award,
         sequence=sequence,
+        line_reference=DisbursementLine.reference_for(batch.number, sequence),
         payee_name=enterprise.name,
         uscc=enterprise.uscc,
         bank_name=enterprise.bank_name,
@@ -190,7 +193,7 @@ EXPORT_COLUMNS = [
     Column("收款单位 Payee"),
     Column("统一社会信用代码 USCC"),
     Column("开户银行 Bank"),
-    Column("银行账号 Account"),
+    Column("银行账号 Account", "account"),
     Column("金额（元） Amount (CNY)", "money"),
     Column("大写金额 Amount in capitals"),
     Column("措施代码 Measure"),
@@ -198,6 +201,7 @@ EXPORT_COLUMNS = [
     Column("申报编号 Application"),
     Column("资金来源 Fund source"),
     Column("批准文号 Approval document"),
+    Column("明细编号 Line reference"),
 ]
 
 
@@ -224,6 +228,7 @@ def export_rows(batch: DisbursementBatch) -> Iterator[list[Any]]:
         "application_reference",
         "fund_source",
         "approval_document",
+        "line_reference",
     )
     for row in lines.iterator(chunk_size=2000):
         yield [*row[:6], amount_in_capitals(row[5]), *row[6:]]
@@ -252,6 +257,20 @@ def audit_export(*, user, batch: DisbursementBatch, file_format: str, ip=None) -
         ip=ip,
         data={"format": file_format, "rows": batch.lines.count()},
         role=_export_role(user),
+    )
+
+
+def audit_export_job_download(*, user, job, ip=None) -> None:
+    """A background export's file leaves the portal: who, which batch, how many rows."""
+    record(
+        action="finance.export_download",
+        actor=user,
+        actor_role=Role.DISBURSEMENT_OFFICER
+        if has_role(user, Role.DISBURSEMENT_OFFICER)
+        else Role.FINANCE_REVIEWER,
+        ip=ip,
+        obj=job,
+        data={"batch": job.batch.number, "format": "xlsx", "rows": job.batch.lines.count()},
     )
 
 
@@ -340,9 +359,18 @@ def _close_if_done(batch: DisbursementBatch) -> None:
 
 # --- Reconciliation with the bank's result file --------------------------------------------------
 
-RESULT_COLUMNS = ("account", "amount", "reference", "status", "reason")
+# `line` is the line reference printed on the export (明细编号); `reference` the bank's own.
+RESULT_COLUMNS = ("line", "account", "amount", "reference", "status", "reason")
+REQUIRED_RESULT_COLUMNS = RESULT_COLUMNS[:5]
 _PAID = {"paid", "success", "成功", "已支付"}
 _FAILED = {"failed", "failure", "失败", "退回"}
+# Amounts as a bank writes them: digits, an optional thousands comma, at most two decimals.
+_AMOUNT = re.compile(r"[0-9]{1,3}(?:,?[0-9]{3}){0,4}(?:\.[0-9]{1,2})?")
+# An XLSX result file is judged by what it expands to before it is parsed.
+RESULT_XLSX_MAX_UNCOMPRESSED = 50 * 1024 * 1024
+RESULT_XLSX_MAX_ENTRIES = 200
+RESULT_CSV_MAX_BYTES = 5 * 1024 * 1024
+RESULT_MAX_EXTRA_ROWS = 100  # blank or repeated rows tolerated beyond one row per line
 
 
 @dataclass
@@ -357,27 +385,31 @@ class ReconciliationReport:
         return not self.errors
 
 
-def read_result_file(upload) -> list[dict[str, str]]:
-    """The bank's result file as rows of text (CSV in UTF-8 with or without BOM, or XLSX)."""
+def read_result_file(upload, *, max_rows: int) -> list[dict[str, str]]:
+    """The bank's result file as rows of text (CSV in UTF-8 with or without BOM, or XLSX).
+
+    At most `max_rows` rows after the header; an XLSX is refused by its uncompressed size and
+    number of parts before it is parsed.
+    """
     head = upload.read(4)
     upload.seek(0)
     if head.startswith(b"PK"):
-        import openpyxl
-
-        sheet = openpyxl.load_workbook(upload, read_only=True, data_only=True).active
-        rows = [
-            ["" if cell is None else str(cell).strip() for cell in row]
-            for row in sheet.iter_rows(values_only=True)
-        ]
+        rows = _xlsx_rows(upload, max_rows=max_rows)
     else:
-        text = upload.read(5 * 1024 * 1024 + 1).decode("utf-8-sig")
-        rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
+        data = upload.read(RESULT_CSV_MAX_BYTES + 1)
+        if len(data) > RESULT_CSV_MAX_BYTES:
+            raise FinanceError(_("The result file is too large."))
+        rows = []
+        for row in csv.reader(io.StringIO(data.decode("utf-8-sig"))):
+            rows.append([cell.strip() for cell in row])
+            if len(rows) > max_rows + 1:
+                raise _too_many_rows(max_rows)
     if not rows:
         return []
     header = [cell.lower() for cell in rows[0]]
-    if not set(RESULT_COLUMNS[:4]) <= set(header):
+    if not set(REQUIRED_RESULT_COLUMNS) <= set(header):
         raise FinanceError(
-            _("The first row must name the columns: account, amount, reference, status.")
+            _("The first row must name the columns: line, account, amount, reference, status.")
         )
     index = {name: header.index(name) for name in RESULT_COLUMNS if name in header}
     return [
@@ -387,60 +419,93 @@ def read_result_file(upload) -> list[dict[str, str]]:
     ]
 
 
+def _too_many_rows(max_rows: int) -> FinanceError:
+    return FinanceError(
+        _("The result file has more rows than the batch has lines (%(n)s).") % {"n": max_rows}
+    )
+
+
+def _xlsx_rows(upload, *, max_rows: int) -> list[list[str]]:
+    import openpyxl
+
+    try:
+        with zipfile.ZipFile(upload) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError):
+        raise FinanceError(_("The result file is not a valid XLSX or CSV file.")) from None
+    expanded = sum(info.file_size for info in infos)
+    if len(infos) > RESULT_XLSX_MAX_ENTRIES or expanded > RESULT_XLSX_MAX_UNCOMPRESSED:
+        raise FinanceError(
+            _("The XLSX file expands to more than %(mb)s MB: it cannot be a result file.")
+            % {"mb": RESULT_XLSX_MAX_UNCOMPRESSED // (1024 * 1024)}
+        )
+    upload.seek(0)
+    try:
+        workbook = openpyxl.load_workbook(upload, read_only=True, data_only=True)
+    except Exception:  # any parser failure on an untrusted file is a refusal, not a 500
+        raise FinanceError(_("The result file is not a valid XLSX or CSV file.")) from None
+    rows = []
+    try:
+        for row in workbook.active.iter_rows(values_only=True):
+            rows.append(["" if cell is None else str(cell).strip() for cell in row])
+            if len(rows) > max_rows + 1:
+                raise _too_many_rows(max_rows)
+    except FinanceError:
+        raise
+    except Exception:
+        raise FinanceError(_("The result file is not a valid XLSX or CSV file.")) from None
+    finally:
+        workbook.close()
+    return rows
+
+
+def _has_control_characters(row: dict[str, str]) -> bool:
+    return any(unicodedata.category(ch) == "Cc" for value in row.values() for ch in value)
+
+
 @transaction.atomic
 def reconcile(*, user, batch: DisbursementBatch, upload, ip=None) -> ReconciliationReport:
-    """Apply the bank's results: every line is validated first; one bad line applies nothing."""
+    """Apply the bank's results: every line is validated first; one bad line applies nothing.
+
+    Each row names its line by the line reference of the export; it must be a line of this batch
+    with the same account and amount. A file whose references belong to another batch is refused
+    whole, naming those lines.
+    """
     _require_officer(user)
     batch = _locked_batch(batch)
     if batch.state != DisbursementBatch.State.CONFIRMED:
         raise FinanceError(_("Only the lines of a confirmed batch can be paid."))
     report = ReconciliationReport()
+    lines = {
+        line.line_reference: line
+        for line in (
+            batch.lines.select_for_update(of=("self",)).select_related("award").order_by("sequence")
+        )
+    }
     try:
-        rows = read_result_file(upload)
+        rows = read_result_file(upload, max_rows=len(lines) + RESULT_MAX_EXTRA_ROWS)
     except (UnicodeDecodeError, csv.Error, ValueError, KeyError) as exc:
         raise FinanceError(_("The file could not be read: %(error)s") % {"error": exc}) from None
-    # Several lines may share an account and amount (two awards to one enterprise): each file
-    # row takes the next line of that key that no earlier row took.
-    lines: dict[tuple[str, Decimal], list[DisbursementLine]] = defaultdict(list)
-    for line in (
-        batch.lines.select_for_update(of=("self",)).select_related("award").order_by("sequence")
-    ):
-        lines[(line.bank_account, line.amount_cny)].append(line)
+    foreign = _lines_of_other_batches(rows, batch, lines)
+    if foreign:
+        report.rows = len(rows)
+        for number, (reference, other) in foreign.items():
+            report.errors.append(
+                _("Line %(n)s: %(ref)s is a line of batch %(batch)s, not of this batch.")
+                % {"n": number, "ref": reference, "batch": other}
+            )
+        _audit("reconcile_refused", user, batch, ip=ip, data={"errors": report.errors[:50]})
+        return report
     planned: list[tuple[DisbursementLine, dict[str, str]]] = []
-    seen: set[int] = set()
+    seen: set[str] = set()
     for number, row in enumerate(rows, start=2):
         report.rows += 1
-        try:
-            amount = Decimal(row["amount"].replace(",", ""))
-        except (InvalidOperation, AttributeError):
-            report.errors.append(_("Line %(n)s: the amount is not a number.") % {"n": number})
+        error = _row_error(row, lines, seen)
+        if error:
+            report.errors.append(_("Line %(n)s: %(error)s") % {"n": number, "error": error})
             continue
-        candidates = lines.get((row["account"], amount.quantize(Decimal("0.01"))), [])
-        available = [c for c in candidates if c.pk not in seen]
-        line = next(
-            (c for c in available if c.state == DisbursementLine.State.TO_PAY),
-            available[0] if available else None,
-        )
-        status = row["status"].strip().lower()
-        if not candidates:
-            report.errors.append(
-                _("Line %(n)s: no line of this batch has this account and amount.") % {"n": number}
-            )
-        elif line is None:
-            report.errors.append(_("Line %(n)s: this payment appears twice.") % {"n": number})
-        elif line.state == DisbursementLine.State.PAID:
-            report.errors.append(_("Line %(n)s: this line is paid already.") % {"n": number})
-        elif status not in _PAID | _FAILED:
-            report.errors.append(
-                _("Line %(n)s: the status must be paid or failed.") % {"n": number}
-            )
-        elif status in _PAID and not row["reference"]:
-            report.errors.append(
-                _("Line %(n)s: a paid line needs the bank's reference.") % {"n": number}
-            )
-        else:
-            seen.add(line.pk)
-            planned.append((line, row))
+        seen.add(row["line"])
+        planned.append((lines[row["line"]], row))
     if report.errors:
         _audit("reconcile_refused", user, batch, ip=ip, data={"errors": report.errors[:50]})
         return report
@@ -455,6 +520,63 @@ def reconcile(*, user, batch: DisbursementBatch, upload, ip=None) -> Reconciliat
     _audit("reconcile", user, batch, ip=ip, data={"paid": report.paid, "failed": report.failed})
     _close_if_done(batch)
     return report
+
+
+def _lines_of_other_batches(
+    rows: list[dict[str, str]], batch: DisbursementBatch, lines: dict[str, DisbursementLine]
+) -> dict[int, tuple[str, str]]:
+    """{file line: (line reference, other batch's number)} for rows naming another batch's line."""
+    unknown = {
+        row["line"]: number
+        for number, row in enumerate(rows, start=2)
+        if row["line"]
+        and row["line"] not in lines
+        and len(row["line"]) <= 30
+        and not _has_control_characters(row)
+    }
+    if not unknown:
+        return {}
+    others = DisbursementLine.objects.filter(line_reference__in=list(unknown)).exclude(batch=batch)
+    return {
+        unknown[reference]: (reference, number)
+        for reference, number in others.values_list("line_reference", "batch__number")
+    }
+
+
+def _row_error(row: dict[str, str], lines: dict[str, DisbursementLine], seen: set[str]) -> str:
+    """Why this row of the result file cannot be applied, or "" when it can."""
+    if _has_control_characters(row):
+        return _("the row contains control characters.")
+    line = lines.get(row["line"])
+    if not row["line"]:
+        return _("the line reference is missing.")
+    if line is None:
+        return _("no line of this batch has the line reference %(ref)s.") % {"ref": row["line"]}
+    if row["line"] in seen:
+        return _("this line appears twice.")
+    amount = _parse_amount(row["amount"])
+    if amount is None:
+        return _("the amount is not a number.")
+    if row["account"] != line.bank_account or amount != line.amount_cny:
+        return _("the account or the amount differs from line %(ref)s.") % {
+            "ref": line.line_reference
+        }
+    if line.state == DisbursementLine.State.PAID:
+        return _("this line is paid already.")
+    status = row["status"].strip().lower()
+    if status not in _PAID | _FAILED:
+        return _("the status must be paid or failed.")
+    if status in _PAID and not row["reference"]:
+        return _("a paid line needs the bank's reference.")
+    return ""
+
+
+def _parse_amount(text: str) -> Decimal | None:
+    """A bank's amount, or None: no exponent, no infinity or NaN, no more than two decimals."""
+    text = text.strip()
+    if not _AMOUNT.fullmatch(text):
+        return None
+    return Decimal(text.replace(",", "")).quantize(Decimal("0.01"))
 
 
 # --- Large exports in the background -------------------------------------------------------------

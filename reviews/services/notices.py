@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import uuid
 from datetime import timedelta
 
@@ -485,21 +486,21 @@ def file_name(notice: Notice, language: str) -> str:
 
 
 def notice_for_code(code: str) -> Notice:
-    """The issued notice of a verification code (HSKB-2026-0001), else 404."""
-    issuer, _dash, rest = code.partition("-")
-    year, _dash, serial = rest.partition("-")
-    if not (issuer.isascii() and issuer.isalnum() and year.isdigit() and serial.isdigit()):
+    """The issued notice of a verification code (HSKB-7K3Q-9XMD-2PWA-H6TR-5CNE), else 404."""
+    code = code.strip().upper()
+    if not _VERIFICATION_CODE.fullmatch(code):
         raise Http404
     notice = (
-        Notice.objects.filter(
-            issuer=issuer, year=int(year), serial=int(serial), status=Notice.Status.READY
-        )
+        Notice.objects.filter(verification_code=code, status=Notice.Status.READY)
         .select_related("superseded_by", "award__fund_source")
         .first()
     )
     if notice is None:
         raise Http404
     return notice
+
+
+_VERIFICATION_CODE = re.compile(r"[A-Z0-9]{1,20}(?:-[0-9A-Z]{4}){5}")
 
 
 def matches(notice: Notice, sha256: str) -> str | None:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,6 +20,7 @@ from hengyang_cbec.accounts.roles import Role
 from hengyang_cbec.audit.services import record
 
 from ..models import Award, Objection, PublicNoticeBatch, PublicNoticeItem, Stage
+from ..models.publicity import ScanState
 from .steps import (
     ReviewError,
     _audit,
@@ -226,6 +228,11 @@ def objection_lodge(
         objection.file_name = checked.original_name[:200]
         objection.file_type = checked.content_type[:100]
     objection.save()
+    if objection.file:
+        from ..tasks import scan_objection_file
+
+        objection_id = objection.pk
+        transaction.on_commit(lambda: scan_objection_file.delay(objection_id))
     record(
         action="review.objection_lodge",
         actor=user,
@@ -318,4 +325,19 @@ def objection_resolve(
             data={"objection": objection.pk},
             public_message=resolution,
         )
+    return objection
+
+
+def objection_file_for_download(*, user, objection: Objection, ip=None) -> Objection:
+    """The objection's file if it may leave the portal (scanned clean), audited; else 404."""
+    if not objection.file or objection.scan_state != ScanState.CLEAN:
+        raise Http404("not downloadable")
+    record(
+        action="review.objection_file_download",
+        actor=user,
+        ip=ip,
+        obj=objection,
+        application_id=objection.application_id,
+        data={"file": objection.file_name},
+    )
     return objection

@@ -14,10 +14,23 @@ from reviews.exports import Column, csv_stream, neutralise, xlsx_file
 COLUMNS = [
     Column("序号", "int"),
     Column("收款人"),
-    Column("银行账号"),
+    Column("银行账号", "account"),
     Column("金额", "money"),
 ]
-HOSTILE = ["=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+HOSTILE = [
+    "=1+1",
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1)",
+    "\tx",
+    "\rx",
+    # A BOM, a no-break space or a zero-width character before the sign hides the formula.
+    "\ufeff=1+1",
+    '\u00a0=HYPERLINK("http://evil")',
+    "\u200b@SUM(A1)",
+    "\u2060\u00a0+1",
+    "\u3000-1+1",
+]
 ROWS = [
     [1, "衡阳湘南跨境贸易有限公司", "0123456789012345678", Decimal("100000.00")],
     [2, '=HYPERLINK("http://evil")', "0000000000000000001", Decimal("0.05")],
@@ -32,6 +45,12 @@ def test_cells_a_spreadsheet_would_run_are_neutralised(value):
 
 def test_plain_text_is_left_alone():
     assert neutralise("衡阳 公司") == "衡阳 公司"
+    assert neutralise("\u00a0衡阳公司") == "\u00a0衡阳公司"
+
+
+def test_an_account_that_is_not_only_digits_is_neutralised_not_tabbed():
+    lines = read_csv(COLUMNS, [[1, "x", "=1+1", Decimal(1)], [2, "y", "6222 0209", Decimal(1)]])
+    assert lines[1][2] == "'=1+1" and lines[2][2] == "6222 0209"
 
 
 def read_csv(columns, rows, **kwargs) -> list[list[str]]:
@@ -44,7 +63,9 @@ def test_csv_keeps_accounts_exact_neutralises_formulas_and_totals_the_rows():
     lines = read_csv(COLUMNS, ROWS, preamble=[["批次", "PB-2026-0001"]], totals_label="合计")
     assert lines[0] == ["批次", "PB-2026-0001"]
     assert lines[1] == ["序号", "收款人", "银行账号", "金额"]
-    assert lines[2][2] == "0123456789012345678"
+    # Excel keeps a cell with a leading tab as text: the 19 digits and the leading zero survive.
+    assert lines[2][2] == "\t0123456789012345678"
+    assert lines[2][2].strip() == ROWS[0][2]
     assert lines[3][1].startswith("'=")
     assert lines[-1] == ["合计", "", "", f"{sum(r[3] for r in ROWS):.2f}"]
 

@@ -147,7 +147,8 @@ def test_csv_export_is_safe_exact_and_audited(client, officers, awards, password
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     data = [row for row in rows if row and row[0].isdigit()]
     assert data[0][1].startswith("'=HYPERLINK")
-    assert data[0][4] == "0123456789012345678"
+    # A leading tab makes Excel keep the account as text: all 19 digits, the leading zero too.
+    assert data[0][4] == "\t0123456789012345678"
     assert data[0][6] == "壹拾万元整"
     db_total = batch.lines.aggregate(total=Sum("amount_cny"))["total"]
     assert rows[-1][5] == f"{db_total:.2f}" == "120000.00"
@@ -190,7 +191,7 @@ def test_an_open_batch_is_not_exported(client, officers, awards, password):
 
 
 def result_file(
-    rows, header=("account", "amount", "reference", "status", "reason")
+    rows, header=("line", "account", "amount", "reference", "status", "reason")
 ) -> SimpleUploadedFile:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -204,8 +205,8 @@ def test_one_bad_line_in_the_bank_file_applies_nothing_and_is_reported(officers,
     lines = list(batch.lines.order_by("sequence"))
     upload = result_file(
         [
-            [lines[0].bank_account, "100000.00", "BOC-1", "paid", ""],
-            [lines[1].bank_account, "99999.00", "BOC-2", "paid", ""],
+            [lines[0].line_reference, lines[0].bank_account, "100000.00", "BOC-1", "paid", ""],
+            [lines[1].line_reference, lines[1].bank_account, "99999.00", "BOC-2", "paid", ""],
         ]
     )
     report = finance.reconcile(user=officers[0], batch=batch, upload=upload)
@@ -219,8 +220,8 @@ def test_a_good_bank_file_pays_the_lines_and_returns_failures(officers, awards):
     lines = list(batch.lines.order_by("sequence"))
     upload = result_file(
         [
-            [lines[0].bank_account, "100000.00", "BOC-1", "paid", ""],
-            [lines[1].bank_account, "20000.00", "", "failed", "账户已销户"],
+            [lines[0].line_reference, lines[0].bank_account, "100,000.00", "BOC-1", "paid", ""],
+            [lines[1].line_reference, lines[1].bank_account, "20000", "", "failed", "账户已销户"],
         ]
     )
     report = finance.reconcile(user=officers[0], batch=batch, upload=upload)
@@ -247,17 +248,27 @@ def test_two_lines_with_the_same_account_and_amount_are_both_reconciled(officers
         advance(application, State.APPROVED, crew=crew, amount="100000")
         awards.append(Award.objects.get(application=application, status=Award.Status.FIXED))
     batch = confirmed_batch(officers, awards)
-    row = ["0011223344556677889", "100000.00", "BOC-{}", "paid", ""]
-    upload = result_file([[*row[:2], "BOC-1", *row[3:]], [*row[:2], "BOC-2", *row[3:]]])
+    first, second = batch.lines.order_by("sequence")
+    row = ["0011223344556677889", "100000.00"]
+    upload = result_file(
+        [
+            [first.line_reference, *row, "BOC-1", "paid", ""],
+            [second.line_reference, *row, "BOC-2", "paid", ""],
+        ]
+    )
     report = finance.reconcile(user=officers[0], batch=batch, upload=upload)
     assert report.ok, report.errors
-    assert sorted(batch.lines.values_list("bank_reference", flat=True)) == ["BOC-1", "BOC-2"]
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.bank_reference, second.bank_reference) == ("BOC-1", "BOC-2")
     batch.refresh_from_db()
     assert batch.state == DisbursementBatch.State.PAID
     # Nothing is left to pay: a further result file is refused whole.
     with pytest.raises(FinanceError, match="confirmed"):
         finance.reconcile(
-            user=officers[0], batch=batch, upload=result_file([[*row[:2], "BOC-3", *row[3:]]])
+            user=officers[0],
+            batch=batch,
+            upload=result_file([[first.line_reference, *row, "BOC-3", "paid", ""]]),
         )
 
 
@@ -383,6 +394,9 @@ def test_a_large_xlsx_export_is_written_in_the_background_with_progress(
     sheet = openpyxl.load_workbook(io.BytesIO(b"".join(download.streaming_content))).active
     assert sum(1 for row in sheet.iter_rows(values_only=True) if row[0] in (1, 2)) == 2
     assert AuditEvent.objects.get(action="finance.export").data["rows"] == 2
+    fetched = AuditEvent.objects.get(action="finance.export_download")
+    assert fetched.actor == officers[0] and fetched.data["rows"] == 2
+    assert fetched.data["batch"] == batch.number
 
 
 def test_lowering_an_allocation_below_its_commitments_is_a_form_error(

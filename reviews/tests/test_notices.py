@@ -696,6 +696,29 @@ def test_unknown_number_answers_404(notice, client, code):
     assert client.get(reverse("notices:verify", args=[code])).status_code == 404
 
 
+def test_the_verification_code_is_random_while_the_printed_number_stays_sequential(notice, client):
+    from reviews.models.notices import VERIFICATION_ALPHABET
+
+    assert notice.number.endswith("0001号")  # sequential, as printed
+    issuer, *groups = notice.code.split("-")
+    assert issuer == "HSKB" and len(groups) == 5
+    assert all(len(g) == 4 and set(g) <= set(VERIFICATION_ALPHABET) for g in groups)
+    # Counting the numbers of the year finds nothing.
+    for serial in range(1, 31):
+        code = f"HSKB-{notice.year}-{serial:04d}"
+        assert client.get(reverse("notices:verify", args=[code])).status_code == 404
+    # Typed from paper in lower case, it still verifies.
+    page = client.get(reverse("notices:verify", args=[notice.code.lower()]))
+    assert page.status_code == 200 and notice.number in page.content.decode()
+
+
+def test_verification_codes_do_not_repeat():
+    from reviews.models.notices import new_verification_code
+
+    codes = {new_verification_code() for _ in range(2000)}
+    assert len(codes) == 2000
+
+
 def test_a_pending_notice_is_not_verifiable_yet(submitted, crew, capture, client):
     pending = approve(submitted, crew, capture, execute=False)
     assert client.get(reverse("notices:verify", args=[pending.code])).status_code == 404

@@ -81,6 +81,9 @@ def world(catalogue):
         text="存疑",
         upload=pdf_upload(),
     )
+    from reviews.tasks import scan_objection_file
+
+    scan_objection_file.apply(args=[objection.pk])  # held like evidence until scanned clean
     users = {
         "anonymous": None,
         "applicant": applicant,

@@ -17,6 +17,7 @@ from hengyang_cbec import formatting
 from hengyang_cbec.accounts.permissions import role_required
 from hengyang_cbec.accounts.roles import Role, has_role
 from hengyang_cbec.audit.services import client_ip
+from hengyang_cbec.params import id_param, optional_int
 from policies.models import FundSource, Measure
 from policies.services import policy_years
 
@@ -24,7 +25,7 @@ from ..charts import bar_chart, line_chart
 from ..exports import Column, csv_stream, xlsx_file
 from ..forms import FailureForm, PaymentForm, ResultFileForm
 from ..models import ApprovalBatch, DisbursementBatch, DisbursementLine, ExportJob
-from ..reports import report_tables
+from ..reports import audit_report_export, report_tables
 from ..services import finance
 from ..services.finance import FinanceError
 
@@ -47,10 +48,11 @@ def disbursements(request: HttpRequest) -> HttpResponse:
         awards = awards.filter(fund_source__code=fund)
     if measure:
         awards = awards.filter(application__measure__code=measure)
-    if approval.isdigit():
-        awards = awards.filter(approval_batch_id=int(approval))
+    approval_id = optional_int(approval, minimum=1, maximum=2**63 - 1)
+    if approval_id is not None:
+        awards = awards.filter(approval_batch_id=approval_id)
     if request.method == "POST":
-        ids = [int(v) for v in request.POST.getlist("award") if v.isdigit()]
+        ids = [id_param(value) for value in request.POST.getlist("award")]
         try:
             batch = finance.batch_create(
                 user=request.user,
@@ -101,10 +103,14 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 finance.batch_confirm(user=request.user, batch=batch, ip=client_ip(request))
                 messages.success(request, _("The batch is confirmed and frozen."))
             elif action == "remove":
-                line = get_object_or_404(DisbursementLine, pk=request.POST.get("line"), batch=batch)
+                line = get_object_or_404(
+                    DisbursementLine, pk=id_param(request.POST.get("line")), batch=batch
+                )
                 finance.batch_remove_line(user=request.user, line=line, ip=client_ip(request))
             elif action in {"paid", "failed"}:
-                line = get_object_or_404(DisbursementLine, pk=request.POST.get("line"), batch=batch)
+                line = get_object_or_404(
+                    DisbursementLine, pk=id_param(request.POST.get("line")), batch=batch
+                )
                 form = PaymentForm(request.POST) if action == "paid" else FailureForm(request.POST)
                 if not form.is_valid():
                     for errors in form.errors.values():
@@ -247,6 +253,7 @@ def export_job_download(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     if job.status != ExportJob.Status.READY:
         raise Http404("not ready")
+    finance.audit_export_job_download(user=request.user, job=job, ip=client_ip(request))
     response = FileResponse(
         job.file.open("rb"),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -259,7 +266,7 @@ def export_job_download(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _year(request: HttpRequest) -> int | None:
     value = request.GET.get("year", "")
-    return int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else None
+    return optional_int(value, minimum=2000, maximum=2100)
 
 
 @report_readers_required
@@ -334,6 +341,9 @@ def report_export(request: HttpRequest, table: str) -> HttpResponse:
             yield [*line, row["committed_cny"], row["paid_cny"]]
 
     handle = xlsx_file(columns, values(), totals_label=_("Total"), sheet_name=table)
+    audit_report_export(
+        user=request.user, table=table, year=_year(request), rows=len(rows), ip=client_ip(request)
+    )
     response = FileResponse(
         handle, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )

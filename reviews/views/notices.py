@@ -23,6 +23,7 @@ from hengyang_cbec.accounts.permissions import role_required
 from hengyang_cbec.accounts.roles import has_role
 from hengyang_cbec.audit.services import client_ip, record
 from hengyang_cbec.i18n import english_active
+from hengyang_cbec.params import optional_int
 
 from ..models import Notice
 from ..services import notices
@@ -157,7 +158,7 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
     limit = settings.NOTICE_VERIFY_MAX_BYTES
     if request.method == "POST":
         length = request.META.get("CONTENT_LENGTH") or ""
-        if not length.isdigit() or int(length) > limit + 64 * 1024:
+        if optional_int(length, minimum=0, maximum=limit + 64 * 1024) is None:
             # Refused before a byte of the body is read.
             return _page(request, notice, error=_too_big_message(limit), status=413)
     handler = _HashOnlyUploadHandler(request, limit=limit)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,12 +19,14 @@ from hengyang_cbec.accounts.permissions import role_required
 from hengyang_cbec.accounts.roles import Role
 from hengyang_cbec.audit.services import client_ip
 from hengyang_cbec.i18n import english_active
+from hengyang_cbec.params import id_list
 
 from ..forms import BatchForm, ObjectionForm, ResolveObjectionForm
 from ..permissions import READERS, objection_for_staff
 from ..services.publicity import (
     close_due_notices,
     notice_publish,
+    objection_file_for_download,
     objection_lodge,
     objection_resolve,
     open_notice_items,
@@ -60,9 +62,9 @@ def resolve_objection(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(*READERS)
 def objection_file(request: HttpRequest, pk: int) -> HttpResponse:
-    objection = objection_for_staff(request.user, pk)
-    if not objection.file:
-        raise Http404
+    objection = objection_file_for_download(
+        user=request.user, objection=objection_for_staff(request.user, pk), ip=client_ip(request)
+    )
     return _file_response(objection.file, objection.file_name, objection.file_type, inline=False)
 
 
@@ -72,7 +74,7 @@ def objection_file(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(REGISTRAR)
 @require_POST
 def publish_notice(request: HttpRequest) -> HttpResponse:
-    ids = [int(i) for i in request.POST.getlist("applications") if i.isdigit()]
+    ids = id_list(request.POST.getlist("applications"))
     form = BatchForm(request.POST, ids=ids)
     back = reverse("reviews:registrar_queue") + "?tab=to_publish"
     if not form.is_valid():

@@ -21,6 +21,7 @@ from hengyang_cbec.accounts.models import User
 from hengyang_cbec.accounts.permissions import role_required
 from hengyang_cbec.accounts.roles import REVIEW_ROLES, Role, has_role, roles_of
 from hengyang_cbec.i18n import english_active
+from hengyang_cbec.params import optional_int
 from policies.models import Measure, Place
 from policies.services import policy_years
 
@@ -127,6 +128,9 @@ QUEUES = {
         ),
     ),
 }
+# An age filter beyond this many days (about a century) means "all": timedelta cannot hold more.
+MAX_AGE_DAYS = 36_500
+
 SORTS = {
     "age": ("submitted_at", "pk"),
     "-age": ("-submitted_at", "-pk"),
@@ -217,8 +221,9 @@ def _queue_page(request: HttpRequest, queue: Queue) -> HttpResponse:
     if params.get("district"):
         rows = rows.filter(enterprise__district__code=params["district"])
         filters["district"] = params["district"]
-    if params.get("year", "").isdigit():
-        rows = rows.filter(year=int(params["year"]))
+    year = optional_int(params.get("year"), minimum=2000, maximum=2100)
+    if year is not None:
+        rows = rows.filter(year=year)
         filters["year"] = params["year"]
     if params.get("state") in State.values:
         rows = rows.filter(state=params["state"])
@@ -229,8 +234,8 @@ def _queue_page(request: HttpRequest, queue: Queue) -> HttpResponse:
         rows = rows.filter(Exists(held.filter(assignee_id=request.user.pk)))
     elif assignee == "none":
         rows = rows.filter(~Exists(held))
-    elif assignee.isdigit():
-        rows = rows.filter(Exists(held.filter(assignee_id=int(assignee))))
+    elif (assignee_id := optional_int(assignee, minimum=1, maximum=2**63 - 1)) is not None:
+        rows = rows.filter(Exists(held.filter(assignee_id=assignee_id)))
     if assignee:
         filters["assignee"] = assignee
     now = timezone.now()
@@ -240,8 +245,8 @@ def _queue_page(request: HttpRequest, queue: Queue) -> HttpResponse:
         rows = rows.filter(
             state__in=_UNDER_REVIEW, submitted_at__lt=now - timedelta(days=overdue_days)
         )
-    elif age.isdigit():
-        rows = rows.filter(submitted_at__lt=now - timedelta(days=int(age)))
+    elif (days := optional_int(age, minimum=0, maximum=MAX_AGE_DAYS)) is not None:
+        rows = rows.filter(submitted_at__lt=now - timedelta(days=days))
     if age:
         filters["age"] = age
     sort = params.get("sort") if params.get("sort") in SORTS else "age"

@@ -31,6 +31,7 @@ from hengyang_cbec.accounts.roles import Role, has_role, roles_of
 from hengyang_cbec.audit.models import AuditEvent
 from hengyang_cbec.audit.services import client_ip
 from hengyang_cbec.i18n import english_active
+from hengyang_cbec.params import id_list, optional_int
 from policies.forms import FactsForm
 
 from ..forms import (
@@ -263,7 +264,7 @@ def _invalid(request: HttpRequest, pk: int, form) -> HttpResponse:
 def take(request: HttpRequest, pk: int) -> HttpResponse:
     application = application_for_staff(request.user, pk)
     version = request.POST.get("version", "")
-    if not version.isdigit():
+    if optional_int(version, minimum=0, maximum=2**31 - 1) is None:
         return _invalid(request, pk, AssignForm(request.POST))
     return _done(
         request,
@@ -306,7 +307,7 @@ def save_facts(request: HttpRequest, pk: int) -> HttpResponse:
     version = request.POST.get("version", "")
     verified = current_verified_facts(application)
     form = _facts_form(application, verified, data=request.POST)
-    if not version.isdigit() or not form.is_valid():
+    if optional_int(version, minimum=0, maximum=2**31 - 1) is None or not form.is_valid():
         return _invalid(request, pk, form)
     facts = form.engine_facts()
     facts.pop("year", None)
@@ -529,7 +530,7 @@ def evidence_inline(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(REGISTRAR)
 @require_POST
 def record_approval(request: HttpRequest) -> HttpResponse:
-    ids = [int(i) for i in request.POST.getlist("applications") if i.isdigit()]
+    ids = id_list(request.POST.getlist("applications"))
     form = ApprovalForm(request.POST, ids=ids)
     back = reverse("reviews:registrar_queue") + "?tab=to_approve"
     if not form.is_valid():

@@ -66,12 +66,16 @@ def test_batch_confirm_download_reconcile_and_the_applicant_sees_disbursed(
     rows = list(openpyxl.load_workbook(path).active.iter_rows(values_only=True))
     line = next(row for row in rows if row[0] == 1)
     assert line[4] == "0622020903001234567" and line[6] == "壹拾万元整"
+    line_reference = line[-1]  # the bank's result file echoes it
+    assert line_reference.startswith("PB-")
 
     result = tmp_path / "bank-result.csv"
     with result.open("w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["account", "amount", "reference", "status", "reason"])
-        writer.writerow(["0622020903001234567", "100000.00", "ICBC-2026-118", "paid", ""])
+        writer.writerow(["line", "account", "amount", "reference", "status", "reason"])
+        writer.writerow(
+            [line_reference, "0622020903001234567", "100000.00", "ICBC-2026-118", "paid", ""]
+        )
     page.set_input_files("#id_file", str(result))
     page.click("#reconcile")
     page.wait_for_load_state("networkidle")

@@ -212,6 +212,10 @@ EVENT_SENTENCES = {
     "finance.batch_confirm": gettext_lazy("%(actor)s confirmed the disbursement batch."),
     "finance.batch_remove_line": gettext_lazy("%(actor)s took the award out of a batch."),
     "finance.export": gettext_lazy("%(actor)s exported the disbursement list for the bank."),
+    "finance.export_download": gettext_lazy(
+        "%(actor)s downloaded the disbursement list prepared for the bank."
+    ),
+    "review.objection_file_download": gettext_lazy("%(actor)s opened an objection's attachment."),
     "finance.pay": gettext_lazy("%(actor)s recorded the payment: %(amount)s."),
     "finance.payment_failed": gettext_lazy("%(actor)s recorded that the payment failed."),
     "finance.reconcile": gettext_lazy("%(actor)s reconciled the payment with the bank's file."),
@@ -245,6 +249,8 @@ _STEP_LABELS = {
     "retry": gettext_lazy("Approval notice retried"),
     "regenerate": gettext_lazy("Approval notice produced anew"),
     "download": gettext_lazy("Downloaded"),
+    "export_download": gettext_lazy("Disbursement list downloaded"),
+    "objection_file_download": gettext_lazy("Objection attachment opened"),
     "assign": gettext_lazy("Assigned"),
     "assigned_to": gettext_lazy("Assigned"),
     "batch_create": gettext_lazy("Put into a disbursement batch"),

@@ -146,7 +146,6 @@ def test_every_admin_change_view_writes_an_audit_event(client, administrator, on
         walked.append(opts.label)
     assert {
         "accounts.User",
-        "policies.Interpretation",
         "policies.ExternalPolicy",
         "policies.OverlapGroup",
         "reviews.BudgetAllocation",

@@ -162,7 +162,7 @@ def _advance(application: Application, target: State, staff: dict, allocation) -
         )
         return
     result = preview_assessment(application)
-    amount = result["result"].amount_cny if result else Decimal("10000")
+    amount = result["result"].amount_cny if result["result"] else Decimal("10000")
     application_recommend(
         user=commerce, application=application, amount=amount, version=_v(application)
     )

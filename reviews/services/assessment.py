@@ -183,7 +183,9 @@ def preview_assessment(
 ) -> dict[str, Any] | None:
     """The engine's result on the current verified figures, computed now and not stored.
 
-    A page that already read the verified figures or the prior awards passes them in.
+    A page that already read the verified figures or the prior awards passes them in. When the
+    engine refuses the figures, the result is None and `error_zh` / `error_en` say why, so the
+    reviewer sees which figure to verify.
     """
     if verified is None:
         verified = current_verified_facts(application)
@@ -197,8 +199,12 @@ def preview_assessment(
             policy=policy,
             prior_awards=prior_awards(application) if priors is None else priors,
         )
-    except AssessInputError:
-        return None
+    except AssessInputError as exc:
+        fact = application_catalogue(application).facts.get(exc.fact or "")
+        zh, en = exc.message_zh, exc.message_en
+        if fact is not None:
+            zh, en = f"{fact.label_zh}：{zh}", f"{fact.label_en}: {en}"
+        return {"result": None, "error_zh": zh, "error_en": en}
     return {"result": result, "zh": result.to_dict("zh-hans"), "en": result.to_dict("en")}
 
 

@@ -404,3 +404,18 @@ def test_year_pickers_follow_the_policy_validity(client, catalogue, password, pa
         assert f'<option value="{year}"' in body
     assert f'<option value="{first - 1}"' not in body
     assert '<option value="2032"' not in body
+
+
+def test_figures_the_engine_refuses_are_named_on_the_review_page(client, catalogue):
+    """The reviewer sees which figure stops the assessment, in Chinese, not a bare 'cannot'."""
+    enterprise = make_enterprise()
+    application = make_application(
+        enterprise=enterprise,
+        submitter=make_member(enterprise, "owner"),
+        facts={"cbec_export_volume_usd": "600000", "had_cbec_exports_before": "maybe"},
+    )
+    client.force_login(make_user(Role.COMMERCE_REVIEWER, username="reader"))
+    html = client.get(reverse("reviews:review_detail", args=[application.pk])).content.decode()
+    label = catalogue.facts["had_cbec_exports_before"].label_zh
+    assert f"数据暂不能测算。{label}：" in html
+    assert "data-result-amount" not in html

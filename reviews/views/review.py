@@ -188,7 +188,8 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
             code: item.get("label_en" if english else "label_zh", code)
             for code, item in doc_types.items()
         },
-        "result": (preview["en"] if english else preview["zh"]) if preview else None,
+        "result": (preview["en"] if english else preview["zh"]) if result else None,
+        "assessment_error": preview["error_en" if english else "error_zh"] if not result else "",
         "result_obj": result,
         "assessments": application.assessments.order_by("-created_at", "-id")[:5],
         # The latest stored assessment when a reviewer explicitly assessed on another date or

@@ -276,7 +276,7 @@ def test_in_english_the_review_page_reads_as_english_with_units(
     application = make_application(
         enterprise=enterprise,
         submitter=applicant,
-        facts={"cbec_export_volume_usd": "1200000", "had_cbec_exports_before": "no"},
+        facts={"cbec_export_volume_usd": "1200000", "had_cbec_exports_before": False},
     )
     make_staff(Role.COMMERCE_REVIEWER, "commerce", full_name="Zhang Wei")
     login("commerce")
@@ -290,6 +290,7 @@ def test_in_english_the_review_page_reads_as_english_with_units(
     assert row.inner_text() == "USD 1,200,000.00"
     assert page.locator("[data-fact=entity_type] [data-declared]").inner_text() == "CBEC enterprise"
     assert page.locator("[data-fact=pays_taxes] [data-declared]").inner_text() == "Yes"
+    assert page.locator("[data-result-amount]").inner_text() == "CNY 500,000.00"
     timeline = page.locator("[data-audit-action='review.take']").inner_text()
     assert "Zhang Wei took the application for review." in timeline
     look("review page in English")

@@ -60,7 +60,7 @@ def test_an_objection_file_is_downloadable_only_once_scanned_clean_and_the_downl
     assert event.object_id == str(objection.pk) and event.application_id == item.application_id
 
 
-def test_an_infected_objection_file_is_quarantined(client, item, crew, password):
+def test_an_infected_objection_file_is_quarantined(client, item, crew, password, eager_tasks):
     objection = lodge(item, pdf_bytes() + b"\n%" + EICAR + b"\n")
     assert rescan_pending_objection_files.apply().get() == 1
     objection.refresh_from_db()

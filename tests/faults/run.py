@@ -224,12 +224,21 @@ def check_notices(outcome: Outcome, applications, media: Path) -> None:
     referenced = {
         name for pair in Notice.objects.values_list("file_zh", "file_en") for name in pair if name
     }
-    on_disk = (
-        {str(path.relative_to(media)) for path in (media / "notices").rglob("*.pdf")}
-        if (media / "notices").exists()
-        else set()
-    )
-    orphans = on_disk - referenced - context_orphans_before
+
+    def on_disk() -> set[str]:
+        if not (media / "notices").exists():
+            return set()
+        return {str(path.relative_to(media)) for path in (media / "notices").rglob("*.pdf")}
+
+    # Renders killed between writing a file and committing its row leave files behind; this
+    # process plays beat, whose sweep removes them. Every notice is ready here, so no render is
+    # in flight and the sweep may run without its grace period.
+    left = on_disk() - referenced - context_orphans_before
+    outcome.counts["files_left_by_kills"] = len(left)
+    from reviews.services.notices import sweep_orphan_files
+
+    outcome.counts["files_swept"] = sweep_orphan_files(grace_seconds=0)
+    orphans = on_disk() - referenced - context_orphans_before
     context_orphans_before.update(orphans)  # each run reports the orphans it left itself
     outcome.counts["orphan_files"] = len(orphans)
     outcome.check(not orphans, f"{len(orphans)} PDF files no notice references")

@@ -188,6 +188,16 @@ def enter_code(page, username: str) -> None:
         device = TOTPDevice(key=key.hex())
     else:
         device = TOTPDevice.objects.get(user__username=username, confirmed=True)
+        # A code is accepted once: a second login within the same time step waits for the next
+        # code, as a person watching the authenticator app would.
+        import time
+
+        def step_now() -> int:
+            return int((time.time() - device.t0) // device.step) + device.drift
+
+        deadline = time.monotonic() + device.step + 5
+        while device.last_t >= step_now() and time.monotonic() < deadline:
+            time.sleep(0.5)
     page.fill("input[name=code]", second_factor.current_code(device))
     page.click("main form button[type=submit]")
     page.wait_for_load_state("networkidle")

@@ -109,16 +109,6 @@ class Membership(models.Model):
         return f"{self.user} @ {self.enterprise}"
 
 
-class ReferenceCounter(models.Model):
-    """Gapless reference numbers per year (HY-CBEC-2026-000123), assigned under a row lock."""
-
-    year = models.PositiveIntegerField(unique=True)
-    last = models.PositiveIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"{self.year}: {self.last}"
-
-
 class Application(models.Model):
     enterprise = models.ForeignKey(
         Enterprise, on_delete=models.PROTECT, related_name="applications"

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from hengyang_cbec.audit.models import AuditEvent
 from hengyang_cbec.audit.services import record
 from hengyang_cbec.notifications.services import notify
+from hengyang_cbec.numbering.services import APPLICATION_REFERENCE, next_number
 from hengyang_cbec.queueing import publish
 from policies.engine import Catalogue, FactError, PriorAward, Result
 from policies.engine.primitives import reduce_components
@@ -35,7 +36,7 @@ from policies.services import (
     version_in_force,
 )
 
-from .models import Application, Enterprise, Evidence, Membership, ReferenceCounter
+from .models import Application, Enterprise, Evidence, Membership
 from .workflow import APPLICANT, EDITABLE_STATES, Action, State, transition_for
 
 logger = logging.getLogger(__name__)
@@ -620,10 +621,7 @@ def application_check(application: Application, *, on_date: date | None = None) 
 
 
 def _next_reference(year: int) -> str:
-    counter, _created = ReferenceCounter.objects.select_for_update().get_or_create(year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"HY-CBEC-{year}-{counter.last:06d}"
+    return f"HY-CBEC-{year}-{next_number(APPLICATION_REFERENCE, year):06d}"
 
 
 def _freeze(application: Application, check: Check) -> None:

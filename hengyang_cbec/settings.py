@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "hengyang_cbec.accounts",
     "hengyang_cbec.audit",
     "hengyang_cbec.notifications",
+    "hengyang_cbec.numbering",
     "hengyang_cbec.apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",

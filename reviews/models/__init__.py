@@ -6,8 +6,8 @@ and their render jobs; finance: disbursement batches, lines and export jobs.
 """
 
 from .awards import ApprovalBatch, Award, BudgetAllocation
-from .finance import DisbursementBatch, DisbursementCounter, DisbursementLine, ExportJob
-from .notices import Notice, NoticeCounter, NoticeOutbox, NoticeQuerySet
+from .finance import DisbursementBatch, DisbursementLine, ExportJob
+from .notices import Notice, NoticeOutbox, NoticeQuerySet
 from .publicity import Objection, PublicNoticeBatch, PublicNoticeItem
 from .review import (
     ApplicationActors,
@@ -28,11 +28,9 @@ __all__ = [
     "BudgetAllocation",
     "CoReviewRequest",
     "DisbursementBatch",
-    "DisbursementCounter",
     "DisbursementLine",
     "ExportJob",
     "Notice",
-    "NoticeCounter",
     "NoticeOutbox",
     "NoticeQuerySet",
     "Objection",

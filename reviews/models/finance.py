@@ -12,16 +12,6 @@ from .awards import Award
 from .review import MONEY
 
 
-class DisbursementCounter(models.Model):
-    """Gap-free batch numbers per year (PB-2026-0001), assigned under a row lock."""
-
-    year = models.PositiveIntegerField(unique=True)
-    last = models.PositiveIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"{self.year}: {self.last}"
-
-
 class DisbursementBatch(models.Model):
     """Approved awards to pay, prepared by one officer and confirmed by another."""
 

@@ -14,28 +14,6 @@ from .awards import Award
 from .review import MONEY
 
 
-class NoticeCounter(models.Model):
-    """The last notice number of one issuer in one year.
-
-    Incremented under a row lock in the transaction that issues the notice, so numbers are
-    consecutive (a rolled-back approval rolls its number back too) and never reused.
-    """
-
-    issuer = models.CharField(max_length=20)
-    year = models.PositiveIntegerField()
-    last = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        verbose_name = _("notice counter")
-        verbose_name_plural = _("notice counters")
-        constraints = [
-            models.UniqueConstraint(fields=["issuer", "year"], name="notice_counter_issuer_year")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.issuer} {self.year}: {self.last}"
-
-
 class NoticeQuerySet(models.QuerySet):
     def shown(self) -> Notice | None:
         """What the applicant sees: the valid notice, else the newest one (being prepared)."""

@@ -27,10 +27,11 @@ from applications.services import notify
 from applications.workflow import Action, State, transition_for
 from hengyang_cbec.accounts.roles import Role, has_role
 from hengyang_cbec.audit.services import record
+from hengyang_cbec.numbering.services import DISBURSEMENT_BATCH, next_number
 from hengyang_cbec.queueing import publish
 
 from ..exports import Column
-from ..models import Award, DisbursementBatch, DisbursementCounter, DisbursementLine
+from ..models import Award, DisbursementBatch, DisbursementLine
 from ..numerals import amount_in_capitals
 
 ZERO = Decimal("0.00")
@@ -87,10 +88,7 @@ def payable_awards():
 
 
 def _next_batch_number(year: int) -> str:
-    counter, _created = DisbursementCounter.objects.select_for_update().get_or_create(year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"PB-{year}-{counter.last:04d}"
+    return f"PB-{year}-{next_number(DISBURSEMENT_BATCH, year):04d}"
 
 
 @transaction.atomic

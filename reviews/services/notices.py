@@ -32,9 +32,10 @@ from applications.services import notify
 from hengyang_cbec.accounts.roles import Role, has_role
 from hengyang_cbec.audit.models import AuditEvent
 from hengyang_cbec.audit.services import record
+from hengyang_cbec.numbering.services import next_number, notice_series
 
 from .. import pdf
-from ..models import Award, Notice, NoticeCounter, NoticeOutbox
+from ..models import Award, Notice, NoticeOutbox
 from ..permissions import READERS
 
 logger = logging.getLogger(__name__)
@@ -62,12 +63,7 @@ def format_number(year: int, serial: int, prefix: str | None = None) -> str:
 
 def next_serial(issuer: str, year: int) -> int:
     """The next number of the issuer's year, under a row lock held until the caller commits."""
-    counter, _created = NoticeCounter.objects.select_for_update().get_or_create(
-        issuer=issuer, year=year
-    )
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return counter.last
+    return next_number(notice_series(issuer), year)
 
 
 def _applicant_language(award: Award) -> str:

@@ -26,8 +26,9 @@ from applications.models import Notification
 from applications.workflow import State
 from hengyang_cbec.accounts.roles import Role
 from hengyang_cbec.audit.models import AuditEvent
+from hengyang_cbec.numbering.models import Counter
 from reviews import pdf
-from reviews.models import Award, Notice, NoticeCounter, NoticeOutbox
+from reviews.models import Award, Notice, NoticeOutbox
 from reviews.numerals import amount_in_capitals
 from reviews.services import notices
 from reviews.tasks import render_notice
@@ -147,7 +148,7 @@ def test_numbers_are_consecutive_per_issuer_and_year(db):
     assert [notices.next_serial("HSKB", 2026) for _ in range(3)] == [1, 2, 3]
     assert notices.next_serial("HSKB", 2027) == 1
     assert notices.next_serial("OTHER", 2026) == 1
-    assert NoticeCounter.objects.get(issuer="HSKB", year=2026).last == 3
+    assert Counter.objects.get(series="notice:HSKB", year=2026).last == 3
 
 
 def test_a_rolled_back_approval_gives_its_number_back(db):
@@ -827,4 +828,4 @@ def test_simultaneous_issues_get_consecutive_unique_numbers():
         thread.join(timeout=60)
     committed = sorted(o for o in outcomes if isinstance(o, int))
     assert committed == list(range(1, 10))  # nine approvals, numbers 1-9: no gap, no repeat
-    assert NoticeCounter.objects.get(issuer="CONC", year=2026).last == 9
+    assert Counter.objects.get(series="notice:CONC", year=2026).last == 9

@@ -1,0 +1,1 @@
+"""Gap-free numbers: application references, notice numbers and disbursement batch numbers."""

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from hengyang_cbec.audit.models import AuditEvent
 from hengyang_cbec.audit.services import record
+from hengyang_cbec.errors import PortalError, StaleVersion
 from hengyang_cbec.notifications.services import notify
 from hengyang_cbec.numbering.services import APPLICATION_REFERENCE, next_number
 from hengyang_cbec.queueing import publish
@@ -42,7 +43,7 @@ from .workflow import APPLICANT, EDITABLE_STATES, Action, State, transition_for
 logger = logging.getLogger(__name__)
 
 
-class ApplicationError(Exception):
+class ApplicationError(PortalError):
     """A refused applicant action; the message is shown to the user as it is."""
 
 
@@ -52,10 +53,6 @@ class DuplicateApplication(ApplicationError):
         super().__init__(
             _("Your enterprise already has an open application for this measure and year.")
         )
-
-
-class StaleVersion(ApplicationError):
-    pass
 
 
 # --- Who the applicant is ---------------------------------------------------------------------
@@ -662,9 +659,7 @@ def application_submit(
     action = Action.RESUBMIT if application.state == State.RETURNED else Action.SUBMIT
     transition = transition_for(application.state, action, APPLICANT)
     if version != application.version:
-        raise StaleVersion(
-            _("The application changed since this page was loaded. Please check it again.")
-        )
+        raise StaleVersion()
     if not declared or not signer_name.strip():
         raise ApplicationError(_("Tick the declaration and type the signer's name."))
     check = application_check(application)

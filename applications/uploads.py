@@ -29,6 +29,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from PIL import Image
 
+from hengyang_cbec.errors import PortalError
+
 ALLOWED_KINDS = {"pdf", "jpeg", "png", "xlsx", "docx", "zip"}
 
 CONTENT_TYPES = {
@@ -115,7 +117,7 @@ _OOXML_MAIN = {
 _CT_NS = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 
 
-class UploadRejected(Exception):
+class UploadRejected(PortalError):
     """An upload that may not be stored. `code` is for logs and tests, `message` for the user.
 
     Codes: empty, too_large, type_not_allowed, polyglot, active_content, bad_archive, xml_bomb,
@@ -123,9 +125,8 @@ class UploadRejected(Exception):
     """
 
     def __init__(self, code: str, message: str | Promise) -> None:
-        super().__init__(code)
+        super().__init__(message)
         self.code = code
-        self.message = message
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"

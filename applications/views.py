@@ -22,6 +22,7 @@ from hengyang_cbec.accounts.permissions import role_required
 from hengyang_cbec.accounts.roles import Role
 from hengyang_cbec.audit.models import AuditEvent
 from hengyang_cbec.audit.services import client_ip, record
+from hengyang_cbec.errors import PortalError
 from hengyang_cbec.i18n import english_active
 from hengyang_cbec.notifications.models import Notification
 from hengyang_cbec.params import id_param
@@ -41,13 +42,12 @@ from .forms import (
     WithdrawForm,
 )
 from .models import Application, Enterprise, Evidence, Membership
-from .services import ApplicationError, DuplicateApplication
+from .services import DuplicateApplication
 from .uploads import UploadRejected, content_disposition
 from .workflow import (
     APPLICANT,
     EDITABLE_STATES,
     State,
-    TransitionRefused,
     allowed_actions,
 )
 
@@ -234,7 +234,7 @@ def enterprise_create(request: HttpRequest) -> HttpResponse:
             services.enterprise_register(
                 user=request.user, uscc=uscc, data=form.cleaned_data, ip=client_ip(request)
             )
-        except (ApplicationError, ValidationError) as exc:
+        except (PortalError, ValidationError) as exc:
             form.add_error(None, exc)
         else:
             messages.success(request, _("Your enterprise is registered."))
@@ -257,7 +257,7 @@ def enterprise_join(request: HttpRequest) -> HttpResponse:
                 services.membership_request(
                     user=request.user, enterprise=enterprise, ip=client_ip(request)
                 )
-            except ApplicationError as exc:
+            except PortalError as exc:
                 form.add_error(None, str(exc))
             else:
                 messages.success(
@@ -300,7 +300,7 @@ def enterprise(request: HttpRequest) -> HttpResponse:
                     services.enterprise_update(
                         user=request.user, enterprise=enterprise, data=data, ip=client_ip(request)
                     )
-                except (ApplicationError, ValidationError) as exc:
+                except (PortalError, ValidationError) as exc:
                     form.add_error(None, exc)
                 else:
                     messages.success(request, _("The profile is saved."))
@@ -337,7 +337,7 @@ def members(request: HttpRequest) -> HttpResponse:
                 accept=request.POST.get("decision") == "accept",
                 ip=client_ip(request),
             )
-        except ApplicationError as exc:
+        except PortalError as exc:
             messages.error(request, str(exc))
         return redirect("applications:members")
     rows = Membership.objects.filter(enterprise=membership.enterprise).select_related("user")
@@ -379,7 +379,7 @@ def application_start(request: HttpRequest, code: str) -> HttpResponse:
         except DuplicateApplication as exc:
             messages.info(request, str(exc))
             return redirect("applications:application_detail", pk=exc.existing.pk)
-        except ApplicationError as exc:
+        except PortalError as exc:
             form.add_error(None, str(exc))
         else:
             return redirect("applications:application_edit", pk=application.pk)
@@ -511,7 +511,7 @@ def application_autosave(request: HttpRequest, pk: int) -> HttpResponse:
         application = services.application_autosave(
             user=request.user, application=application, values=request.POST
         )
-    except ApplicationError as exc:
+    except PortalError as exc:
         if "application/json" not in request.headers.get("Accept", ""):
             messages.error(request, str(exc))
             return redirect("applications:application_detail", pk=pk)
@@ -566,7 +566,7 @@ def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
             _("“%(name)s” was not accepted: %(reason)s")
             % {"name": form.cleaned_data["file"].name, "reason": exc.message},
         )
-    except ApplicationError as exc:
+    except PortalError as exc:
         messages.error(
             request,
             _("“%(name)s” was not accepted: %(reason)s")
@@ -586,7 +586,7 @@ def evidence_delete(request: HttpRequest, pk: int, evidence_pk: int) -> HttpResp
     evidence = _evidence_for_user(request, application, evidence_pk)
     try:
         services.evidence_remove(user=request.user, evidence=evidence, ip=client_ip(request))
-    except ApplicationError as exc:
+    except PortalError as exc:
         messages.error(request, str(exc))
     return redirect(f"{reverse('applications:application_edit', args=[pk])}#evidence")
 
@@ -638,7 +638,7 @@ def application_check(request: HttpRequest, pk: int) -> HttpResponse:
                 version=form.cleaned_data["version"],
                 ip=client_ip(request),
             )
-        except (TransitionRefused, ApplicationError) as exc:
+        except PortalError as exc:
             form.add_error(None, str(exc))
         else:
             return redirect("applications:receipt", pk=pk)
@@ -674,7 +674,7 @@ def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         services.application_withdraw(
             user=request.user, application=application, reason=reason, ip=client_ip(request)
         )
-    except (TransitionRefused, ApplicationError) as exc:
+    except PortalError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("The application was withdrawn."))
@@ -687,7 +687,7 @@ def application_discard(request: HttpRequest, pk: int) -> HttpResponse:
     application = get_application_for_user(request, pk)
     try:
         services.draft_discard(user=request.user, application=application, ip=client_ip(request))
-    except ApplicationError as exc:
+    except PortalError as exc:
         messages.error(request, str(exc))
         return redirect("applications:application_detail", pk=pk)
     messages.success(request, _("The draft was deleted."))

@@ -13,6 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from hengyang_cbec.accounts.roles import Role
+from hengyang_cbec.errors import PortalError
 
 
 class State(models.TextChoices):
@@ -107,7 +108,7 @@ OPEN_STATES = frozenset(
 EDITABLE_STATES = frozenset({State.DRAFT, State.RETURNED})
 
 
-class TransitionRefused(Exception):
+class TransitionRefused(PortalError):
     """A transition that the table, the state or the actor does not allow; the message says why."""
 
 

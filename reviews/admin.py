@@ -6,10 +6,10 @@ from django.utils.translation import gettext as _
 from hengyang_cbec.accounts.roles import Role, has_role
 from hengyang_cbec.admin_mixins import ReadOnlyAdmin
 from hengyang_cbec.audit.services import client_ip
+from hengyang_cbec.errors import PortalError
 
 from .models import ApprovalBatch, Award, BudgetAllocation, PublicNoticeBatch
 from .services.budgets import allocation_save
-from .services.steps import ReviewError
 
 
 class BudgetAllocationForm(forms.ModelForm):
@@ -57,7 +57,7 @@ class BudgetAllocationAdmin(admin.ModelAdmin):
                 data=data,
                 ip=client_ip(request),
             )
-        except ReviewError as exc:
+        except PortalError as exc:
             messages.error(request, str(exc))
             raise ValidationError(str(exc)) from exc
         obj.pk = saved.pk

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hengyang_cbec.audit.services import record
+from hengyang_cbec.errors import PortalError
 
 from . import lockout
 from .context import acting
@@ -37,7 +38,7 @@ from .roles import (
 )
 
 
-class AccessRefused(Exception):
+class AccessRefused(PortalError):
     """A change that the separation of duties forbids; the message is for the person."""
 
 

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
 from hengyang_cbec.audit.services import client_ip
+from hengyang_cbec.errors import PortalError
 
 from . import second_factor, services
 from .forms import (
@@ -251,7 +252,7 @@ def security(request: HttpRequest) -> HttpResponse:
                     )
                 else:
                     messages.success(request, _("The role was granted."))
-        except services.AccessRefused as exc:
+        except PortalError as exc:
             form.add_error(None, str(exc))
         else:
             return redirect("accounts:security")
@@ -286,7 +287,7 @@ def decide_role(request: HttpRequest, pk: int) -> HttpResponse:
             approve=request.POST.get("decision") == "approve",
             ip=client_ip(request),
         )
-    except services.AccessRefused as exc:
+    except PortalError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("The decision is recorded."))
@@ -305,7 +306,7 @@ def lift_lock(request: HttpRequest, pk: int) -> HttpResponse:
         services.lift_lock(
             actor=request.user, lock=lock, reason=form.cleaned_data["reason"], ip=client_ip(request)
         )
-    except services.AccessRefused as exc:
+    except PortalError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("The lock is lifted."))

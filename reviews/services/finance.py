@@ -27,6 +27,7 @@ from applications.services import notify
 from applications.workflow import Action, State, transition_for
 from hengyang_cbec.accounts.roles import Role, has_role
 from hengyang_cbec.audit.services import record
+from hengyang_cbec.errors import PortalError
 from hengyang_cbec.numbering.services import DISBURSEMENT_BATCH, next_number
 from hengyang_cbec.queueing import publish
 
@@ -37,7 +38,7 @@ from ..numerals import amount_in_capitals
 ZERO = Decimal("0.00")
 
 
-class FinanceError(Exception):
+class FinanceError(PortalError):
     """A refused finance action; the message is shown as it is."""
 
 

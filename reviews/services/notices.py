@@ -32,6 +32,7 @@ from applications.services import notify
 from hengyang_cbec.accounts.roles import Role, has_role
 from hengyang_cbec.audit.models import AuditEvent
 from hengyang_cbec.audit.services import record
+from hengyang_cbec.errors import PortalError
 from hengyang_cbec.numbering.services import next_number, notice_series
 
 from .. import pdf
@@ -48,7 +49,7 @@ NOTICE_READERS = (*READERS, Role.DISBURSEMENT_OFFICER)
 NOTICE_MANAGERS = (Role.APPROVAL_REGISTRAR, Role.COMMERCE_REVIEWER)
 
 
-class NoticeError(Exception):
+class NoticeError(PortalError):
     """A refused notice operation; the message is for the user."""
 
 

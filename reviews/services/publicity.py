@@ -18,6 +18,7 @@ from applications.services import notify
 from applications.workflow import Action, State, TransitionRefused, transition_for
 from hengyang_cbec.accounts.roles import Role
 from hengyang_cbec.audit.services import record
+from hengyang_cbec.errors import PortalError
 
 from ..models import Award, Objection, PublicNoticeBatch, PublicNoticeItem, Stage
 from ..models.publicity import ScanState
@@ -164,7 +165,7 @@ def close_due_notices(*, user=None) -> int:
     for pk in ids:
         try:
             notice_close(user=user, application=pk)
-        except (ReviewError, TransitionRefused) as exc:
+        except PortalError as exc:
             logger.info("notice of application %s not closed: %s", pk, exc)
             continue
         closed += 1

@@ -29,6 +29,7 @@ from applications.workflow import (
 )
 from hengyang_cbec.accounts.roles import Role, has_role, roles_of
 from hengyang_cbec.audit.services import record
+from hengyang_cbec.errors import PortalError, StaleVersion
 
 from ..models import ApplicationActors, Award, BudgetAllocation, ReviewDecision, Stage
 
@@ -36,12 +37,8 @@ CENT = Decimal("0.01")
 FOUR_EYES_SLOTS = ("submitter", "commerce_reviewer", "finance_reviewer", "registrar")
 
 
-class ReviewError(Exception):
+class ReviewError(PortalError):
     """A refused reviewer action; the message is shown to the user as it is."""
-
-
-class StaleVersion(ReviewError):
-    """The application changed since the page was drawn."""
 
 
 class FourEyesViolation(ReviewError):
@@ -81,12 +78,7 @@ def _transition(application: Application, action: Action, user) -> tuple[Transit
 
 def _check_version(application: Application, version: int | None) -> None:
     if version is not None and int(version) != application.version:
-        raise StaleVersion(
-            _(
-                "This application changed since your page was loaded (someone else acted on it). "
-                "Nothing was saved: reload the page and check it again."
-            )
-        )
+        raise StaleVersion()
 
 
 def _require_role(user, *roles: Role) -> str:

@@ -13,6 +13,7 @@ from applications.workflow import State, TransitionRefused
 from hengyang_cbec.accounts.roles import Role
 from hengyang_cbec.audit.models import AuditEvent
 from hengyang_cbec.audit.services import verify_chain
+from hengyang_cbec.errors import StaleVersion
 from reviews.models import Award, BudgetAllocation
 from reviews.services.budgets import committed_total
 from reviews.services.review import (
@@ -20,7 +21,7 @@ from reviews.services.review import (
     application_recommend,
     application_return_to_commerce,
 )
-from reviews.services.steps import BudgetExceeded, StaleVersion
+from reviews.services.steps import BudgetExceeded
 
 from .factories import (
     Crew,

@@ -15,6 +15,7 @@ from applications.workflow import Action, State, TransitionRefused
 from hengyang_cbec.accounts.roles import Role
 from hengyang_cbec.audit.models import AuditEvent
 from hengyang_cbec.audit.services import verify_chain
+from hengyang_cbec.errors import StaleVersion
 from reviews.calendar import add_working_days
 from reviews.models import (
     ApplicationActors,
@@ -51,7 +52,6 @@ from reviews.services.steps import (
     BudgetExceeded,
     FourEyesViolation,
     ReviewError,
-    StaleVersion,
     parse_amount,
 )
 from tests.factories import make_user

@@ -17,6 +17,7 @@ from hengyang_cbec import formatting
 from hengyang_cbec.accounts.permissions import role_required
 from hengyang_cbec.accounts.roles import Role, has_role
 from hengyang_cbec.audit.services import client_ip
+from hengyang_cbec.errors import PortalError
 from hengyang_cbec.params import id_param, optional_int
 from policies.models import FundSource, Measure
 from policies.services import policy_years
@@ -27,7 +28,6 @@ from ..forms import FailureForm, PaymentForm, ResultFileForm
 from ..models import ApprovalBatch, DisbursementBatch, DisbursementLine, ExportJob
 from ..reports import audit_report_export, report_tables
 from ..services import finance
-from ..services.finance import FinanceError
 
 officer_required = role_required(Role.DISBURSEMENT_OFFICER)
 finance_staff_required = role_required(Role.DISBURSEMENT_OFFICER, Role.FINANCE_REVIEWER)
@@ -60,7 +60,7 @@ def disbursements(request: HttpRequest) -> HttpResponse:
                 note=request.POST.get("note", ""),
                 ip=client_ip(request),
             )
-        except FinanceError as exc:
+        except PortalError as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, _("Batch %(n)s prepared.") % {"n": batch.number})
@@ -165,7 +165,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
                         messages.error(request, _("Nothing was applied. Correct these lines:"))
                         for error in report.errors[:50]:
                             messages.error(request, error)
-        except FinanceError as exc:
+        except PortalError as exc:
             messages.error(request, str(exc))
         return redirect("reviews:finance_batch", pk=batch.pk)
     lines = batch.lines.all().order_by("sequence")
@@ -195,7 +195,7 @@ def batch_export(request: HttpRequest, pk: int, file_format: str) -> HttpRespons
     batch = _batch(pk)
     try:
         finance.check_exportable(request.user, batch)
-    except FinanceError as exc:
+    except PortalError as exc:
         messages.error(request, str(exc))
         return redirect("reviews:finance_batch", pk=batch.pk)
     if file_format == "xlsx" and finance.export_in_background(batch):

@@ -22,12 +22,13 @@ from applications.uploads import content_disposition
 from hengyang_cbec.accounts.permissions import role_required
 from hengyang_cbec.accounts.roles import has_role
 from hengyang_cbec.audit.services import client_ip, record
+from hengyang_cbec.errors import PortalError
 from hengyang_cbec.i18n import english_active
 from hengyang_cbec.params import optional_int
 
 from ..models import Notice
 from ..services import notices
-from ..services.notices import NOTICE_MANAGERS, NOTICE_READERS, NoticeError
+from ..services.notices import NOTICE_MANAGERS, NOTICE_READERS
 
 # --- Download -------------------------------------------------------------------------------------
 
@@ -88,7 +89,7 @@ def retry(request: HttpRequest, pk: int) -> HttpResponse:
     notice = get_object_or_404(Notice, pk=pk)
     try:
         notices.notice_retry(user=request.user, notice=notice, ip=client_ip(request))
-    except NoticeError as exc:
+    except PortalError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(
@@ -103,7 +104,7 @@ def regenerate(request: HttpRequest, pk: int) -> HttpResponse:
     notice = get_object_or_404(Notice, pk=pk)
     try:
         new = notices.notice_regenerate(user=request.user, notice=notice, ip=client_ip(request))
-    except NoticeError as exc:
+    except PortalError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(

@@ -14,10 +14,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from applications.workflow import TransitionRefused
 from hengyang_cbec.accounts.permissions import role_required
 from hengyang_cbec.accounts.roles import Role
 from hengyang_cbec.audit.services import client_ip
+from hengyang_cbec.errors import PortalError
 from hengyang_cbec.i18n import english_active
 from hengyang_cbec.params import id_list
 
@@ -31,7 +31,6 @@ from ..services.publicity import (
     objection_resolve,
     open_notice_items,
 )
-from ..services.steps import ReviewError
 from .review import _done, _file_response, _invalid
 
 COMMERCE = Role.COMMERCE_REVIEWER
@@ -86,7 +85,7 @@ def publish_notice(request: HttpRequest) -> HttpResponse:
             application_ids=form.cleaned_data["applications"],
             ip=client_ip(request),
         )
-    except (ReviewError, TransitionRefused) as exc:
+    except PortalError as exc:
         messages.error(request, str(exc))
         return redirect(back)
     if batch.period_days:
@@ -143,7 +142,7 @@ def lodge_objection(request: HttpRequest, pk: int) -> HttpResponse:
                     upload=form.cleaned_data.get("file"),
                     ip=client_ip(request),
                 )
-            except ReviewError as exc:
+            except PortalError as exc:
                 form.add_error(None, str(exc))
             else:
                 messages.success(

@@ -23,13 +23,14 @@ from django.views.decorators.http import require_POST
 from applications.models import Application
 from applications.services import application_catalogue, changes_since_return, reference_for
 from applications.uploads import content_disposition
-from applications.workflow import State, TransitionRefused, allowed_actions
+from applications.workflow import State, allowed_actions
 from hengyang_cbec import formatting
 from hengyang_cbec.accounts.models import User
 from hengyang_cbec.accounts.permissions import role_required
 from hengyang_cbec.accounts.roles import Role, has_role, roles_of
 from hengyang_cbec.audit.models import AuditEvent
 from hengyang_cbec.audit.services import client_ip
+from hengyang_cbec.errors import PortalError
 from hengyang_cbec.i18n import english_active
 from hengyang_cbec.params import id_list, optional_int
 from policies.forms import FactsForm
@@ -68,7 +69,6 @@ from ..services.review import (
     record_download,
     review_save_facts,
 )
-from ..services.steps import ReviewError
 
 COMMERCE = Role.COMMERCE_REVIEWER
 FINANCE = Role.FINANCE_REVIEWER
@@ -241,7 +241,7 @@ def _done(request: HttpRequest, application_pk: int, call, success: str) -> Http
     """Run a service call; show its refusal (stale page, four eyes, budget...) as an error."""
     try:
         call()
-    except (ReviewError, TransitionRefused) as exc:
+    except PortalError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, success)
@@ -549,7 +549,7 @@ def record_approval(request: HttpRequest) -> HttpResponse:
             document_date=form.cleaned_data["document_date"],
             ip=client_ip(request),
         )
-    except (ReviewError, TransitionRefused) as exc:
+    except PortalError as exc:
         messages.error(request, str(exc))
         return redirect(back)
     messages.success(

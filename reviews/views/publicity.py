@@ -18,6 +18,7 @@ from applications.workflow import TransitionRefused
 from hengyang_cbec.accounts.permissions import role_required
 from hengyang_cbec.accounts.roles import Role
 from hengyang_cbec.audit.services import client_ip
+from hengyang_cbec.downloads import file_download
 from hengyang_cbec.i18n import english_active
 from hengyang_cbec.params import id_list
 
@@ -30,9 +31,10 @@ from ..services.publicity import (
     objection_lodge,
     objection_resolve,
     open_notice_items,
+    record_objection_file_download,
 )
 from ..services.steps import ReviewError
-from .review import _done, _file_response, _invalid
+from .review import _done, _invalid
 
 COMMERCE = Role.COMMERCE_REVIEWER
 REGISTRAR = Role.APPROVAL_REGISTRAR
@@ -62,10 +64,15 @@ def resolve_objection(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(*READERS)
 def objection_file(request: HttpRequest, pk: int) -> HttpResponse:
-    objection = objection_file_for_download(
-        user=request.user, objection=objection_for_staff(request.user, pk), ip=client_ip(request)
+    objection = objection_file_for_download(objection_for_staff(request.user, pk))
+    return file_download(
+        objection.file.open("rb"),
+        filename=objection.file_name,
+        content_type=objection.file_type,
+        audit=lambda: record_objection_file_download(
+            user=request.user, objection=objection, ip=client_ip(request)
+        ),
     )
-    return _file_response(objection.file, objection.file_name, objection.file_type, inline=False)
 
 
 # --- Registrar -----------------------------------------------------------------------------------

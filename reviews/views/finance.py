@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
+from django.views.decorators.vary import vary_on_headers
 
 from hengyang_cbec import formatting
 from hengyang_cbec.accounts.permissions import role_required
@@ -232,12 +233,13 @@ def _job(request: HttpRequest, pk: int) -> ExportJob:
 
 
 @finance_staff_required
+@vary_on_headers("HX-Request")
 def export_job(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress of a background export (polled by htmx), then its download link."""
     job = _job(request, pk)
     template = (
         "reviews/finance/_export_progress.html"
-        if request.headers.get("HX-Request") == "true"
+        if request.htmx
         else "reviews/finance/export_job.html"
     )
     return render(request, template, {"job": job})

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
+    "django_filters",
     "django_htmx",
     "policies",
     "applications",

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -22,6 +22,7 @@ from hengyang_cbec.accounts.permissions import role_required
 from hengyang_cbec.accounts.roles import Role
 from hengyang_cbec.audit.models import AuditEvent
 from hengyang_cbec.audit.services import client_ip, record
+from hengyang_cbec.downloads import file_download
 from hengyang_cbec.errors import PortalError
 from hengyang_cbec.i18n import english_active
 from hengyang_cbec.notifications.models import Notification
@@ -43,7 +44,7 @@ from .forms import (
 )
 from .models import Application, Enterprise, Evidence, Membership
 from .services import DuplicateApplication
-from .uploads import UploadRejected, content_disposition
+from .uploads import UploadRejected
 from .workflow import (
     APPLICANT,
     EDITABLE_STATES,
@@ -597,25 +598,20 @@ def evidence_download(request: HttpRequest, pk: int, evidence_pk: int) -> HttpRe
     evidence = _evidence_for_user(request, application, evidence_pk)
     if evidence.scan_state != Evidence.ScanState.CLEAN:
         raise Http404("not downloadable")
-    record(
-        action="evidence.download",
-        actor=request.user,
-        actor_role=APPLICANT,
-        ip=client_ip(request),
-        obj=evidence,
-        application_id=application.pk,
+    return file_download(
+        evidence.file.open("rb"),
+        filename=evidence.original_name,
+        content_type=evidence.content_type,
+        size=evidence.size,
+        audit=lambda: record(
+            action="evidence.download",
+            actor=request.user,
+            actor_role=APPLICANT,
+            ip=client_ip(request),
+            obj=evidence,
+            application_id=application.pk,
+        ),
     )
-    return serve_evidence(evidence)
-
-
-def serve_evidence(evidence: Evidence, *, inline: bool = False) -> FileResponse:
-    """Stream a stored file with safe headers (also used by the bureau's pages)."""
-    response = FileResponse(evidence.file.open("rb"), content_type=evidence.content_type)
-    response["Content-Disposition"] = content_disposition(evidence.original_name, inline=inline)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Length"] = str(evidence.size)
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @applicant_required

@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
+from django.views.decorators.vary import vary_on_headers
 
 from hengyang_cbec.i18n import english_active
 
@@ -188,6 +189,7 @@ def _calculate(request: HttpRequest, catalogue, measure):
 
 
 @require_safe
+@vary_on_headers("HX-Request")
 def measure_detail(request: HttpRequest, code: str) -> HttpResponse:
     version = Version(request)
     catalogue = version.catalogue
@@ -197,7 +199,7 @@ def measure_detail(request: HttpRequest, code: str) -> HttpResponse:
     row = Measure.objects.get(policy=version.policy, code=code)
     # The calculator uses the version in force today; other versions are for reading.
     form, result = _calculate(request, catalogue, measure) if version.in_force else (None, None)
-    if request.headers.get("HX-Request") == "true":
+    if request.htmx:
         return render(
             request,
             "policies/_calculator_result.html",

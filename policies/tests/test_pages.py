@@ -87,6 +87,12 @@ def test_the_calculator_answers_htmx_with_the_result_alone(client, catalogue):
     assert 'data-amount="100000.00"' in html
 
 
+def test_the_calculator_says_its_answer_varies_by_htmx_so_no_cache_mixes_the_two(client, catalogue):
+    for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+        response = client.get("/measures/M05/", M05_QUERY, **headers)
+        assert "HX-Request" in [v.strip() for v in response["Vary"].split(",")]
+
+
 def test_the_calculator_speaks_english(client, catalogue, settings):
     english(client, settings)
     html = client.get("/measures/M05/", M05_QUERY).content.decode()

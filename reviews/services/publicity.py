@@ -329,10 +329,15 @@ def objection_resolve(
     return objection
 
 
-def objection_file_for_download(*, user, objection: Objection, ip=None) -> Objection:
-    """The objection's file if it may leave the portal (scanned clean), audited; else 404."""
+def objection_file_for_download(objection: Objection) -> Objection:
+    """The objection's file if it may leave the portal (scanned clean); else 404."""
     if not objection.file or objection.scan_state != ScanState.CLEAN:
         raise Http404("not downloadable")
+    return objection
+
+
+def record_objection_file_download(*, user, objection: Objection, ip=None) -> None:
+    """The objection's file left the portal: who, which file."""
     record(
         action="review.objection_file_download",
         actor=user,
@@ -341,4 +346,3 @@ def objection_file_for_download(*, user, objection: Objection, ip=None) -> Objec
         application_id=objection.application_id,
         data={"file": objection.file_name},
     )
-    return objection

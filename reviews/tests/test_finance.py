@@ -388,8 +388,14 @@ def test_a_large_xlsx_export_is_written_in_the_background_with_progress(
         response = export(client, batch, "xlsx")
     job = ExportJob.objects.get()
     assert response.url == reverse("reviews:finance_export_job", args=[job.pk])
-    page = client.get(response.url, HTTP_HX_REQUEST="true").content.decode()
+    full = client.get(response.url)
+    assert "<html" in full.content.decode()
+    progress = client.get(response.url, HTTP_HX_REQUEST="true")
+    page = progress.content.decode()
+    assert "<html" not in page
     assert 'data-export-status="ready"' in page and "2 / 2" in page
+    for answer in (full, progress):
+        assert "HX-Request" in [v.strip() for v in answer["Vary"].split(",")]
     download = client.get(reverse("reviews:finance_export_job_download", args=[job.pk]))
     sheet = openpyxl.load_workbook(io.BytesIO(b"".join(download.streaming_content))).active
     assert sum(1 for row in sheet.iter_rows(values_only=True) if row[0] in (1, 2)) == 2

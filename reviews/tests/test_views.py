@@ -208,14 +208,62 @@ def test_the_routed_unit_sees_and_answers_its_request(client, world):
     assert CoReviewRequest.objects.get(pk=world["coreview"].pk).status == "answered"
 
 
-def test_evidence_downloads_are_attachments_with_nosniff_and_audited(client, world):
-    client.force_login(world["users"]["commerce"])
-    response = client.get(reverse("reviews:evidence_download", args=[world["pdf"].pk]))
+CHINESE_NAME = "营业执照 2026.pdf"
+# The ASCII fallback for old clients, then the UTF-8 name (RFC 5987), percent-encoded.
+CHINESE_DISPOSITION = (
+    'attachment; filename="2026.pdf"; '
+    "filename*=UTF-8''%E8%90%A5%E4%B8%9A%E6%89%A7%E7%85%A7%202026.pdf"
+)
+
+
+@pytest.mark.parametrize(
+    ("persona", "url_of", "action"),
+    [
+        (
+            "commerce",
+            lambda w: reverse("reviews:evidence_download", args=[w["pdf"].pk]),
+            "evidence.download",
+        ),
+        (
+            "applicant",
+            lambda w: reverse(
+                "applications:evidence_download", args=[w["application"].pk, w["pdf"].pk]
+            ),
+            "evidence.download",
+        ),
+        (
+            "registrar",
+            lambda w: reverse("reviews:objection_file", args=[w["objection"].pk]),
+            "review.objection_file_download",
+        ),
+    ],
+    ids=["staff_evidence", "applicant_evidence", "objection_file"],
+)
+def test_downloads_are_attachments_named_in_chinese_with_nosniff_and_audited(
+    client, world, persona, url_of, action
+):
+    from reviews.models import Objection
+
+    Objection.objects.filter(pk=world["objection"].pk).update(file_name=CHINESE_NAME)
+    user = world["users"][persona]
+    client.force_login(user)
+    response = client.get(url_of(world))
     assert response.status_code == 200
-    disposition = response["Content-Disposition"]
-    assert disposition.startswith("attachment;") and "filename*=UTF-8''" in disposition
+    assert response["Content-Disposition"] == CHINESE_DISPOSITION
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert AuditEvent.objects.filter(action="evidence.download").exists()
+    assert response["Cache-Control"] == "private, no-store"
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+    event = AuditEvent.objects.filter(action=action).latest("pk")
+    assert event.actor_id == user.pk
+
+
+def test_a_download_without_an_audit_event_is_refused_by_the_helper():
+    from io import BytesIO
+
+    from hengyang_cbec.downloads import PDF, file_download
+
+    with pytest.raises(ValueError, match="audited"):
+        file_download(BytesIO(b"%PDF"), filename=CHINESE_NAME, content_type=PDF, audit=None)
 
 
 def test_evidence_not_yet_scanned_is_not_downloadable_even_by_staff(client, world):

@@ -5,18 +5,19 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, Sum
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
+from django.views.decorators.vary import vary_on_headers
 
-from applications.uploads import content_disposition
 from hengyang_cbec import formatting
 from hengyang_cbec.accounts.permissions import role_required
 from hengyang_cbec.accounts.roles import Role, has_role
 from hengyang_cbec.audit.services import client_ip
+from hengyang_cbec.downloads import CSV, XLSX, file_download
 from hengyang_cbec.errors import PortalError
 from hengyang_cbec.params import id_param, optional_int
 from policies.models import FundSource, Measure
@@ -203,33 +204,28 @@ def batch_export(request: HttpRequest, pk: int, file_format: str) -> HttpRespons
             user=request.user, batch=batch, file_format=file_format, ip=client_ip(request)
         )
         return redirect("reviews:finance_export_job", pk=job.pk)
-    finance.audit_export(
-        user=request.user, batch=batch, file_format=file_format, ip=client_ip(request)
-    )
-    name = f"{batch.number}.{file_format}"
     rows = finance.export_rows(batch)
     preamble = finance.export_preamble(batch)
     if file_format == "csv":
-        response = StreamingHttpResponse(
-            csv_stream(finance.EXPORT_COLUMNS, rows, preamble=preamble, totals_label="合计 Total"),
-            content_type="text/csv; charset=utf-8",
+        content = csv_stream(
+            finance.EXPORT_COLUMNS, rows, preamble=preamble, totals_label="合计 Total"
         )
     else:
-        handle = xlsx_file(
+        content = xlsx_file(
             finance.EXPORT_COLUMNS,
             rows,
             preamble=preamble,
             totals_label="合计 Total",
             sheet_name=batch.number,
         )
-        response = FileResponse(
-            handle,
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    response["Content-Disposition"] = content_disposition(name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return file_download(
+        content,
+        filename=f"{batch.number}.{file_format}",
+        content_type=CSV if file_format == "csv" else XLSX,
+        audit=lambda: finance.audit_export(
+            user=request.user, batch=batch, file_format=file_format, ip=client_ip(request)
+        ),
+    )
 
 
 def _job(request: HttpRequest, pk: int) -> ExportJob:
@@ -237,12 +233,13 @@ def _job(request: HttpRequest, pk: int) -> ExportJob:
 
 
 @finance_staff_required
+@vary_on_headers("HX-Request")
 def export_job(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress of a background export (polled by htmx), then its download link."""
     job = _job(request, pk)
     template = (
         "reviews/finance/_export_progress.html"
-        if request.headers.get("HX-Request") == "true"
+        if request.htmx
         else "reviews/finance/export_job.html"
     )
     return render(request, template, {"job": job})
@@ -253,15 +250,14 @@ def export_job_download(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     if job.status != ExportJob.Status.READY:
         raise Http404("not ready")
-    finance.audit_export_job_download(user=request.user, job=job, ip=client_ip(request))
-    response = FileResponse(
+    return file_download(
         job.file.open("rb"),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename=f"{job.batch.number}.xlsx",
+        content_type=XLSX,
+        audit=lambda: finance.audit_export_job_download(
+            user=request.user, job=job, ip=client_ip(request)
+        ),
     )
-    response["Content-Disposition"] = content_disposition(f"{job.batch.number}.xlsx")
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _year(request: HttpRequest) -> int | None:
@@ -340,15 +336,15 @@ def report_export(request: HttpRequest, table: str) -> HttpResponse:
                 line.append(row["applications"])
             yield [*line, row["committed_cny"], row["paid_cny"]]
 
-    handle = xlsx_file(columns, values(), totals_label=_("Total"), sheet_name=table)
-    audit_report_export(
-        user=request.user, table=table, year=_year(request), rows=len(rows), ip=client_ip(request)
+    return file_download(
+        xlsx_file(columns, values(), totals_label=_("Total"), sheet_name=table),
+        filename=f"report-{table}-{timezone.localdate()}.xlsx",
+        content_type=XLSX,
+        audit=lambda: audit_report_export(
+            user=request.user,
+            table=table,
+            year=_year(request),
+            rows=len(rows),
+            ip=client_ip(request),
+        ),
     )
-    response = FileResponse(
-        handle, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = content_disposition(
-        f"report-{table}-{timezone.localdate()}.xlsx"
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response

@@ -12,16 +12,16 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from applications.uploads import content_disposition
 from hengyang_cbec.accounts.permissions import role_required
 from hengyang_cbec.accounts.roles import has_role
 from hengyang_cbec.audit.services import client_ip, record
+from hengyang_cbec.downloads import PDF, file_download
 from hengyang_cbec.errors import PortalError
 from hengyang_cbec.i18n import english_active
 from hengyang_cbec.params import optional_int
@@ -41,21 +41,20 @@ def download(request: HttpRequest, pk: int, language: str) -> HttpResponse:
     if language not in notices.LANGUAGES:
         raise Http404
     notice = notices.notice_for_download(request.user, pk)
-    stored = getattr(notice, f"file_{language}")
-    record(
-        action="notice.download",
-        actor=request.user,
-        ip=client_ip(request),
-        obj=notice,
-        application_id=notice.application_id,
-        data={"number": notice.number, "language": language},
+    return file_download(
+        getattr(notice, f"file_{language}").open("rb"),
+        filename=notices.file_name(notice, language),
+        content_type=PDF,
+        size=getattr(notice, f"size_{language}"),
+        audit=lambda: record(
+            action="notice.download",
+            actor=request.user,
+            ip=client_ip(request),
+            obj=notice,
+            application_id=notice.application_id,
+            data={"number": notice.number, "language": language},
+        ),
     )
-    response = FileResponse(stored.open("rb"), content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition(notices.file_name(notice, language))
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Length"] = str(getattr(notice, f"size_{language}"))
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 # --- Staff ----------------------------------------------------------------------------------------

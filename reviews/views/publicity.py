@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from hengyang_cbec.accounts.permissions import role_required
 from hengyang_cbec.accounts.roles import Role
 from hengyang_cbec.audit.services import client_ip
+from hengyang_cbec.downloads import file_download
 from hengyang_cbec.errors import PortalError
 from hengyang_cbec.i18n import english_active
 from hengyang_cbec.params import id_list
@@ -30,8 +31,9 @@ from ..services.publicity import (
     objection_lodge,
     objection_resolve,
     open_notice_items,
+    record_objection_file_download,
 )
-from .review import _done, _file_response, _invalid
+from .review import _done, _invalid
 
 COMMERCE = Role.COMMERCE_REVIEWER
 REGISTRAR = Role.APPROVAL_REGISTRAR
@@ -61,10 +63,15 @@ def resolve_objection(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(*READERS)
 def objection_file(request: HttpRequest, pk: int) -> HttpResponse:
-    objection = objection_file_for_download(
-        user=request.user, objection=objection_for_staff(request.user, pk), ip=client_ip(request)
+    objection = objection_file_for_download(objection_for_staff(request.user, pk))
+    return file_download(
+        objection.file.open("rb"),
+        filename=objection.file_name,
+        content_type=objection.file_type,
+        audit=lambda: record_objection_file_download(
+            user=request.user, objection=objection, ip=client_ip(request)
+        ),
     )
-    return _file_response(objection.file, objection.file_name, objection.file_type, inline=False)
 
 
 # --- Registrar -----------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -21,10 +20,10 @@ from hengyang_cbec.accounts.models import User
 from hengyang_cbec.accounts.permissions import role_required
 from hengyang_cbec.accounts.roles import REVIEW_ROLES, Role, has_role, roles_of
 from hengyang_cbec.i18n import english_active
-from hengyang_cbec.params import optional_int
 from policies.models import Measure, Place
 from policies.services import policy_years
 
+from ..filters import UNDER_REVIEW, QueueFilter
 from ..models import Assignment, Award, CoReviewRequest, Objection, PublicNoticeItem, Stage
 
 COMMERCE = Role.COMMERCE_REVIEWER
@@ -128,16 +127,6 @@ QUEUES = {
         ),
     ),
 }
-# An age filter beyond this many days (about a century) means "all": timedelta cannot hold more.
-MAX_AGE_DAYS = 36_500
-
-SORTS = {
-    "age": ("submitted_at", "pk"),
-    "-age": ("-submitted_at", "-pk"),
-    "enterprise": ("enterprise__name", "pk"),
-    "measure": ("measure__position", "submitted_at"),
-    "amount": ("-estimate_cny", "pk"),
-}
 
 
 def _tab_filter(tab: Tab) -> Q:
@@ -205,52 +194,24 @@ def queue_page_rows(queue: Queue, pks: list[int]) -> list[Application]:
     return [by_pk[pk] for pk in pks if pk in by_pk]
 
 
-_ASSIGNABLE = frozenset({State.SUBMITTED, State.COMMERCE_REVIEW, State.FINANCE_REVIEW})
-_UNDER_REVIEW = _ASSIGNABLE
+_ASSIGNABLE = UNDER_REVIEW
 
 
 def _queue_page(request: HttpRequest, queue: Queue) -> HttpResponse:
     tab = next((t for t in queue.tabs if t.key == request.GET.get("tab")), queue.tabs[0])
     counts = queue_counts(queue)
-    rows = Application.objects.filter(_tab_filter(tab))
+    queue_filter = QueueFilter(
+        request.GET,
+        Application.objects.filter(_tab_filter(tab)),
+        stage=queue.stage,
+        request=request,
+    )
+    rows = queue_filter.qs.values_list("pk", flat=True)
+    sort = queue_filter.sort_key
+    filters = queue_filter.active
     params = request.GET
-    filters = {}
-    if params.get("measure"):
-        rows = rows.filter(measure__code=params["measure"])
-        filters["measure"] = params["measure"]
-    if params.get("district"):
-        rows = rows.filter(enterprise__district__code=params["district"])
-        filters["district"] = params["district"]
-    year = optional_int(params.get("year"), minimum=2000, maximum=2100)
-    if year is not None:
-        rows = rows.filter(year=year)
-        filters["year"] = params["year"]
-    if params.get("state") in State.values:
-        rows = rows.filter(state=params["state"])
-        filters["state"] = params["state"]
-    assignee = params.get("assignee", "")
-    held = Assignment.objects.filter(application=OuterRef("pk"), stage=queue.stage)
-    if assignee == "me":
-        rows = rows.filter(Exists(held.filter(assignee_id=request.user.pk)))
-    elif assignee == "none":
-        rows = rows.filter(~Exists(held))
-    elif (assignee_id := optional_int(assignee, minimum=1, maximum=2**63 - 1)) is not None:
-        rows = rows.filter(Exists(held.filter(assignee_id=assignee_id)))
-    if assignee:
-        filters["assignee"] = assignee
     now = timezone.now()
     overdue_days = settings.REVIEW_OVERDUE_DAYS
-    age = params.get("age", "")
-    if age == "overdue":
-        rows = rows.filter(
-            state__in=_UNDER_REVIEW, submitted_at__lt=now - timedelta(days=overdue_days)
-        )
-    elif (days := optional_int(age, minimum=0, maximum=MAX_AGE_DAYS)) is not None:
-        rows = rows.filter(submitted_at__lt=now - timedelta(days=days))
-    if age:
-        filters["age"] = age
-    sort = params.get("sort") if params.get("sort") in SORTS else "age"
-    rows = rows.order_by(*SORTS[sort]).values_list("pk", flat=True)
     paginator = Paginator(rows, settings.REVIEW_QUEUE_PAGE_SIZE)
     page = paginator.get_page(params.get("page"))
     items = queue_page_rows(queue, list(page.object_list))
@@ -265,7 +226,7 @@ def _queue_page(request: HttpRequest, queue: Queue) -> HttpResponse:
         item.age_days = (now - item.submitted_at).days if item.submitted_at else None
         # Overdue is the bureau's own delay: never once on notice, approved or later.
         item.overdue = (
-            item.state in _UNDER_REVIEW
+            item.state in UNDER_REVIEW
             and item.age_days is not None
             and item.age_days > overdue_days
         )

@@ -13,7 +13,7 @@ from datetime import date
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -22,7 +22,6 @@ from django.views.decorators.http import require_POST
 
 from applications.models import Application
 from applications.services import application_catalogue, changes_since_return, reference_for
-from applications.uploads import content_disposition
 from applications.workflow import State, allowed_actions
 from hengyang_cbec import formatting
 from hengyang_cbec.accounts.models import User
@@ -30,6 +29,7 @@ from hengyang_cbec.accounts.permissions import role_required
 from hengyang_cbec.accounts.roles import Role, has_role, roles_of
 from hengyang_cbec.audit.models import AuditEvent
 from hengyang_cbec.audit.services import client_ip
+from hengyang_cbec.downloads import file_download
 from hengyang_cbec.errors import PortalError
 from hengyang_cbec.i18n import english_active
 from hengyang_cbec.params import id_list, optional_int
@@ -500,22 +500,15 @@ def answer_coreview(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Evidence -------------------------------------------------------------------------------------
 
 
-def _file_response(field, name: str, content_type: str, *, inline: bool) -> FileResponse:
-    response = FileResponse(
-        field.open("rb"), content_type=content_type or "application/octet-stream"
-    )
-    response["Content-Disposition"] = content_disposition(name or "file", inline=inline)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
 @role_required(*READERS, Role.CO_REVIEWER)
 def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
     evidence = evidence_for_staff(request.user, pk)
-    record_download(user=request.user, evidence=evidence, ip=client_ip(request))
-    return _file_response(
-        evidence.file, evidence.original_name, evidence.content_type, inline=False
+    return file_download(
+        evidence.file.open("rb"),
+        filename=evidence.original_name,
+        content_type=evidence.content_type,
+        size=evidence.size,
+        audit=lambda: record_download(user=request.user, evidence=evidence, ip=client_ip(request)),
     )
 
 
@@ -525,7 +518,14 @@ def evidence_inline(request: HttpRequest, pk: int) -> HttpResponse:
     evidence = evidence_for_staff(request.user, pk)
     if evidence.kind not in {"jpeg", "png"}:
         raise Http404
-    return _file_response(evidence.file, evidence.original_name, evidence.content_type, inline=True)
+    return file_download(
+        evidence.file.open("rb"),
+        filename=evidence.original_name,
+        content_type=evidence.content_type,
+        size=evidence.size,
+        inline=True,
+        audit=None,
+    )
 
 
 @role_required(REGISTRAR)

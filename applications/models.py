@@ -8,11 +8,13 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from hengyang_cbec.fieldcrypto import EncryptedTextField, KeyedHashField, KeyedHashMixin
+
 from .validators import validate_uscc
 from .workflow import OPEN_STATES, State
 
 
-class Enterprise(models.Model):
+class Enterprise(KeyedHashMixin, models.Model):
     """An applicant organisation, described once and used by every application it files."""
 
     name = models.CharField(_("enterprise name"), max_length=200)
@@ -28,8 +30,9 @@ class Enterprise(models.Model):
     contact_name = models.CharField(_("contact person"), max_length=100)
     contact_phone = models.CharField(_("contact phone"), max_length=30)
     bank_name = models.CharField(_("bank name"), max_length=200)
-    # Text, never a number: leading zeros matter.
-    bank_account = models.CharField(_("bank account"), max_length=40)
+    # Text, never a number: leading zeros matter. Stored encrypted; found by its keyed hash.
+    bank_account = EncryptedTextField(_("bank account"), max_length=40, purpose="bank_account")
+    bank_account_hash = KeyedHashField(source="bank_account", purpose="bank_account")
     customs_code = models.CharField(_("customs registration code"), max_length=20, blank=True)
     registered_in_hengyang = models.BooleanField(_("legally registered in Hengyang"), default=False)
     pays_taxes = models.BooleanField(_("pays taxes in Hengyang"), default=False)

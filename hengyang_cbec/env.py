@@ -105,3 +105,43 @@ def redis_url_from_env(name: str) -> str:
         if not parts.hostname:
             raise ImproperlyConfigured(f"{name} must name a host, got {raw!r}")
     return raw
+
+
+def env_keyring(
+    name: str, *, production: bool, var_dir: Path, file_name: str, min_length: int = 32
+) -> dict[str, str]:
+    """`id=secret,id=secret` from NAME or NAME_FILE: the first key is used for new data, the others
+    only read older data (rotate by putting a new key first).
+
+    Production requires the variable. The embedded profile generates one key into `var_dir /
+    file_name` on first start and reads it from there afterwards (documented in the README).
+    """
+    import secrets
+
+    raw = env_secret(name)
+    if not raw and production:
+        raise ImproperlyConfigured(f"{name} (or {name}_FILE) is required in production")
+    if not raw:
+        key_file = var_dir / file_name
+        if not key_file.exists():
+            var_dir.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(f"k1={secrets.token_urlsafe(48)}", encoding="utf-8")
+            key_file.chmod(0o600)
+        raw = key_file.read_text(encoding="utf-8").strip()
+    keys: dict[str, str] = {}
+    for item in raw.split(","):
+        key_id, sep, secret = item.strip().partition("=")
+        key_id, secret = key_id.strip(), secret.strip()
+        if not sep or not key_id or len(key_id) > 20 or not key_id.isalnum():
+            raise ImproperlyConfigured(
+                f"{name} must be comma-separated id=secret pairs with alphanumeric ids "
+                "of at most 20 characters"
+            )
+        if len(secret) < min_length:
+            raise ImproperlyConfigured(
+                f"{name}: the secret of {key_id!r} is shorter than {min_length} characters"
+            )
+        if key_id in keys:
+            raise ImproperlyConfigured(f"{name} names the key {key_id!r} twice")
+        keys[key_id] = secret
+    return keys

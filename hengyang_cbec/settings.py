@@ -19,6 +19,7 @@ from .env import (
     database_from_env,
     env_bool,
     env_int,
+    env_keyring,
     env_list,
     env_secret,
     env_str,
@@ -483,45 +484,14 @@ LOGGING = {
 # --- Audit log ----------------------------------------------------------------------------------
 
 
-def _audit_hmac_keys() -> dict[str, str]:
-    """`id=secret,id=secret`: the first key signs new events, the others only verify older ones.
-
-    The keys live outside the database (environment, a secret file, or var/ in embedded mode), so
-    someone with the database's rights alone cannot re-hash a rewritten chain. Rotate by putting a
-    new `id=secret` first and keeping the old ones for as long as their events are kept.
-    """
-    raw = env_secret("AUDIT_HMAC_KEYS")
-    if not raw and PRODUCTION:
-        raise ImproperlyConfigured(
-            "AUDIT_HMAC_KEYS (or AUDIT_HMAC_KEYS_FILE) is required in production"
-        )
-    if not raw:
-        key_file = VAR_DIR / "audit_hmac_keys"
-        if not key_file.exists():
-            VAR_DIR.mkdir(parents=True, exist_ok=True)
-            key_file.write_text(f"k1={secrets.token_urlsafe(48)}", encoding="utf-8")
-            key_file.chmod(0o600)
-        raw = key_file.read_text(encoding="utf-8").strip()
-    keys: dict[str, str] = {}
-    for item in raw.split(","):
-        key_id, sep, secret = item.strip().partition("=")
-        key_id, secret = key_id.strip(), secret.strip()
-        if not sep or not key_id or len(key_id) > 20 or not key_id.isalnum():
-            raise ImproperlyConfigured(
-                "AUDIT_HMAC_KEYS must be comma-separated id=secret pairs with alphanumeric ids "
-                "of at most 20 characters"
-            )
-        if len(secret) < 32:
-            raise ImproperlyConfigured(
-                f"AUDIT_HMAC_KEYS: the secret of {key_id!r} is shorter than 32 characters"
-            )
-        if key_id in keys:
-            raise ImproperlyConfigured(f"AUDIT_HMAC_KEYS names the key {key_id!r} twice")
-        keys[key_id] = secret
-    return keys
-
-
-AUDIT_HMAC_KEYS = _audit_hmac_keys()
+# `id=secret,id=secret` (secrets of at least 32 characters): the first key signs new events, the
+# others only verify older ones. The keys live outside the database (environment, a secret file, or
+# var/ in embedded mode), so someone with the database's rights alone cannot re-hash a rewritten
+# chain. Rotate by putting a new `id=secret` first and keeping the old ones for as long as their
+# events are kept.
+AUDIT_HMAC_KEYS = env_keyring(
+    "AUDIT_HMAC_KEYS", production=PRODUCTION, var_dir=VAR_DIR, file_name="audit_hmac_keys"
+)
 # The signed chain head is appended here by a beat job; verification compares the chain with it.
 # Point it at append-only storage outside the database (a file with `chattr +a`, a mounted WORM
 # volume, or a path a log shipper forwards). Its lines are also logged by the logger
@@ -536,6 +506,22 @@ CELERY_BEAT_SCHEDULE["anchor-audit-chain"] = {
     "task": "hengyang_cbec.audit.tasks.anchor_audit_chain",
     "schedule": AUDIT_ANCHOR_SECONDS,
 }
+
+# --- Field encryption (bank accounts) -------------------------------------------------------------
+
+# Bank accounts are stored encrypted (AES-256-GCM, hengyang_cbec/fieldcrypto.py). Each ciphertext
+# names its key id: the first key encrypts new values, the others still decrypt older ones (rotate
+# by putting a new key first, then `manage.py reencrypt_fields`). FIELD_HASH_KEYS key the hash that
+# finds the same account elsewhere without decrypting; kept apart from the encryption keys.
+FIELD_ENCRYPTION_KEYS = env_keyring(
+    "FIELD_ENCRYPTION_KEYS",
+    production=PRODUCTION,
+    var_dir=VAR_DIR,
+    file_name="field_encryption_keys",
+)
+FIELD_HASH_KEYS = env_keyring(
+    "FIELD_HASH_KEYS", production=PRODUCTION, var_dir=VAR_DIR, file_name="field_hash_keys"
+)
 
 # --- Virus scanning -----------------------------------------------------------------------------
 
@@ -649,6 +635,8 @@ CELERY_BEAT_SCHEDULE["sweep-notice-outbox"] = {
 EXPORT_ASYNC_ROWS = env_int("EXPORT_ASYNC_ROWS", 5000, minimum=0)
 # An export job still pending this long after it was asked for is sent to a worker again.
 EXPORT_STALE_SECONDS = env_int("EXPORT_STALE_SECONDS", 120, minimum=10)
+# A background export holds full bank accounts: its file is deleted this long after it was written.
+EXPORT_FILE_HOURS = env_int("EXPORT_FILE_HOURS", 24, minimum=1)
 CELERY_BEAT_SCHEDULE["sweep-export-jobs"] = {
     "task": "reviews.tasks.sweep_export_jobs",
     "schedule": 60,

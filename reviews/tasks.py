@@ -150,7 +150,7 @@ def sweep_notice_files() -> int:
 @shared_task(soft_time_limit=50, time_limit=60)
 def sweep_export_jobs() -> int:
     """Periodic (beat): send again the export jobs the broker never took."""
-    from .services.finance import sweep_export_jobs as sweep
+    from .services.export_jobs import sweep_export_jobs as sweep
 
     return sweep()
 
@@ -179,7 +179,7 @@ def write_export(self, job_id: int) -> str:
     from django.utils import timezone
 
     from .models import ExportJob
-    from .services.finance import export_job_run
+    from .services.export_jobs import export_job_run
 
     try:
         return export_job_run(job_id)

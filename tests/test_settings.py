@@ -23,6 +23,8 @@ PRODUCTION_ENV = {
     "REDIS_URL": "redis://127.0.0.1:6379/3",
     "AUDIT_HMAC_KEYS": "k2026=Qm9vdGgtY2hhaW4ta2V5LW9mLXRoZS10ZXN0LXByb2R1Y3Rpb24tcHJvZmlsZQ",
     "AUDIT_ANCHOR_PATH": "/var/log/hengyang-cbec/audit-anchors.jsonl",
+    "FIELD_ENCRYPTION_KEYS": "f2026=ZmllbGQtZW5jcnlwdGlvbi1rZXktb2YtdGhlLXRlc3QtcHJvZHVjdGlvbg",
+    "FIELD_HASH_KEYS": "h2026=ZmllbGQtaGFzaC1rZXktb2YtdGhlLXRlc3QtcHJvZHVjdGlvbi1wcm9maWxl",
 }
 
 
@@ -141,6 +143,29 @@ def test_production_refuses_to_start_without_a_secret_key(load_settings, monkeyp
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
     with pytest.raises(ImproperlyConfigured, match="SECRET_KEY"):
         load_settings(**env)
+
+
+@pytest.mark.parametrize(
+    "variable", ["FIELD_ENCRYPTION_KEYS", "FIELD_HASH_KEYS", "AUDIT_HMAC_KEYS"]
+)
+def test_production_refuses_to_start_without_its_keys(load_settings, monkeypatch, variable):
+    monkeypatch.delenv(variable, raising=False)
+    monkeypatch.delenv(f"{variable}_FILE", raising=False)
+    with pytest.raises(ImproperlyConfigured, match=variable):
+        load_settings(**production_without(variable))
+
+
+@pytest.mark.parametrize(
+    "value", ["f1=short", "no-equals-sign", "f-1=" + "x" * 40, "f1=" + "x" * 40 + ",f1=" + "y" * 40]
+)
+def test_a_malformed_field_encryption_key_fails_at_start(load_settings, value):
+    with pytest.raises(ImproperlyConfigured, match="FIELD_ENCRYPTION_KEYS"):
+        load_settings(FIELD_ENCRYPTION_KEYS=value)
+
+
+def test_field_keys_list_the_new_key_first(load_settings):
+    s = load_settings(FIELD_ENCRYPTION_KEYS=f"f2027={'n' * 40},f2026={'o' * 40}")
+    assert list(s.FIELD_ENCRYPTION_KEYS) == ["f2027", "f2026"]
 
 
 def test_production_profile_passes_the_deploy_check():

@@ -8,6 +8,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hengyang_cbec.fieldcrypto import EncryptedTextField, KeyedHashField, KeyedHashMixin
+
 from .awards import Award
 from .review import MONEY
 
@@ -63,7 +65,7 @@ class DisbursementBatch(models.Model):
         return self.number
 
 
-class DisbursementLine(models.Model):
+class DisbursementLine(KeyedHashMixin, models.Model):
     """One award to pay, with the payee's details as they were when the batch was built."""
 
     class State(models.TextChoices):
@@ -80,7 +82,8 @@ class DisbursementLine(models.Model):
     payee_name = models.CharField(_("payee"), max_length=200)
     uscc = models.CharField(_("unified social credit code"), max_length=18)
     bank_name = models.CharField(_("bank name"), max_length=200)
-    bank_account = models.CharField(_("bank account"), max_length=40)
+    bank_account = EncryptedTextField(_("bank account"), max_length=40, purpose="bank_account")
+    bank_account_hash = KeyedHashField(source="bank_account", purpose="bank_account")
     amount_cny = models.DecimalField(_("amount"), **MONEY)
     measure_code = models.CharField(_("measure"), max_length=10)
     measure_title = models.CharField(max_length=200)
@@ -133,6 +136,8 @@ class ExportJob(models.Model):
         RUNNING = "running", _("Writing")
         READY = "ready", _("Ready")
         FAILED = "failed", _("Failed")
+        # The file is deleted EXPORT_FILE_HOURS after it was written (it holds full accounts).
+        EXPIRED = "expired", _("Deleted")
 
     batch = models.ForeignKey(DisbursementBatch, on_delete=models.CASCADE, related_name="exports")
     file_format = models.CharField(max_length=10)

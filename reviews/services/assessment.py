@@ -362,11 +362,12 @@ def review_warnings(
                     % {"n": len(files), "others": _list(elsewhere.values())},
                 )
             )
-    account = application.enterprise.bank_account
-    if account:
-        for other in Enterprise.objects.filter(bank_account=account).exclude(
-            pk=application.enterprise_id
-        )[:20]:
+    # Compared by the keyed hash: no account is decrypted to find its twins (after a change of
+    # FIELD_HASH_KEYS, `manage.py reencrypt_fields` hashes every row under the new key).
+    account_hash = application.enterprise.bank_account_hash
+    if account_hash:
+        twins = Enterprise.objects.filter(bank_account_hash=account_hash)
+        for other in twins.exclude(pk=application.enterprise_id).only("name")[:20]:
             warnings.append(
                 ReviewWarning(
                     "same_bank_account",

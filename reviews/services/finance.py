@@ -14,7 +14,7 @@ import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -28,8 +28,8 @@ from applications.workflow import Action, State, transition_for
 from hengyang_cbec.accounts.roles import Role, has_role
 from hengyang_cbec.audit.services import record
 from hengyang_cbec.errors import PortalError
+from hengyang_cbec.fieldcrypto import hash_candidates
 from hengyang_cbec.numbering.services import DISBURSEMENT_BATCH, next_number
-from hengyang_cbec.queueing import publish
 
 from ..exports import Column
 from ..models import Award, DisbursementBatch, DisbursementLine
@@ -556,7 +556,10 @@ def _row_error(row: dict[str, str], lines: dict[str, DisbursementLine], seen: se
     amount = _parse_amount(row["amount"])
     if amount is None:
         return _("the amount is not a number.")
-    if row["account"] != line.bank_account or amount != line.amount_cny:
+    # The account is compared by its keyed hash: reconciliation decrypts no account.
+    if line.bank_account_hash not in hash_candidates(row["account"], purpose="bank_account") or (
+        amount != line.amount_cny
+    ):
         return _("the account or the amount differs from line %(ref)s.") % {
             "ref": line.line_reference
         }
@@ -576,91 +579,3 @@ def _parse_amount(text: str) -> Decimal | None:
     if not _AMOUNT.fullmatch(text):
         return None
     return Decimal(text.replace(",", "")).quantize(Decimal("0.01"))
-
-
-# --- Large exports in the background -------------------------------------------------------------
-
-PROGRESS_EVERY = 1000
-
-
-def export_in_background(batch: DisbursementBatch) -> bool:
-    """XLSX of a large batch takes seconds: it is written by a worker, with progress."""
-    from django.conf import settings
-
-    return batch.lines.count() > settings.EXPORT_ASYNC_ROWS
-
-
-@transaction.atomic
-def export_job_start(*, user, batch: DisbursementBatch, file_format: str, ip=None):
-    from ..models import ExportJob
-    from ..tasks import write_export
-
-    check_exportable(user, batch)
-    job = ExportJob.objects.create(
-        batch=batch,
-        file_format=file_format,
-        requested_by=user,
-        rows_total=batch.lines.count(),
-    )
-    audit_export(user=user, batch=batch, file_format=file_format, ip=ip)
-    # A job the broker does not take stays pending: sweep_export_jobs sends it again.
-    transaction.on_commit(lambda: publish(write_export, job.pk))
-    return job
-
-
-def sweep_export_jobs() -> int:
-    """Send again the export jobs still pending EXPORT_STALE_SECONDS after they were asked for."""
-    from django.conf import settings
-
-    from ..models import ExportJob
-    from ..tasks import write_export
-
-    due = ExportJob.objects.filter(
-        status=ExportJob.Status.PENDING,
-        created_at__lte=timezone.now() - timedelta(seconds=settings.EXPORT_STALE_SECONDS),
-    )
-    sent = 0
-    for job_id in due.order_by("pk").values_list("pk", flat=True)[:200]:
-        if not publish(write_export, job_id):
-            break  # the broker is still down: the next sweep tries again
-        sent += 1
-    return sent
-
-
-def export_job_run(job_id: int) -> str:
-    """Write the export file of a job (the Celery task's body); idempotent."""
-    from django.core.files import File
-    from django.core.files.storage import default_storage
-
-    from applications.uploads import storage_name
-
-    from ..exports import xlsx_file
-    from ..models import ExportJob
-
-    job = ExportJob.objects.select_related("batch").get(pk=job_id)
-    if job.status == ExportJob.Status.READY:
-        return "done already"
-    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING, rows_done=0)
-
-    def counted(rows):
-        for done, row in enumerate(rows, start=1):
-            if done % PROGRESS_EVERY == 0:
-                ExportJob.objects.filter(pk=job.pk).update(rows_done=done)
-            yield row
-
-    handle = xlsx_file(
-        EXPORT_COLUMNS,
-        counted(export_rows(job.batch)),
-        preamble=export_preamble(job.batch),
-        totals_label="合计 Total",
-        sheet_name=job.batch.number,
-    )
-    with handle:
-        name = default_storage.save(storage_name(prefix="exports", kind="xlsx"), File(handle))
-    ExportJob.objects.filter(pk=job.pk).update(
-        status=ExportJob.Status.READY,
-        rows_done=job.rows_total,
-        file=name,
-        finished_at=timezone.now(),
-    )
-    return "ready"

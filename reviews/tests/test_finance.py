@@ -20,7 +20,7 @@ from hengyang_cbec.accounts.roles import Role
 from hengyang_cbec.audit.models import AuditEvent
 from reviews.models import Award, DisbursementBatch, DisbursementLine
 from reviews.reports import report_tables
-from reviews.services import finance
+from reviews.services import export_jobs, finance
 from reviews.services.finance import FinanceError
 
 from .factories import advance, make_application, make_enterprise, make_member, make_staff
@@ -343,8 +343,8 @@ EXPECTED = {
 @pytest.mark.parametrize("persona", EXPECTED)
 def test_finance_permission_matrix(client, officers, awards, password, member, persona):
     batch = confirmed_batch(officers, awards)
-    job = finance.export_job_start(user=officers[0], batch=batch, file_format="xlsx")
-    finance.export_job_run(job.pk)
+    job = export_jobs.export_job_start(user=officers[0], batch=batch, file_format="xlsx")
+    export_jobs.export_job_run(job.pk)
     users = {
         "applicant": member,
         "commerce": make_staff(Role.COMMERCE_REVIEWER),

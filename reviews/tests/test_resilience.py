@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from hengyang_cbec.accounts.roles import Role
 from reviews.models import ExportJob, Notice, NoticeOutbox
-from reviews.services import finance, notices
+from reviews.services import export_jobs, finance, notices
 from reviews.tasks import render_notice
 
 from .factories import make_staff
@@ -89,18 +89,18 @@ def test_an_export_job_the_broker_did_not_take_is_sent_again_by_the_sweep(
     batch = finance.batch_confirm(
         user=checker, batch=finance.batch_create(user=maker, award_ids=[award.pk])
     )
-    monkeypatch.setattr(finance, "publish", lambda task, *args, **kw: False)  # broker down
+    monkeypatch.setattr(export_jobs, "publish", lambda task, *args, **kw: False)  # broker down
     with capture(execute=True):
-        job = finance.export_job_start(user=maker, batch=batch, file_format="xlsx")
+        job = export_jobs.export_job_start(user=maker, batch=batch, file_format="xlsx")
     job.refresh_from_db()
     assert job.status == ExportJob.Status.PENDING  # the request did not fail
-    assert finance.sweep_export_jobs() == 0  # too young: its own publish may be late
+    assert export_jobs.sweep_export_jobs() == 0  # too young: its own publish may be late
     ExportJob.objects.filter(pk=job.pk).update(
         created_at=timezone.now() - timedelta(seconds=settings.EXPORT_STALE_SECONDS + 1)
     )
-    assert finance.sweep_export_jobs() == 0  # still down: nothing sent, nothing lost
-    monkeypatch.setattr(finance, "publish", queueing.publish)
-    assert finance.sweep_export_jobs() == 1  # in-process here: the job runs
+    assert export_jobs.sweep_export_jobs() == 0  # still down: nothing sent, nothing lost
+    monkeypatch.setattr(export_jobs, "publish", queueing.publish)
+    assert export_jobs.sweep_export_jobs() == 1  # in-process here: the job runs
     job.refresh_from_db()
     assert job.status == ExportJob.Status.READY
-    assert finance.sweep_export_jobs() == 0
+    assert export_jobs.sweep_export_jobs() == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, Sum
@@ -28,7 +29,7 @@ from ..exports import Column, csv_stream, xlsx_file
 from ..forms import FailureForm, PaymentForm, ResultFileForm
 from ..models import ApprovalBatch, DisbursementBatch, DisbursementLine, ExportJob
 from ..reports import audit_report_export, report_tables
-from ..services import finance
+from ..services import export_jobs, finance
 
 officer_required = role_required(Role.DISBURSEMENT_OFFICER)
 finance_staff_required = role_required(Role.DISBURSEMENT_OFFICER, Role.FINANCE_REVIEWER)
@@ -199,8 +200,8 @@ def batch_export(request: HttpRequest, pk: int, file_format: str) -> HttpRespons
     except PortalError as exc:
         messages.error(request, str(exc))
         return redirect("reviews:finance_batch", pk=batch.pk)
-    if file_format == "xlsx" and finance.export_in_background(batch):
-        job = finance.export_job_start(
+    if file_format == "xlsx" and export_jobs.export_in_background(batch):
+        job = export_jobs.export_job_start(
             user=request.user, batch=batch, file_format=file_format, ip=client_ip(request)
         )
         return redirect("reviews:finance_export_job", pk=job.pk)
@@ -242,7 +243,7 @@ def export_job(request: HttpRequest, pk: int) -> HttpResponse:
         if request.htmx
         else "reviews/finance/export_job.html"
     )
-    return render(request, template, {"job": job})
+    return render(request, template, {"job": job, "export_file_hours": settings.EXPORT_FILE_HOURS})
 
 
 @finance_staff_required

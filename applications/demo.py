@@ -11,8 +11,8 @@ from hengyang_cbec.accounts.models import User
 from policies.models import Place
 from policies.services import current_catalogue
 
-from . import services
-from .models import Application, Enterprise, Membership
+from . import enterprises, services
+from .models import Application, Enterprise, EnterpriseDocument, Membership
 
 DEMO_ENTERPRISES = (
     {
@@ -27,10 +27,12 @@ DEMO_ENTERPRISES = (
         "bank_name": "中国工商银行衡阳分行",
         "bank_account": "0622020903001234567",
         "customs_code": "4304960001",
+        "verified": True,
     },
     {
         "username": "enterprise2",
         "uscc": "91430400MA4PXQ8K55",
+        "verified": True,
         "name": "衡阳雁城电子商务有限公司",
         "district": "zhengxiang",
         "registered_address": "衡阳市蒸湘区解放西路 88 号",
@@ -41,7 +43,49 @@ DEMO_ENTERPRISES = (
         "bank_account": "43050166000000012345",
         "customs_code": "4304960002",
     },
+    {
+        # Registered with its documents, waiting for the Bureau of Commerce (walk the queue as
+        # `commerce`).
+        "username": "enterprise3",
+        "uscc": "91430400MA4QJ7XT1R",
+        "name": "衡阳蒸湘新创跨境科技有限公司",
+        "district": "zhengxiang",
+        "registered_address": "衡阳市蒸湘区华新开发区长丰大道 16 号",
+        "legal_representative": "赵国强",
+        "contact_name": "赵新",
+        "contact_phone": "13707340003",
+        "bank_name": "中国农业银行衡阳分行",
+        "bank_account": "18500101040012345",
+        "customs_code": "",
+        "verified": False,
+    },
 )
+DEMO_VERIFIER = "commerce2"
+
+
+@cache
+def demo_document(title: str, body: str) -> bytes:
+    """A demo business licence or authorisation letter as a small real PDF."""
+    from weasyprint import HTML
+
+    return HTML(string=f"<h1>{title}</h1><p>{body}</p><p>（演示材料）</p>").write_pdf()
+
+
+def _documents(spec: dict, holder: str) -> dict:
+    licence = demo_document(
+        "营业执照",
+        f"名称：{spec['name']}<br>统一社会信用代码：{spec['uscc']}<br>"
+        f"法定代表人：{spec['legal_representative']}",
+    )
+    letter = demo_document(
+        "授权委托书",
+        f"兹授权 {holder} 作为{spec['name']}在衡阳市跨境电商补贴平台的企业管理员。<br>"
+        f"法定代表人（签字）：{spec['legal_representative']}",
+    )
+    return {
+        EnterpriseDocument.Kind.LICENCE: SimpleUploadedFile("营业执照.pdf", licence),
+        EnterpriseDocument.Kind.AUTHORISATION: SimpleUploadedFile("授权委托书.pdf", letter),
+    }
 
 
 @cache
@@ -63,13 +107,28 @@ def seed() -> None:
         user = User.objects.get(username=spec["username"])
         enterprise = Enterprise.objects.filter(uscc=spec["uscc"]).first()
         if enterprise is None:
-            data = {k: v for k, v in spec.items() if k not in {"username", "uscc", "district"}}
+            skip = {"username", "uscc", "district", "verified"}
+            data = {k: v for k, v in spec.items() if k not in skip}
             data.update(
                 entity_type="enterprise",
                 district=_place(spec["district"]),
                 **dict.fromkeys(Enterprise.GENERAL_FACTS, True),
             )
-            enterprise = services.enterprise_register(user=user, uscc=spec["uscc"], data=data)
+            claim = enterprises.enterprise_register(
+                user=user,
+                uscc=spec["uscc"],
+                data=data,
+                documents=_documents(spec, user.full_name.split("（")[0]),
+            )
+            enterprise = claim.enterprise
+            # Scans run after commit; the demo files are known to be clean.
+            EnterpriseDocument.objects.filter(claim=claim).update(
+                scan_state="clean", scan_detail="demo"
+            )
+            if spec["verified"]:
+                from reviews.services.enterprises import claim_verify
+
+                claim_verify(user=User.objects.get(username=DEMO_VERIFIER), claim=claim)
         elif not Membership.objects.filter(user=user, enterprise=enterprise).exists():
             Membership.objects.create(
                 user=user,

@@ -133,13 +133,50 @@ class EnterpriseForm(forms.ModelForm):
             self.fields["uscc"].disabled = True
 
     def clean_uscc(self):
+        # A code registered already is not an error: the claim becomes a dispute
+        # (applications/enterprises.py).
         value = self.cleaned_data["uscc"].strip()
         validate_uscc(value)
-        if not self.instance.pk and Enterprise.objects.filter(uscc=value).exists():
-            raise ValidationError(
-                _("An enterprise with this code is registered already."), code="exists"
-            )
         return value
+
+    def validate_unique(self):
+        if self.instance.pk:
+            super().validate_unique()
+
+
+class ClaimDocumentsForm(forms.Form):
+    """The documents that prove the right to represent the enterprise."""
+
+    licence = forms.FileField(
+        label=_("Business licence"),
+        help_text=_("A scan or photo of the business licence (PDF, JPEG or PNG)."),
+    )
+    authorisation = forms.FileField(
+        label=_("Authorisation letter"),
+        help_text=_(
+            "A letter naming you, the holder of this account, as the enterprise's administrator "
+            "on this portal, signed by the legal representative and stamped with the company seal."
+        ),
+    )
+    other = forms.FileField(
+        label=_("Other evidence (optional)"),
+        required=False,
+        help_text=_("For example the legal representative's identity card or a board decision."),
+    )
+    statement = forms.CharField(
+        label=_("Remarks for the Bureau of Commerce (optional)"),
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, resubmission: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if resubmission:
+            del self.fields["statement"]
+
+    def documents(self) -> dict:
+        return {name: self.cleaned_data.get(name) for name in ("licence", "authorisation", "other")}
 
 
 class SensitiveChangeForm(forms.Form):

@@ -14,8 +14,27 @@ from .validators import validate_uscc
 from .workflow import OPEN_STATES, State
 
 
+class ScanState(models.TextChoices):
+    """The virus scan of an uploaded file (evidence, enterprise documents)."""
+
+    PENDING = "pending", _("Waiting for the virus scan")
+    CLEAN = "clean", _("Checked")
+    INFECTED = "infected", _("Quarantined: a virus was found")
+
+
 class Enterprise(KeyedHashMixin, models.Model):
-    """An applicant organisation, described once and used by every application it files."""
+    """An applicant organisation, described once and used by every application it files.
+
+    Nothing is submitted for it until the Bureau of Commerce has verified, from the business
+    licence and the legal representative's authorisation letter, that its administrator may
+    represent it (EnterpriseClaim).
+    """
+
+    class Verification(models.TextChoices):
+        PENDING = "pending", _("Waiting for the Bureau of Commerce's verification")
+        RETURNED = "returned", _("Returned: new documents are needed")
+        VERIFIED = "verified", _("Verified by the Bureau of Commerce")
+        REJECTED = "rejected", _("Not verified")
 
     name = models.CharField(_("enterprise name"), max_length=200)
     uscc = models.CharField(
@@ -43,6 +62,17 @@ class Enterprise(KeyedHashMixin, models.Model):
     in_customs_cbec_statistics = models.BooleanField(
         _("included in Hengyang Customs' cross-border e-commerce statistics"), default=False
     )
+    verification = models.CharField(
+        _("verification"),
+        max_length=10,
+        choices=Verification.choices,
+        default=Verification.PENDING,
+        db_index=True,
+    )
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -67,6 +97,10 @@ class Enterprise(KeyedHashMixin, models.Model):
         facts = {name: getattr(self, name) for name in self.GENERAL_FACTS}
         facts["entity_type"] = self.entity_type
         return facts
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verification == self.Verification.VERIFIED
 
     @property
     def masked_bank_account(self) -> str:
@@ -110,6 +144,110 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.enterprise}"
+
+
+class EnterpriseClaim(models.Model):
+    """A person's claim to administer an enterprise, proven by documents; the bureau decides.
+
+    The first registration of a credit code is a REGISTRATION claim; any later claim on the same
+    code (by someone who is not its administrator) is a DISPUTE, never a silent join request.
+    """
+
+    class Kind(models.TextChoices):
+        REGISTRATION = "registration", _("Registration")
+        DISPUTE = "dispute", _("Dispute over the administrator")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the Bureau of Commerce")
+        RETURNED = "returned", _("Returned: new documents are needed")
+        VERIFIED = "verified", _("Verified")
+        REJECTED = "rejected", _("Rejected")
+        KEPT = "kept", _("Decided: the current administrator stays")
+        TRANSFERRED = "transferred", _("Decided: the administration passed to the claimant")
+
+    OPEN = (Status.PENDING, Status.RETURNED)
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="claims")
+    claimant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="enterprise_claims"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    statement = models.TextField(_("statement of the claimant"), blank=True)
+    reason = models.TextField(_("reason given by the Bureau of Commerce"), blank=True)
+    created_at = models.DateTimeField(_("lodged at"), auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("enterprise claim")
+        verbose_name_plural = _("enterprise claims")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["claimant", "enterprise"],
+                condition=Q(status__in=["pending", "returned"]),
+                name="enterprise_claim_one_open_per_claimant",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "returned", "verified"]) | ~Q(reason=""),
+                name="enterprise_claim_refusal_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} ({self.get_kind_display()}, {self.get_status_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+
+class EnterpriseDocument(models.Model):
+    """A document proving a claim, kept like evidence: checked by content, virus-scanned,
+    downloadable only when clean, every download audited."""
+
+    class Kind(models.TextChoices):
+        LICENCE = "licence", _("Business licence")
+        AUTHORISATION = (
+            "authorisation",
+            _("Authorisation letter naming the account holder, signed by the legal representative"),
+        )
+        OTHER = "other", _("Other evidence")
+
+    REQUIRED = (Kind.LICENCE, Kind.AUTHORISATION)
+
+    claim = models.ForeignKey(EnterpriseClaim, on_delete=models.PROTECT, related_name="documents")
+    kind = models.CharField(_("document"), max_length=20, choices=Kind.choices)
+    file = models.FileField(_("file"), max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    file_kind = models.CharField(_("detected type"), max_length=10)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    scan_state = models.CharField(
+        _("scan"), max_length=10, choices=ScanState.choices, default=ScanState.PENDING
+    )
+    scan_detail = models.CharField(max_length=200, blank=True)
+    # Replaced after a return: kept in the record, no longer part of the claim.
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("enterprise document")
+        verbose_name_plural = _("enterprise documents")
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
 
 
 class Application(models.Model):
@@ -198,10 +336,7 @@ class Application(models.Model):
 
 
 class Evidence(models.Model):
-    class ScanState(models.TextChoices):
-        PENDING = "pending", _("Waiting for the virus scan")
-        CLEAN = "clean", _("Checked")
-        INFECTED = "infected", _("Quarantined: a virus was found")
+    ScanState = ScanState
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="evidence")
     document_type = models.CharField(_("document type"), max_length=60)

@@ -169,27 +169,26 @@ PROFILE_FIELDS = (
 SENSITIVE_FIELDS = ("bank_name", "bank_account", "contact_phone")
 
 
-@transaction.atomic
-def enterprise_register(*, user, uscc: str, data: Mapping[str, Any], ip=None) -> Enterprise:
-    """Create the enterprise; its first user becomes its administrator."""
-    if active_membership(user) is not None:
-        raise ApplicationError(_("Your account already belongs to an enterprise."))
-    if Enterprise.objects.filter(uscc=uscc).exists():
-        raise ApplicationError(
-            _("An enterprise with this code is registered already: ask to join it instead.")
+def submission_blocker(enterprise: Enterprise) -> str | None:
+    """Why nothing can be submitted for `enterprise` yet, or None once the bureau verified it."""
+    if enterprise.verification == Enterprise.Verification.VERIFIED:
+        return None
+    if enterprise.verification == Enterprise.Verification.RETURNED:
+        return _(
+            "The Bureau of Commerce returned your enterprise's documents: upload new ones on the "
+            "enterprise verification page. Nothing can be submitted until the enterprise is "
+            "verified."
         )
-    enterprise = Enterprise(uscc=uscc, **{name: data[name] for name in PROFILE_FIELDS})
-    enterprise.full_clean()
-    enterprise.save()
-    Membership.objects.create(
-        user=user,
-        enterprise=enterprise,
-        role=Membership.Role.ADMINISTRATOR,
-        status=Membership.Status.ACTIVE,
-        decided_at=timezone.now(),
+    if enterprise.verification == Enterprise.Verification.REJECTED:
+        return _(
+            "The Bureau of Commerce did not verify your enterprise, so nothing can be submitted "
+            "for it. The reason is on the enterprise verification page."
+        )
+    return _(
+        "Your enterprise is waiting for the Bureau of Commerce to verify its business licence and "
+        "authorisation letter. You can prepare applications now; they can be submitted once the "
+        "enterprise is verified."
     )
-    record(action="enterprise.register", actor=user, actor_role=APPLICANT, ip=ip, obj=enterprise)
-    return enterprise
 
 
 @transaction.atomic
@@ -577,6 +576,9 @@ def application_check(application: Application, *, on_date: date | None = None) 
     for field in form.fields.values():
         field.disabled = False  # validate every value, editable or not
     problems: list[str] = []
+    blocker = submission_blocker(application.enterprise)
+    if blocker:
+        problems.append(blocker)
     result = None
     reference_date, policy = reference_for(application, on_date)
     version = current_versions().get(policy) if policy else None
@@ -662,6 +664,11 @@ def application_submit(
         raise StaleVersion()
     if not declared or not signer_name.strip():
         raise ApplicationError(_("Tick the declaration and type the signer's name."))
+    # The enterprise row is read under lock: a decision of the bureau cannot slip in between.
+    enterprise = Enterprise.objects.select_for_update().get(pk=application.enterprise_id)
+    blocker = submission_blocker(enterprise)
+    if blocker:
+        raise ApplicationError(blocker)
     check = application_check(application)
     if not check.ready:
         raise ApplicationError(" ".join(str(p) for p in check.problems))

@@ -7,7 +7,7 @@ from django.db import transaction
 
 from hengyang_cbec.queueing import publish
 
-from .models import Evidence
+from .models import EnterpriseDocument, Evidence
 
 
 @shared_task(
@@ -41,13 +41,48 @@ def scan_evidence(self, evidence_id: int) -> str:
     return str(result) if updated else "already scanned"
 
 
+@shared_task(
+    bind=True,
+    autoretry_for=(ConnectionError, TimeoutError),
+    retry_backoff=True,
+    max_retries=5,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def scan_enterprise_document(self, document_id: int) -> str:
+    """Scan a business licence or authorisation letter like evidence (fail closed)."""
+    from .scanning import ScanResult, get_scanner
+
+    document = EnterpriseDocument.objects.filter(pk=document_id).first()
+    if document is None or document.scan_state != Evidence.ScanState.PENDING:
+        return "nothing to do"
+    with document.file.open("rb") as handle:
+        result, detail = get_scanner().scan(handle)
+    if result == ScanResult.PENDING:
+        return "pending"
+    updated = EnterpriseDocument.objects.filter(
+        pk=document_id, scan_state=Evidence.ScanState.PENDING
+    ).update(
+        scan_state=Evidence.ScanState.CLEAN
+        if result == ScanResult.CLEAN
+        else Evidence.ScanState.INFECTED,
+        scan_detail=str(detail)[:200],
+    )
+    return str(result) if updated else "already scanned"
+
+
 @shared_task(soft_time_limit=300, time_limit=360)
 def rescan_pending_evidence() -> int:
-    """Periodic: files left pending (scanner down, broker down) are sent to be scanned again."""
-    ids = list(
-        Evidence.objects.filter(scan_state=Evidence.ScanState.PENDING).values_list("pk", flat=True)
+    """Periodic: files left pending (scanner down, broker down) are sent to be scanned again,
+    evidence and enterprise documents alike."""
+    pending = Evidence.ScanState.PENDING
+    ids = list(Evidence.objects.filter(scan_state=pending).values_list("pk", flat=True))
+    documents = list(
+        EnterpriseDocument.objects.filter(scan_state=pending).values_list("pk", flat=True)
     )
-    return sum(publish(scan_evidence, evidence_id) for evidence_id in ids)
+    return sum(publish(scan_evidence, evidence_id) for evidence_id in ids) + sum(
+        publish(scan_enterprise_document, document_id) for document_id in documents
+    )
 
 
 @shared_task(soft_time_limit=300, time_limit=360)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import enterprise_views, views
 
 app_name = "applications"
 
@@ -11,7 +11,13 @@ urlpatterns = [
     path("register/verify/<str:uidb64>/<str:token>/", views.verify, name="verify"),
     path("my/", views.dashboard, name="dashboard"),
     path("my/enterprise/", views.enterprise, name="enterprise"),
-    path("my/enterprise/new/", views.enterprise_create, name="enterprise_create"),
+    path("my/enterprise/new/", enterprise_views.enterprise_create, name="enterprise_create"),
+    path("my/enterprise/verification/", enterprise_views.verification, name="verification"),
+    path(
+        "my/enterprise/documents/<int:pk>/",
+        enterprise_views.document_download,
+        name="enterprise_document",
+    ),
     path("my/enterprise/join/", views.enterprise_join, name="enterprise_join"),
     path("my/enterprise/members/", views.members, name="members"),
     path("my/notifications/", views.notifications, name="notifications"),

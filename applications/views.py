@@ -167,7 +167,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         pending = Membership.objects.filter(
             user=request.user, status=Membership.Status.PENDING
         ).select_related("enterprise")
-        return render(request, "applications/no_enterprise.html", {"pending": pending})
+        from .enterprises import claims_for
+
+        claims = claims_for(request.user)[:3]
+        return render(
+            request, "applications/no_enterprise.html", {"pending": pending, "claims": claims}
+        )
     enterprise = membership.enterprise
     today = timezone.localdate()
     catalogue = version_in_force(today)
@@ -212,35 +217,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "pending_members": pending_members,
             "policy": catalogue,
             "closed_reason": None if catalogue else services.between_versions_message(today),
+            "blocker": services.submission_blocker(enterprise),
         },
     )
-
-
-@applicant_required
-@require_http_methods(["GET", "POST"])
-def enterprise_create(request: HttpRequest) -> HttpResponse:
-    if _membership_or_none(request) is not None:
-        return redirect("applications:enterprise")
-    form = EnterpriseForm(request.POST or None)
-    if request.method == "POST" and not form.is_valid() and form.has_error("uscc", "exists"):
-        messages.info(
-            request,
-            _("This enterprise is registered already. Ask its administrator to let you join."),
-        )
-        uscc = request.POST["uscc"].strip()
-        return redirect(f"{reverse('applications:enterprise_join')}?uscc={uscc}")
-    if request.method == "POST" and form.is_valid():
-        uscc = form.cleaned_data["uscc"]
-        try:
-            services.enterprise_register(
-                user=request.user, uscc=uscc, data=form.cleaned_data, ip=client_ip(request)
-            )
-        except (PortalError, ValidationError) as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, _("Your enterprise is registered."))
-            return redirect("applications:dashboard")
-    return render(request, "applications/enterprise_form.html", {"form": form, "creating": True})
 
 
 @applicant_required

@@ -220,6 +220,23 @@ EVENT_SENTENCES = {
     "finance.payment_failed": gettext_lazy("%(actor)s recorded that the payment failed."),
     "finance.reconcile": gettext_lazy("%(actor)s reconciled the payment with the bank's file."),
     "finance.reconcile_refused": gettext_lazy("The bank's file could not be reconciled."),
+    "enterprise.claim": gettext_lazy(
+        "%(actor)s registered the enterprise with its documents, for the bureau to verify."
+    ),
+    "enterprise.dispute": gettext_lazy(
+        "%(actor)s disputed who administers an enterprise registered already."
+    ),
+    "enterprise.resubmit": gettext_lazy("%(actor)s sent new documents for the enterprise."),
+    "enterprise.verify": gettext_lazy("%(actor)s verified the enterprise."),
+    "enterprise.return": gettext_lazy("%(actor)s returned the enterprise's documents."),
+    "enterprise.reject": gettext_lazy("%(actor)s rejected the enterprise's registration."),
+    "enterprise.dispute_keep": gettext_lazy(
+        "%(actor)s decided a dispute: the current administrator stays."
+    ),
+    "enterprise.dispute_transfer": gettext_lazy(
+        "%(actor)s decided a dispute: the administration passed to the claimant."
+    ),
+    "enterprise.document_download": gettext_lazy("%(actor)s opened an enterprise document."),
 }
 
 

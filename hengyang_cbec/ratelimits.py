@@ -39,6 +39,8 @@ RATE_LIMITED_VIEWS: dict[str, RateLimitedView] = {
     "applications:register": RateLimitedView("registration"),
     "applications:register_resend": RateLimitedView("resend_confirmation"),
     "applications:evidence_upload": RateLimitedView("upload"),
+    "applications:enterprise_create": RateLimitedView("upload"),
+    "applications:verification": RateLimitedView("upload"),
     "reviews:finance_export": RateLimitedView("export", ("GET", "POST")),
     "reviews:finance_export_job_download": RateLimitedView("export", ("GET",)),
     "reviews:finance_report_export": RateLimitedView("export", ("GET",)),

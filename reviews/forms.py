@@ -182,3 +182,39 @@ class ResultFileForm(forms.Form):
         if upload.size > 5 * 1024 * 1024:
             raise forms.ValidationError(gettext("The file is larger than 5 MB."))
         return upload
+
+
+class EnterpriseDecisionForm(forms.Form):
+    """The bureau's decision on an enterprise claim; the reason is required unless verifying."""
+
+    REGISTRATION = (
+        ("verify", _("Verify: the documents prove the right to represent the enterprise")),
+        ("return", _("Return: ask for new documents")),
+        ("reject", _("Reject: the right to represent the enterprise is not shown")),
+    )
+    DISPUTE = (
+        ("keep", _("Keep the current administrator")),
+        ("transfer", _("Transfer the administration to the claimant")),
+        ("return", _("Return: ask the claimant for more evidence")),
+    )
+
+    decision = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect)
+    reason = forms.CharField(
+        label=_("Reason (the enterprise reads it)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, dispute: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["decision"].choices = self.DISPUTE if dispute else self.REGISTRATION
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("decision") not in (None, "verify")
+            and not cleaned.get("reason", "").strip()
+        ):
+            self.add_error("reason", gettext("Give the reason: the enterprise reads it."))
+        return cleaned

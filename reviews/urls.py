@@ -9,7 +9,7 @@ from django.urls import path
 
 from hengyang_cbec.audit.views import audit_log
 
-from .views import budgets, finance, notices, publicity, queues, review
+from .views import budgets, enterprises, finance, notices, publicity, queues, review
 
 app_name = "reviews"
 
@@ -42,6 +42,16 @@ urlpatterns = [
     path("staff/evidence/<int:pk>/", review.evidence_download, name="evidence_download"),
     path("staff/evidence/<int:pk>/inline/", review.evidence_inline, name="evidence_inline"),
     path("staff/co-review/<int:pk>/answer/", review.answer_coreview, name="answer_coreview"),
+    # Enterprise verification
+    path("staff/enterprises/", enterprises.verification_queue, name="verification_queue"),
+    path(
+        "staff/enterprises/<int:pk>/", enterprises.verification_detail, name="verification_detail"
+    ),
+    path(
+        "staff/enterprises/documents/<int:pk>/",
+        enterprises.verification_document,
+        name="verification_document",
+    ),
     # Public notice and objections
     path(
         "staff/objections/<int:pk>/resolve/",

@@ -40,6 +40,11 @@ class EnterpriseFactory(factory.django.DjangoModelFactory):
     independent_legal_person = True
     has_cbec_performance = True
     in_customs_cbec_statistics = True
+    # Verified by the Bureau of Commerce unless a test asks for one still waiting.
+    verification = Enterprise.Verification.VERIFIED
+
+    class Params:
+        pending = factory.Trait(verification=Enterprise.Verification.PENDING)
 
 
 def member_of(enterprise: Enterprise, username: str, *, admin: bool = True):
@@ -74,3 +79,46 @@ def pdf_bytes() -> bytes:
 
 def pdf_upload(name: str = "evidence.pdf") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, pdf_bytes(), "application/pdf")
+
+
+def enterprise_data(**overrides) -> dict:
+    """An enterprise profile as the registration service takes it."""
+    data = {
+        "name": "衡阳新创跨境科技有限公司",
+        "entity_type": "enterprise",
+        "district": Place.objects.first(),
+        "registered_address": "衡阳市蒸湘区",
+        "legal_representative": "赵国强",
+        "contact_name": "赵新",
+        "contact_phone": "13912345678",
+        "bank_name": "中国农业银行衡阳分行",
+        "bank_account": "18500101040012345",
+        "customs_code": "",
+        **dict.fromkeys(Enterprise.GENERAL_FACTS, True),
+    }
+    data.update(overrides)
+    return data
+
+
+def register(user, uscc: str | None = None, *, clean: bool = True, **documents):
+    """`user` registers (or disputes) a credit code with the two documents; scanned clean."""
+    from applications.enterprises import enterprise_register
+
+    claim = enterprise_register(
+        user=user,
+        uscc=uscc or make_uscc(),
+        data=enterprise_data(),
+        documents=claim_documents(**documents),
+    )
+    if clean:
+        claim.documents.update(scan_state="clean")
+    return claim
+
+
+def claim_documents(**extra) -> dict:
+    """The business licence and the authorisation letter a registration asks for."""
+    return {
+        "licence": pdf_upload("营业执照.pdf"),
+        "authorisation": pdf_upload("授权委托书.pdf"),
+        **extra,
+    }

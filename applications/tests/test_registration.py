@@ -14,7 +14,7 @@ from hengyang_cbec.accounts.roles import Role, has_role
 from hengyang_cbec.audit.models import AuditEvent
 from policies.models import Place
 
-from .factories import EnterpriseFactory, make_uscc, member_of
+from .factories import EnterpriseFactory, claim_documents, make_uscc, member_of
 
 pytestmark = pytest.mark.django_db
 
@@ -106,13 +106,26 @@ def _verified(client) -> User:
 
 def test_the_first_user_registers_the_enterprise_and_administers_it(client, catalogue):
     user = _verified(client)
-    response = client.post(reverse("applications:enterprise_create"), profile())
+    response = client.post(
+        reverse("applications:enterprise_create"), {**profile(), **claim_documents()}
+    )
     assert response.status_code == 302, response.content.decode()[:3000]
     enterprise = Enterprise.objects.get()
     assert enterprise.bank_account == "0012345678901234567"  # leading zeros kept
+    assert enterprise.verification == Enterprise.Verification.PENDING
     membership = Membership.objects.get(user=user)
     assert membership.role == Membership.Role.ADMINISTRATOR
     assert membership.status == Membership.Status.ACTIVE
+
+
+def test_registering_without_the_two_documents_is_refused_in_chinese(client, catalogue):
+    _verified(client)
+    response = client.post(reverse("applications:enterprise_create"), profile())
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "营业执照" in page and "授权委托书" in page
+    assert page.count("invalid-feedback") >= 2
+    assert not Enterprise.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -129,19 +142,21 @@ def test_the_first_user_registers_the_enterprise_and_administers_it(client, cata
 )
 def test_profile_nonsense_gets_a_clear_error(client, catalogue, field, value):
     _verified(client)
-    response = client.post(reverse("applications:enterprise_create"), profile(**{field: value}))
+    response = client.post(
+        reverse("applications:enterprise_create"),
+        {**profile(**{field: value}), **claim_documents()},
+    )
     assert response.status_code == 200
     assert "invalid-feedback" in response.content.decode()
     assert not Enterprise.objects.exists()
 
 
-def test_a_second_registration_with_the_same_code_asks_to_join(client, catalogue, password):
+def test_a_colleague_joins_a_registered_enterprise_through_its_administrator(
+    client, catalogue, password
+):
     existing = EnterpriseFactory(uscc=profile()["uscc"])
     admin = member_of(existing, "boss")
     _verified(client)
-    response = client.post(reverse("applications:enterprise_create"), profile())
-    assert response.status_code == 302
-    assert reverse("applications:enterprise_join") in response.url
     client.post(reverse("applications:enterprise_join"), {"uscc": existing.uscc})
     request = Membership.objects.get(user__username="newcomer")
     assert request.status == Membership.Status.PENDING

@@ -63,19 +63,40 @@ def notify(application, event: str | None = None, /, **context) -> list[Notifica
         .select_related("user")
         .order_by("pk")
     )
+    return _write([member.user for member in members], application, message_zh, message_en)
+
+
+def notify_enterprise(enterprise, event: str, /, *, also=(), **context) -> list[Notification]:
+    """Tell the active members of `enterprise` (and the people in `also`, once each) about a
+    decision on the enterprise itself, e.g. its verification; the same inbox and e-mail."""
+    from applications.models import Membership
+
+    texts = render_message(event, {"enterprise": enterprise, **context})
+    users = [
+        m.user
+        for m in Membership.objects.filter(
+            enterprise_id=enterprise.pk, status=Membership.Status.ACTIVE
+        )
+        .select_related("user")
+        .order_by("pk")
+    ]
+    seen = {user.pk for user in users}
+    users += [user for user in also if user.pk not in seen]
+    return _write(users, None, texts["zh-hans"], texts["en"])
+
+
+def _write(users, application, message_zh: str, message_en: str) -> list[Notification]:
     rows = Notification.objects.bulk_create(
         Notification(
-            user=member.user,
+            user=user,
             application=application,
             message_zh=message_zh,
             message_en=message_en,
             email_state=(
-                Notification.EmailState.PENDING
-                if member.user.email
-                else Notification.EmailState.NONE
+                Notification.EmailState.PENDING if user.email else Notification.EmailState.NONE
             ),
         )
-        for member in members
+        for user in users
     )
     ids = [row.pk for row in rows if row.email_state == Notification.EmailState.PENDING]
     if ids:
@@ -125,7 +146,10 @@ def send_email(notification_id: int) -> str:
                 "reference": reference,
             },
         )
-        subject = _("Your subsidy application %(reference)s") % {"reference": reference}
+        if reference or notification.application_id:
+            subject = _("Your subsidy application %(reference)s") % {"reference": reference}
+        else:
+            subject = _("Your enterprise on the subsidy portal")
     Notification.objects.filter(pk=notification_id).update(email_attempts=F("email_attempts") + 1)
     try:
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])

@@ -51,6 +51,8 @@ def make_enterprise(name: str | None = None, **fields) -> Enterprise:
         "bank_name": "中国银行衡阳分行",
         "bank_account": f"62170000{n:011d}",
         **dict.fromkeys(Enterprise.GENERAL_FACTS, True),
+        # Verified by the Bureau of Commerce, as every enterprise that has filed is.
+        "verification": Enterprise.Verification.VERIFIED,
     }
     data.update(fields)
     return Enterprise.objects.create(**data)

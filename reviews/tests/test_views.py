@@ -84,6 +84,9 @@ def world(catalogue):
     from reviews.tasks import scan_objection_file
 
     scan_objection_file.apply(args=[objection.pk])  # held like evidence until scanned clean
+    from applications.tests.factories import register
+
+    claim = register(make_user(Role.APPLICANT, username="claimant"))
     users = {
         "anonymous": None,
         "applicant": applicant,
@@ -105,6 +108,8 @@ def world(catalogue):
         "coreview": coreview,
         "item": item,
         "objection": objection,
+        "claim": claim,
+        "claim_document": claim.documents.first(),
         "users": users,
     }
 
@@ -162,6 +167,10 @@ MATRIX = [
     ("publish_notice", "post", None, codes(registrar=302)),
     ("close_notices", "post", None, codes(registrar=302)),
     ("record_approval", "post", None, codes(registrar=302)),
+    # Enterprise verification: commerce staff only (not finance, the auditor or administrators).
+    ("verification_queue", "get", None, codes(commerce=200)),
+    ("verification_detail", "get", "claim", codes(commerce=200)),
+    ("verification_document", "get", "claim_document", codes(commerce=200)),
 ]
 
 

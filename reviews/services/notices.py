@@ -33,7 +33,6 @@ from hengyang_cbec.accounts.roles import Role, has_role
 from hengyang_cbec.audit.models import AuditEvent
 from hengyang_cbec.audit.services import record
 
-from .. import pdf
 from ..models import Award, Notice, NoticeCounter, NoticeOutbox
 from ..permissions import READERS
 
@@ -207,6 +206,9 @@ def notice_render(outbox_id: int) -> str:
         .filter(pk=outbox.notice_id)
         .get()
     )
+    # WeasyPrint (half a second to import) loads where a notice is rendered, not with the URLs.
+    from .. import pdf
+
     order = ("en", "zh") if notice.language.startswith("en") else ("zh", "en")
     stored: dict[str, tuple[str, str, int]] = {}
     try:

@@ -316,6 +316,14 @@ class Application(models.Model):
         verbose_name = _("application")
         verbose_name_plural = _("applications")
         ordering = ["-created_at"]
+        indexes = [
+            # The queue's "resubmitted" tab counts these few rows, not every submitted one.
+            models.Index(
+                fields=["state"],
+                condition=Q(resubmission_count__gt=0),
+                name="application_resubmitted_state",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["enterprise", "measure", "year", "scope_key"],

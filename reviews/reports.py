@@ -4,12 +4,12 @@ fund source and month."""
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import TruncMonth
-from django.utils import timezone
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.db.models.functions import TruncDate, TruncMonth
 
 from applications.models import Application
 from applications.workflow import State
@@ -18,6 +18,12 @@ from hengyang_cbec.i18n import english_active
 from .models import Award, DisbursementLine
 
 ZERO = Decimal("0.00")
+
+
+def _days(duration: timedelta | None) -> Decimal | None:
+    if duration is None:
+        return None
+    return (Decimal(duration.total_seconds()) / 86400).quantize(Decimal("0.1"))
 
 
 def report_tables(year: int | None = None) -> dict[str, Any]:
@@ -121,34 +127,35 @@ def report_tables(year: int | None = None) -> dict[str, Any]:
         {"key": month, "label": month, **values} for month, values in sorted(months.items())
     ]
 
-    to_approval = [
-        (fixed - submitted).total_seconds() / 86400
-        for fixed, submitted in awards.filter(status=Award.Status.FIXED)
+    # The totals are the sums of the measure table (every application has one measure); the
+    # averages are computed by the database, never by loading the rows.
+    approval_days = (
+        awards.filter(status=Award.Status.FIXED)
         .exclude(fixed_at=None)
-        .values_list("fixed_at", "application__submitted_at")
-    ]
-    to_payment = [
-        (line.paid_on - timezone.localtime(line.award.application.submitted_at).date()).days
-        for line in paid_lines.select_related("award__application").only(
-            "paid_on", "award__application__submitted_at"
+        .aggregate(
+            days=Avg(
+                ExpressionWrapper(
+                    F("fixed_at") - F("application__submitted_at"), output_field=DurationField()
+                )
+            )
+        )["days"]
+    )
+    payment_days = paid_lines.aggregate(
+        days=Avg(
+            ExpressionWrapper(
+                F("paid_on") - TruncDate("award__application__submitted_at"),
+                output_field=DurationField(),
+            )
         )
-    ]
+    )["days"]
     totals = {
-        "applications": applications.count(),
-        "approved": applications.filter(state__in=approved_states).count(),
-        "rejected": applications.filter(state=State.REJECTED).count(),
-        "committed_cny": awards.aggregate(total=Sum("amount_cny"))["total"] or ZERO,
-        "paid_cny": paid_lines.aggregate(total=Sum("amount_cny"))["total"] or ZERO,
-        "days_to_approval": (
-            Decimal(sum(to_approval) / len(to_approval)).quantize(Decimal("0.1"))
-            if to_approval
-            else None
-        ),
-        "days_to_payment": (
-            (Decimal(sum(to_payment)) / len(to_payment)).quantize(Decimal("0.1"))
-            if to_payment
-            else None
-        ),
+        "applications": sum(row["applications"] for row in by_measure),
+        "approved": sum(row["approved"] for row in by_measure),
+        "rejected": sum(row["rejected"] for row in by_measure),
+        "committed_cny": sum((row["committed_cny"] for row in by_measure), ZERO),
+        "paid_cny": sum((row["paid_cny"] for row in by_measure), ZERO),
+        "days_to_approval": _days(approval_days),
+        "days_to_payment": _days(payment_days),
     }
     return {
         "by_measure": by_measure,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from io import StringIO
@@ -196,3 +197,20 @@ def test_a_real_process_answers_from_the_files_before_any_migration(tmp_path):
     )
     assert process.returncode == 0, process.stderr
     assert json.loads(process.stdout)["amount_cny"] == "100000.00"
+
+
+def test_the_command_starts_without_checks_and_without_the_pdf_library():
+    """`assess` runs no system checks, and loading every URL and view does not load WeasyPrint
+    (half a second): it is imported where a notice is rendered."""
+    from policies.management.commands.assess import Command
+
+    assert Command.requires_system_checks == []
+    probe = (
+        "import django, sys; django.setup(); from django.urls import get_resolver; "
+        "get_resolver().url_patterns; print('weasyprint' in sys.modules)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "hengyang_cbec.settings"}
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "False"

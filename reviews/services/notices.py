@@ -35,7 +35,6 @@ from hengyang_cbec.audit.services import record
 from hengyang_cbec.errors import PortalError
 from hengyang_cbec.numbering.services import next_number, notice_series
 
-from .. import pdf
 from ..models import Award, Notice, NoticeOutbox
 from ..permissions import READERS
 
@@ -204,6 +203,9 @@ def notice_render(outbox_id: int) -> str:
         .filter(pk=outbox.notice_id)
         .get()
     )
+    # WeasyPrint (half a second to import) loads where a notice is rendered, not with the URLs.
+    from .. import pdf
+
     order = ("en", "zh") if notice.language.startswith("en") else ("zh", "en")
     stored: dict[str, tuple[str, str, int]] = {}
     try:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -30,6 +32,9 @@ from ..forms import FailureForm, PaymentForm, ResultFileForm
 from ..models import ApprovalBatch, DisbursementBatch, DisbursementLine, ExportJob
 from ..reports import audit_report_export, report_tables
 from ..services import export_jobs, finance
+
+# Lines shown per page of a disbursement batch.
+BATCH_PAGE_SIZE = 100
 
 officer_required = role_required(Role.DISBURSEMENT_OFFICER)
 finance_staff_required = role_required(Role.DISBURSEMENT_OFFICER, Role.FINANCE_REVIEWER)
@@ -169,18 +174,26 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
                             messages.error(request, error)
         except PortalError as exc:
             messages.error(request, str(exc))
-        return redirect("reviews:finance_batch", pk=batch.pk)
-    lines = batch.lines.all().order_by("sequence")
+        page = optional_int(request.POST.get("page"), minimum=2, maximum=2**31)
+        target = reverse("reviews:finance_batch", args=[batch.pk])
+        return redirect(f"{target}?page={page}" if page else target)
     totals = batch.lines.aggregate(
+        count=Count("pk"),
         total=Sum("amount_cny"),
         paid=Sum("amount_cny", filter=Q(state=DisbursementLine.State.PAID)),
     )
+    # The lines a page at a time; the result forms are rendered once, and each line's buttons
+    # submit them with the line's id (a batch of thousands of lines stays a small page).
+    paginator = Paginator(batch.lines.order_by("sequence"), BATCH_PAGE_SIZE)
+    paginator.count = totals["count"]
+    page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
         "reviews/finance/batch.html",
         {
             "batch": batch,
-            "lines": lines,
+            "page": page,
+            "lines": page.object_list,
             "totals": totals,
             "payment_form": PaymentForm(initial={"paid_on": timezone.localdate()}),
             "failure_form": FailureForm(),
@@ -262,8 +275,10 @@ def export_job_download(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _year(request: HttpRequest) -> int | None:
-    value = request.GET.get("year", "")
-    return optional_int(value, minimum=2000, maximum=2100)
+    """The reports cover the current year unless another year or all years (year=) is asked."""
+    if "year" not in request.GET:
+        return timezone.localdate().year
+    return optional_int(request.GET["year"], minimum=2000, maximum=2100)
 
 
 @report_readers_required

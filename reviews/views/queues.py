@@ -143,17 +143,51 @@ def _tab_filter(tab: Tab) -> Q:
     return condition
 
 
+# The applications a flag of a tab holds for, from the flag's own (small) table.
+_FLAGGED = {
+    "has_open_objection": lambda: Objection.objects.filter(status=Objection.Status.OPEN),
+    "is_listed": lambda: PublicNoticeItem.objects.filter(status=PublicNoticeItem.Status.LISTED),
+}
+
+
 def queue_counts(queue: Queue) -> dict[str, int]:
-    """Every tab's count in one query over the queue's states only."""
-    states = set()
+    """Every tab's count: one GROUP BY state over the state index for the tabs on states alone,
+    and a small count for each tab that needs more (resubmitted: a partial index; an open
+    objection or a listing: from those tables), so no per-row subquery runs over the queue."""
+    tab_states: dict[str, list[str]] = {}
     for tab in queue.tabs:
-        for name, value in tab.condition.children:
-            if name == "state":
-                states.add(value)
-            elif name == "state__in":
-                states.update(value)
-    rows = Application.objects.filter(state__in=states)
-    return rows.aggregate(**{t.key: Count("pk", filter=_tab_filter(t)) for t in queue.tabs})
+        tab_states[tab.key] = [
+            state
+            for name, value in tab.condition.children
+            if name in {"state", "state__in"}
+            for state in ([value] if name == "state" else value)
+        ]
+    all_states = sorted({state for states in tab_states.values() for state in states})
+    by_state = dict(
+        Application.objects.filter(state__in=all_states)
+        .order_by()
+        .values_list("state")
+        .annotate(n=Count("pk"))
+    )
+    counts = {}
+    for tab in queue.tabs:
+        states = tab_states[tab.key]
+        in_states = sum(by_state.get(state, 0) for state in states)
+        rest = [(n, v) for n, v in tab.condition.children if n not in {"state", "state__in"}]
+        if not rest:
+            counts[tab.key] = in_states
+            continue
+        columns = {n: v for n, v in rest if n not in _FLAGGED}
+        flags = [(n, v) for n, v in rest if n in _FLAGGED]  # a tab has at most one flag
+        rows = Application.objects.filter(state__in=states, **columns).order_by()
+        base = rows.count() if columns else in_states
+        if not flags:
+            counts[tab.key] = base
+            continue
+        (name, wanted), *_more = flags
+        flagged = rows.filter(pk__in=_FLAGGED[name]().values("application_id")).count()
+        counts[tab.key] = flagged if wanted else base - flagged
+    return counts
 
 
 def queue_page_rows(queue: Queue, pks: list[int]) -> list[Application]:

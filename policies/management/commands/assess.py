@@ -17,6 +17,9 @@ def _refuse_constant(name: str):
 
 
 class Command(BaseCommand):
+    # The engine needs no system checks; they would import every URL configuration and view.
+    requires_system_checks: list[str] = []
+
     help = (
         "Assess one object or a list of objects {measure, facts, context} read from FILE or "
         "standard input; print the results as JSON. context.policy names a policy version; "

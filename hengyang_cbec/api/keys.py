@@ -100,7 +100,7 @@ class KeyCheck:
 
 def check_key(secret: str, scope: str) -> KeyCheck:
     """The key a secret names and whether it may be used for `scope` (constant-time compare)."""
-    parts = secret.strip().split("_")
+    parts = secret.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX or not parts[1]:
         return KeyCheck(None, "unknown")
     key = ApiKey.objects.filter(prefix=parts[1][:12]).first()

@@ -4,7 +4,7 @@ confirms it in the portal, and only then does it go through the reconciliation."
 
 from datetime import date, datetime
 
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from hengyang_cbec.audit.services import client_ip
 from reviews.models import DisbursementBatch
@@ -185,7 +185,7 @@ def submit_result(request, number: str, payload: ResultIn):
     except ProposalError as exc:
         raise ApiError(409, "not_accepted", str(exc)) from None
     response = _proposal(proposal)
-    return 202, response
+    return Status(202, response)
 
 
 @router.get(

@@ -55,7 +55,11 @@ def _digest(value: str) -> str:
 
 
 def account_key(request: HttpRequest) -> str | None:
-    """Who the request acts for: the logged-in user, else the account a pre-login form names."""
+    """Who the request acts for: the API key it carries, the logged-in user, else the account a
+    pre-login form names."""
+    api_key = getattr(request, "api_key", None)
+    if api_key is not None:
+        return f"apikey:{api_key.pk}"
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"

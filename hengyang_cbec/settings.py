@@ -88,9 +88,11 @@ INSTALLED_APPS = [
     "csp",
     "django_filters",
     "django_htmx",
+    "ninja",
     "policies",
     "applications",
     "reviews",
+    "hengyang_cbec.api",
 ]
 
 MIDDLEWARE = [
@@ -369,6 +371,10 @@ _RATE_LIMIT_DEFAULTS = {
     "verify_notice": ("20/m", ""),
     "upload": ("60/m", "30/m"),
     "objection": ("10/h", "5/h"),
+    # The open API: public reading per address, the calculator per address, each key per key.
+    "api_public": ("120/m", ""),
+    "api_assess": ("30/m", ""),
+    "api_key": ("300/m", "120/m"),
 }
 # When the shared cache cannot count, requests pass (the lockout and the second factor still hold).
 RATELIMIT_FAIL_OPEN = True

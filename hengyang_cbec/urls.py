@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("applications.urls")),
     path("", include("reviews.urls")),
     path("", include(notice_urls)),
+    path("", include("hengyang_cbec.api.urls")),
 ]
 
 handler400 = "hengyang_cbec.views.bad_request"

@@ -2,18 +2,10 @@
 
 import json
 import sys
-from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
-from django.utils import timezone
 
-from policies.engine import AssessInputError, assess, parse_request
-from policies.services import PolicyNotLoaded, current_versions, file_versions
-
-
-def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not a number")
+from policies.assessing import AssessRequestError, assess_payload, parse_json
 
 
 class Command(BaseCommand):
@@ -39,24 +31,9 @@ class Command(BaseCommand):
     def handle(self, *args, file: str, language: str, **options):
         text = self._read(file)
         try:
-            payload = json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
-        except ValueError as exc:
-            raise CommandError(f"the input is not valid JSON: {exc}", returncode=2) from None
-        catalogue = self._catalogue()
-        items = payload if isinstance(payload, list) else [payload]
-        today = timezone.localdate()
-        requests = []
-        for index, item in enumerate(items):
-            try:
-                requests.append(parse_request(catalogue, item, today))
-            except AssessInputError as exc:
-                where = f"item {index}: " if isinstance(payload, list) else ""
-                raise CommandError(f"{where}{exc}", returncode=2) from None
-        results = [
-            assess(catalogue, code, facts, context).to_dict(language)
-            for code, facts, context in requests
-        ]
-        output = results if isinstance(payload, list) else results[0]
+            output = assess_payload(parse_json(text), language=language)
+        except AssessRequestError as exc:
+            raise CommandError(str(exc), returncode=2) from None
         self.stdout.write(json.dumps(output, ensure_ascii=False, indent=2))
 
     def _read(self, file: str) -> str:
@@ -67,10 +44,3 @@ class Command(BaseCommand):
                 return handle.read()
         except (OSError, UnicodeDecodeError) as exc:
             raise CommandError(f"cannot read {file}: {exc}", returncode=2) from None
-
-    def _catalogue(self):
-        try:
-            return current_versions()
-        except (PolicyNotLoaded, DatabaseError):
-            # A database that has not been migrated or loaded yet: the files are the catalogue.
-            return file_versions()

@@ -1,0 +1,137 @@
+"""API keys: created by a security administrator (shown once, stored as a SHA-256), expiring,
+revocable; every call with a key, allowed or not, is an audit event naming the key."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from hengyang_cbec.accounts.roles import Role, has_role
+from hengyang_cbec.audit.models import AuditEvent
+from hengyang_cbec.audit.services import record
+
+from .models import ApiKey, Scope
+
+KEY_PREFIX = "hyk"
+MAX_DAYS = 366
+
+
+class ApiKeyError(Exception):
+    """A refused key action; the message is shown as it is."""
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def key_create(*, user, name: str, scopes, days: int, ip=None) -> tuple[ApiKey, str]:
+    """A new key and its secret; the secret is never stored and cannot be shown again."""
+    if not has_role(user, Role.SECURITY_ADMINISTRATOR):
+        raise ApiKeyError(_("Only a security administrator may create API keys."))
+    scopes = sorted(set(scopes))
+    if not scopes or not set(scopes) <= set(Scope.values):
+        raise ApiKeyError(_("Choose at least one scope."))
+    if not 1 <= days <= MAX_DAYS:
+        raise ApiKeyError(_("A key is valid for 1 to %(n)s days.") % {"n": MAX_DAYS})
+    name = name.strip()[:100]
+    if not name:
+        raise ApiKeyError(_("Name the system that will use the key."))
+    prefix = secrets.token_hex(4)
+    secret = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey.objects.create(
+        name=name,
+        prefix=prefix,
+        key_hash=_digest(secret),
+        scopes=scopes,
+        created_by=user,
+        expires_at=timezone.now() + timedelta(days=days),
+    )
+    record(
+        action="api.key_create",
+        actor=user,
+        actor_role=Role.SECURITY_ADMINISTRATOR,
+        ip=ip,
+        obj=key,
+        data={"key": key.prefix, "name": name, "scopes": scopes, "expires_at": key.expires_at},
+    )
+    return key, secret
+
+
+@transaction.atomic
+def key_revoke(*, user, key: ApiKey, reason: str, ip=None) -> ApiKey:
+    if not has_role(user, Role.SECURITY_ADMINISTRATOR):
+        raise ApiKeyError(_("Only a security administrator may revoke API keys."))
+    key = ApiKey.objects.select_for_update().get(pk=key.pk)
+    if key.revoked_at is not None:
+        raise ApiKeyError(_("This key is revoked already."))
+    reason = reason.strip()[:200]
+    if not reason:
+        raise ApiKeyError(_("Give the reason for revoking the key."))
+    key.revoked_at = timezone.now()
+    key.revoked_by = user
+    key.revoke_reason = reason
+    key.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
+    record(
+        action="api.key_revoke",
+        actor=user,
+        actor_role=Role.SECURITY_ADMINISTRATOR,
+        ip=ip,
+        obj=key,
+        data={"key": key.prefix, "reason": reason},
+    )
+    return key
+
+
+@dataclass(frozen=True)
+class KeyCheck:
+    """What a presented key is: `key` when it names one, `refusal` when it may not be used."""
+
+    key: ApiKey | None
+    refusal: str = ""  # "", "unknown", "expired", "revoked", "scope"
+
+
+def check_key(secret: str, scope: str) -> KeyCheck:
+    """The key a secret names and whether it may be used for `scope` (constant-time compare)."""
+    parts = secret.strip().split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX or not parts[1]:
+        return KeyCheck(None, "unknown")
+    key = ApiKey.objects.filter(prefix=parts[1][:12]).first()
+    if key is None or not hmac.compare_digest(key.key_hash, _digest(secret.strip())):
+        return KeyCheck(None, "unknown")
+    if key.revoked_at is not None:
+        return KeyCheck(key, "revoked")
+    if key.expires_at <= timezone.now():
+        return KeyCheck(key, "expired")
+    if scope not in key.scopes:
+        return KeyCheck(key, "scope")
+    return KeyCheck(key)
+
+
+def audit_call(check: KeyCheck, *, scope: str, method: str, path: str, ip=None) -> None:
+    """One audit event per call made with a key (allowed or refused), naming the key's id."""
+    key = check.key
+    record(
+        action="api.call",
+        ip=ip,
+        object_type="api.apikey",
+        object_id=key.pk if key else "",
+        result=AuditEvent.Result.REFUSED if check.refusal else AuditEvent.Result.OK,
+        data={
+            "key": key.prefix if key else "",
+            "system": key.name if key else "",
+            "scope": scope,
+            "method": method,
+            "path": path[:200],
+            "refusal": check.refusal,
+        },
+    )
+    if key is not None and not check.refusal:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())

@@ -1,0 +1,138 @@
+"""Pages of the API: the reference page (/api/), the security administrator's keys, and the
+disbursement officers' confirmation of bank results sent through the API."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from hengyang_cbec.accounts.permissions import role_required
+from hengyang_cbec.accounts.roles import Role
+from hengyang_cbec.audit.services import client_ip
+
+from . import keys as key_services
+from . import payments
+from .forms import KeyForm, ReasonForm
+from .models import ApiKey, BankResultProposal
+
+
+@require_safe
+def reference(request: HttpRequest) -> HttpResponse:
+    """The interactive reference (Swagger UI from the portal's own static files)."""
+    settings = {
+        "url": reverse("api-v1:openapi-json"),
+        "layout": "BaseLayout",
+        "deepLinking": True,
+        "tryItOutEnabled": False,
+    }
+    return render(
+        request,
+        "api/reference.html",
+        {"swagger_settings": json.dumps(settings), "openapi_url": settings["url"]},
+    )
+
+
+@role_required(Role.SECURITY_ADMINISTRATOR)
+@require_http_methods(["GET", "POST"])
+def keys(request: HttpRequest) -> HttpResponse:
+    form = KeyForm(request.POST or None)
+    secret = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            key, secret = key_services.key_create(
+                user=request.user,
+                name=data["name"],
+                scopes=data["scopes"],
+                days=data["days"],
+                ip=client_ip(request),
+            )
+        except key_services.ApiKeyError as exc:
+            form.add_error(None, str(exc))
+        else:
+            # Shown on this response only: never stored, never shown again.
+            form = KeyForm()
+            messages.success(request, _("The key was created. Copy it now: it is not shown again."))
+            return render(
+                request,
+                "api/keys.html",
+                {"form": form, "keys": _keys(), "secret": secret, "new_key": key},
+            )
+    return render(request, "api/keys.html", {"form": form, "keys": _keys(), "secret": None})
+
+
+def _keys():
+    return ApiKey.objects.select_related("created_by", "revoked_by")[:200]
+
+
+@role_required(Role.SECURITY_ADMINISTRATOR)
+@require_POST
+def revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    key = get_object_or_404(ApiKey, pk=pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the reason for revoking the key."))
+        return redirect("api_keys")
+    try:
+        key_services.key_revoke(
+            user=request.user, key=key, reason=form.cleaned_data["reason"], ip=client_ip(request)
+        )
+    except key_services.ApiKeyError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The key was revoked. Calls with it are refused from now on."))
+    return redirect("api_keys")
+
+
+@role_required(Role.DISBURSEMENT_OFFICER)
+@require_safe
+def results(request: HttpRequest) -> HttpResponse:
+    proposals = BankResultProposal.objects.select_related("batch", "api_key", "decided_by")[:200]
+    return render(request, "api/results.html", {"proposals": proposals})
+
+
+@role_required(Role.DISBURSEMENT_OFFICER)
+@require_http_methods(["GET", "POST"])
+def result_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    proposal = get_object_or_404(
+        BankResultProposal.objects.select_related("batch", "api_key", "decided_by"), pk=pk
+    )
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST":
+        try:
+            if request.POST.get("decision") == "confirm":
+                report = payments.proposal_confirm(
+                    user=request.user, proposal=proposal, ip=client_ip(request)
+                )
+                if report.ok:
+                    messages.success(
+                        request,
+                        _("Reconciled: %(paid)s paid, %(failed)s failed.")
+                        % {"paid": report.paid, "failed": report.failed},
+                    )
+                else:
+                    messages.error(request, _("The bank's result was refused; nothing was paid."))
+                return redirect("api_result", pk=proposal.pk)
+            if form.is_valid():
+                payments.proposal_reject(
+                    user=request.user,
+                    proposal=proposal,
+                    reason=form.cleaned_data["reason"],
+                    ip=client_ip(request),
+                )
+                messages.success(request, _("The bank's result was rejected."))
+                return redirect("api_result", pk=proposal.pk)
+        except payments.ProposalError as exc:
+            messages.error(request, str(exc))
+            return redirect("api_result", pk=proposal.pk)
+    lines = {line.line_reference: line for line in proposal.batch.lines.all()}
+    rows = [{**row, "known": lines.get(row.get("line", ""))} for row in proposal.rows]
+    return render(
+        request, "api/result_detail.html", {"proposal": proposal, "rows": rows, "form": form}
+    )

@@ -220,6 +220,9 @@ EVENT_SENTENCES = {
     "finance.payment_failed": gettext_lazy("%(actor)s recorded that the payment failed."),
     "finance.reconcile": gettext_lazy("%(actor)s reconciled the payment with the bank's file."),
     "finance.reconcile_refused": gettext_lazy("The bank's file could not be reconciled."),
+    "dossier.request": gettext_lazy("%(actor)s asked for an audit dossier."),
+    "dossier.built": gettext_lazy("The audit dossier asked for by %(actor)s was built."),
+    "dossier.download": gettext_lazy("%(actor)s downloaded an audit dossier."),
 }
 
 

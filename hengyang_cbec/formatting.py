@@ -237,6 +237,9 @@ EVENT_SENTENCES = {
         "%(actor)s decided a dispute: the administration passed to the claimant."
     ),
     "enterprise.document_download": gettext_lazy("%(actor)s opened an enterprise document."),
+    "dossier.request": gettext_lazy("%(actor)s asked for an audit dossier."),
+    "dossier.built": gettext_lazy("The audit dossier asked for by %(actor)s was built."),
+    "dossier.download": gettext_lazy("%(actor)s downloaded an audit dossier."),
 }
 
 

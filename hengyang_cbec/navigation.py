@@ -43,6 +43,10 @@ def reads_reports(user) -> bool:
     )
 
 
+def has_dossiers(user) -> bool:
+    return has_role(user, Role.AUDITOR, Role.FINANCE_SUPERVISOR)
+
+
 NAV_ITEMS: list[NavItem] = [
     NavItem(_("Measures"), "policies:measure_list", _everyone, "public"),
     NavItem(_("Public notices"), "reviews:public_notices", _everyone, "public"),
@@ -51,6 +55,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_("Review workspace"), "reviews:workspace", is_reviewer, "staff"),
     NavItem(_("Disbursements"), "reviews:finance_disbursements", is_disbursement_officer, "staff"),
     NavItem(_("Reports"), "reviews:finance_reports", reads_reports, "staff"),
+    NavItem(_("Audit dossiers"), "reviews:dossiers", has_dossiers, "staff"),
     NavItem(_("Administration"), "admin:index", may_use_admin_site, "staff"),
     NavItem(_("Security administration"), "accounts:security", is_security_admin, "staff"),
 ]

@@ -188,3 +188,34 @@ def write_export(self, job_id: int) -> str:
             status=ExportJob.Status.FAILED, error=str(exc)[:300], finished_at=timezone.now()
         )
         raise
+
+
+# --- The auditor's dossier ------------------------------------------------------------------------
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(ConnectionError, TimeoutError),
+    retry_backoff=True,
+    max_retries=3,
+    soft_time_limit=settings.DOSSIER_SOFT_TIME_LIMIT,
+    time_limit=settings.DOSSIER_SOFT_TIME_LIMIT + 60,
+)
+def build_dossier(self, job_id: int) -> str:
+    """Build a dossier's ZIP with progress; a failure is recorded on the job."""
+    from .services.dossier import dossier_build, dossier_failed
+
+    try:
+        return dossier_build(job_id)
+    except Exception as exc:
+        logger.exception("dossier %s failed", job_id)
+        dossier_failed(job_id, f"{type(exc).__name__}: {exc}")
+        raise
+
+
+@shared_task(soft_time_limit=300, time_limit=360)
+def sweep_dossiers() -> str:
+    """Periodic (beat): delete expired dossiers, send again the ones the broker never took."""
+    from .services.dossier import expire_dossiers, sweep_pending
+
+    return f"{expire_dossiers()} expired, {sweep_pending()} sent again"

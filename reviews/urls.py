@@ -9,7 +9,7 @@ from django.urls import path
 
 from hengyang_cbec.audit.views import audit_log
 
-from .views import budgets, enterprises, finance, notices, publicity, queues, review
+from .views import budgets, dossier, enterprises, finance, notices, publicity, queues, review
 
 app_name = "reviews"
 
@@ -66,6 +66,10 @@ urlpatterns = [
     # Budgets and the audit log
     path("staff/budgets/", budgets.budgets, name="budgets"),
     path("staff/audit/", audit_log, name="audit_log"),
+    # The auditor's dossier
+    path("staff/dossiers/", dossier.dossiers, name="dossiers"),
+    path("staff/dossiers/<int:pk>/", dossier.dossier_job, name="dossier_job"),
+    path("staff/dossiers/<int:pk>/download/", dossier.dossier_download, name="dossier_download"),
     # Public notice, for everyone
     path("notices/", publicity.public_notices, name="public_notices"),
     path("notices/<int:pk>/object/", publicity.lodge_objection, name="lodge_objection"),

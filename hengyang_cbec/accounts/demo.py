@@ -31,6 +31,7 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("finance2", "杨帆（市财政局）", (Role.FINANCE_REVIEWER, Role.DISBURSEMENT_OFFICER)),
     DemoAccount("registrar", "赵敏（市商务局分管领导）", (Role.APPROVAL_REGISTRAR,)),
     DemoAccount("auditor", "周立（市审计局）", (Role.AUDITOR,)),
+    DemoAccount("supervisor", "钱程（市财政局监督检查科）", (Role.FINANCE_SUPERVISOR,)),
     DemoAccount("sysadmin", "吴昊（信息中心）", (Role.SYSTEM_ADMINISTRATOR,)),
     DemoAccount("security", "郑红（信息中心安全管理员）", (Role.SECURITY_ADMINISTRATOR,)),
     DemoAccount("security2", "冯刚（信息中心安全管理员）", (Role.SECURITY_ADMINISTRATOR,)),

@@ -21,6 +21,9 @@ class Role(models.TextChoices):
     DISBURSEMENT_OFFICER = "disbursement_officer", _("Disbursement officer")
     POLICY_ADMINISTRATOR = "policy_administrator", _("Policy administrator")
     AUDITOR = "auditor", _("Auditor")
+    # Finance supervision (财政监督) of the Municipal Bureau of Finance: like the auditor, it checks
+    # the record of the subsidies after the fact (the auditor's dossier); it decides nothing.
+    FINANCE_SUPERVISOR = "finance_supervisor", _("Finance supervisor")
     SYSTEM_ADMINISTRATOR = "system_administrator", _("System administrator")
     SECURITY_ADMINISTRATOR = "security_administrator", _("Security administrator")
     AUDIT_ADMINISTRATOR = "audit_administrator", _("Audit administrator")
@@ -64,6 +67,7 @@ ROLES_NEEDING_APPROVAL = (
     | {
         Role.POLICY_ADMINISTRATOR,
         Role.AUDITOR,
+        Role.FINANCE_SUPERVISOR,
     }
 )
 
@@ -78,6 +82,10 @@ def role_conflict(held: set[str] | frozenset[str], role: Role | str) -> str | No
         return "an administrator cannot hold a reviewing or finance role"
     if role in REVIEWING_AND_FINANCE_ROLES and held & ADMINISTRATOR_ROLES:
         return "an administrator cannot hold a reviewing or finance role"
+    if role == Role.FINANCE_SUPERVISOR and held & REVIEWING_AND_FINANCE_ROLES:
+        return "a finance supervisor cannot hold a reviewing or finance role"
+    if role in REVIEWING_AND_FINANCE_ROLES and Role.FINANCE_SUPERVISOR in held:
+        return "a finance supervisor cannot hold a reviewing or finance role"
     return None
 
 
@@ -113,6 +121,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "reviews.change_budgetallocation",
     ),
     Role.AUDITOR: ("accounts.audit",),
+    # Role membership alone opens the auditor's dossier to finance supervisors (no model access).
+    Role.FINANCE_SUPERVISOR: (),
     Role.SYSTEM_ADMINISTRATOR: (
         "accounts.administer_accounts",
         "accounts.view_user",

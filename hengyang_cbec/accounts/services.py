@@ -55,6 +55,9 @@ def _conflict_message(reason: str) -> str:
         "an administrator cannot hold a reviewing or finance role": _(
             "An administrator cannot hold a reviewing or finance role."
         ),
+        "a finance supervisor cannot hold a reviewing or finance role": _(
+            "A finance supervisor cannot hold a reviewing or finance role."
+        ),
     }.get(reason, reason)
 
 

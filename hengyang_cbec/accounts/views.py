@@ -200,6 +200,7 @@ def landing(request: HttpRequest) -> HttpResponse:
         (Role.FINANCE_REVIEWER, "reviews:workspace"),
         (Role.APPROVAL_REGISTRAR, "reviews:workspace"),
         (Role.AUDITOR, "reviews:workspace"),
+        (Role.FINANCE_SUPERVISOR, "reviews:dossiers"),
         (Role.APPLICANT, "applications:dashboard"),
     )
     for role, url_name in order:

@@ -2,10 +2,12 @@
 
 review: actors, assignment, co-review, assessment and decision; awards: budget allocations,
 approval batches and awards; publicity: public notice and objections; notices: approval notices
-and their render jobs; finance: disbursement batches, lines and export jobs.
+and their render jobs; finance: disbursement batches, lines and export jobs;
+dossier: the auditor's dossiers.
 """
 
 from .awards import ApprovalBatch, Award, BudgetAllocation
+from .dossier import DossierJob
 from .finance import DisbursementBatch, DisbursementLine, ExportJob
 from .notices import Notice, NoticeOutbox, NoticeQuerySet
 from .publicity import Objection, PublicNoticeBatch, PublicNoticeItem
@@ -29,6 +31,7 @@ __all__ = [
     "CoReviewRequest",
     "DisbursementBatch",
     "DisbursementLine",
+    "DossierJob",
     "ExportJob",
     "Notice",
     "NoticeOutbox",

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hengyang_cbec.audit.models import AuditEvent
-from hengyang_cbec.audit.services import record
+from hengyang_cbec.audit.services import record, record_action
 from hengyang_cbec.errors import PortalError, StaleVersion
 from hengyang_cbec.notifications.services import notify
 from hengyang_cbec.numbering.services import APPLICATION_REFERENCE, next_number
@@ -72,19 +72,6 @@ def is_member(user, enterprise_id: int) -> bool:
     return Membership.objects.filter(
         user=user, enterprise_id=enterprise_id, status=Membership.Status.ACTIVE
     ).exists()
-
-
-def _audit(application: Application, action: str, user, *, ip=None, data=None):
-    record(
-        action=f"application.{action}",
-        actor=user,
-        actor_role=APPLICANT,
-        ip=ip,
-        obj=application,
-        application_id=application.pk,
-        data=data or {},
-        visible_to_applicant=True,
-    )
 
 
 def _locked(application: Application) -> Application:
@@ -353,7 +340,7 @@ def application_start(
         raise DuplicateApplication(
             _open_application(enterprise, measure_code, year, scope_key)
         ) from None
-    _audit(application, "start", user, ip=ip)
+    record_action(application, "application.start", user, APPLICANT, ip=ip, visible=True)
     return application
 
 
@@ -479,12 +466,14 @@ def evidence_add(
     evidence.save()
     # Left pending when the broker is down: rescan_pending_evidence sends it again.
     transaction.on_commit(lambda: publish(scan_evidence, evidence.pk))
-    _audit(
+    record_action(
         application,
-        "evidence_add",
+        "application.evidence_add",
         user,
+        APPLICANT,
         ip=ip,
         data={"document_type": document_type, "sha256": checked.sha256, "size": checked.size},
+        visible=True,
     )
     return evidence
 
@@ -508,18 +497,24 @@ def evidence_remove(*, user, evidence: Evidence, ip=None, replaced_by: Evidence 
         evidence.save(update_fields=["withdrawn_at"])
         if replaced_by is not None:
             data["replaced_by"] = {"id": replaced_by.pk, "name": replaced_by.original_name}
-        _audit(
+        record_action(
             application,
-            "evidence_replace" if replaced_by is not None else "evidence_withdraw",
+            "application.evidence_replace"
+            if replaced_by is not None
+            else "application.evidence_withdraw",
             user,
+            APPLICANT,
             ip=ip,
             data=data,
+            visible=True,
         )
         return
     name = evidence.file.name
     evidence.delete()
     transaction.on_commit(lambda: evidence.file.storage.delete(name))
-    _audit(application, "evidence_remove", user, ip=ip, data=data)
+    record_action(
+        application, "application.evidence_remove", user, APPLICANT, ip=ip, data=data, visible=True
+    )
 
 
 @transaction.atomic
@@ -712,7 +707,9 @@ def application_submit(
             for name, value in application.declared_facts.items()
             if _comparable(before.get(name)) != _comparable(value)
         }
-    _audit(application, action.value, user, ip=ip, data=data)
+    record_action(
+        application, f"application.{action.value}", user, APPLICANT, ip=ip, data=data, visible=True
+    )
     notify(application, "application_resubmitted" if again else "application_submitted")
     return application
 
@@ -758,12 +755,14 @@ def application_withdraw(
     application.state = transition.target
     application.version += 1
     application.save(update_fields=["state", "version", "updated_at"])
-    _audit(
+    record_action(
         application,
-        "withdraw",
+        "application.withdraw",
         user,
+        APPLICANT,
         ip=ip,
         data={"reason": reason[:500]},
+        visible=True,
     )
     notify(application, "application_withdrawn")
     return application
@@ -777,7 +776,7 @@ def draft_discard(*, user, application: Application, ip=None) -> None:
     if application.state != State.DRAFT or application.reference:
         raise ApplicationError(_("Only an unsubmitted draft can be deleted."))
     names = [e.file.name for e in application.evidence.all()]
-    _audit(application, "discard", user, ip=ip)
+    record_action(application, "application.discard", user, APPLICANT, ip=ip, visible=True)
     application.delete()
     from django.core.files.storage import default_storage
 

@@ -12,13 +12,12 @@ from django.utils.translation import gettext as _
 from applications.services import notify, prior_award
 from applications.workflow import Action
 from hengyang_cbec.accounts.roles import Role
-from hengyang_cbec.audit.services import record
+from hengyang_cbec.audit.services import record, record_action
 
 from ..models import ApprovalBatch, Award, Stage
 from .assessment import award_components
 from .steps import (
     ReviewError,
-    _audit,
     _decision,
     _four_eyes,
     _lock_many,
@@ -90,9 +89,9 @@ def approval_record(
         _decision(
             application, Stage.REGISTRAR, Action.RECORD_APPROVAL, user, amount=award.amount_cny
         )
-        _audit(
+        record_action(
             application,
-            Action.RECORD_APPROVAL.value,
+            f"review.{Action.RECORD_APPROVAL.value}",
             user,
             role,
             ip=ip,
@@ -101,6 +100,7 @@ def approval_record(
                 "document_date": document_date.isoformat(),
                 "approved_amount_cny": _money(award.amount_cny),
             },
+            visible=True,
         )
         award_fixed(award)
         notify(

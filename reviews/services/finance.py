@@ -26,7 +26,7 @@ from applications.models import Application
 from applications.services import notify
 from applications.workflow import Action, State, transition_for
 from hengyang_cbec.accounts.roles import Role, has_role
-from hengyang_cbec.audit.services import record
+from hengyang_cbec.audit.services import record, record_action
 from hengyang_cbec.errors import PortalError
 from hengyang_cbec.numbering.services import DISBURSEMENT_BATCH, next_number
 from hengyang_cbec.queueing import publish
@@ -45,29 +45,6 @@ class FinanceError(PortalError):
 def _require_officer(user) -> None:
     if not has_role(user, Role.DISBURSEMENT_OFFICER):
         raise FinanceError(_("Only a disbursement officer may do this."))
-
-
-def _audit(
-    action: str,
-    user,
-    obj,
-    *,
-    ip=None,
-    data=None,
-    application_id=None,
-    public=False,
-    role: Role = Role.DISBURSEMENT_OFFICER,
-):
-    record(
-        action=f"finance.{action}",
-        actor=user,
-        actor_role=role,
-        ip=ip,
-        obj=obj,
-        application_id=application_id,
-        data=data or {},
-        visible_to_applicant=public,
-    )
 
 
 # --- Building and confirming batches -------------------------------------------------------------
@@ -115,10 +92,11 @@ def batch_create(*, user, award_ids: Iterable[int], note: str = "", ip=None) -> 
         _line(batch, sequence, award) for sequence, award in enumerate(awards, start=1)
     )
     total = sum((award.amount_cny for award in awards), ZERO)
-    _audit(
-        "batch_create",
-        user,
+    record_action(
         batch,
+        "finance.batch_create",
+        user,
+        Role.DISBURSEMENT_OFFICER,
         ip=ip,
         data={"lines": len(awards), "total_cny": f"{total:.2f}", "awards": ids},
     )
@@ -163,7 +141,14 @@ def batch_remove_line(*, user, line: DisbursementLine, ip=None) -> None:
     if batch.state != DisbursementBatch.State.OPEN:
         raise FinanceError(_("A confirmed batch cannot change."))
     line.delete()
-    _audit("batch_remove_line", user, batch, ip=ip, data={"award": line.award_id})
+    record_action(
+        batch,
+        "finance.batch_remove_line",
+        user,
+        Role.DISBURSEMENT_OFFICER,
+        ip=ip,
+        data={"award": line.award_id},
+    )
 
 
 @transaction.atomic
@@ -181,7 +166,14 @@ def batch_confirm(*, user, batch: DisbursementBatch, ip=None) -> DisbursementBat
     batch.confirmed_by = user
     batch.confirmed_at = timezone.now()
     batch.save(update_fields=["state", "confirmed_by", "confirmed_at"])
-    _audit("batch_confirm", user, batch, ip=ip, data={"lines": batch.lines.count()})
+    record_action(
+        batch,
+        "finance.batch_confirm",
+        user,
+        Role.DISBURSEMENT_OFFICER,
+        ip=ip,
+        data={"lines": batch.lines.count()},
+    )
     return batch
 
 
@@ -249,13 +241,13 @@ def check_exportable(user, batch: DisbursementBatch) -> None:
 
 
 def audit_export(*, user, batch: DisbursementBatch, file_format: str, ip=None) -> None:
-    _audit(
-        "export",
-        user,
+    record_action(
         batch,
+        "finance.export",
+        user,
+        _export_role(user),
         ip=ip,
         data={"format": file_format, "rows": batch.lines.count()},
-        role=_export_role(user),
     )
 
 
@@ -291,14 +283,15 @@ def _pay(user, line: DisbursementLine, *, paid_on: date, reference: str, ip=None
     application.state = transition.target
     application.version += 1
     application.save(update_fields=["state", "version", "updated_at"])
-    _audit(
-        "pay",
-        user,
+    record_action(
         line,
+        "finance.pay",
+        user,
+        Role.DISBURSEMENT_OFFICER,
         ip=ip,
         application_id=application.pk,
-        public=True,
         data={"amount_cny": f"{line.amount_cny:.2f}", "paid_on": paid_on, "reference": reference},
+        visible=True,
     )
     notify(
         application,
@@ -315,7 +308,14 @@ def _fail(user, line: DisbursementLine, *, reason: str, ip=None) -> None:
         raise FinanceError(_("Line %(n)s is paid already.") % {"n": line.sequence})
     line.failure_reason = reason[:200] or _("Refused by the bank")
     line.save(update_fields=["failure_reason"])
-    _audit("payment_failed", user, line, ip=ip, data={"reason": line.failure_reason})
+    record_action(
+        line,
+        "finance.payment_failed",
+        user,
+        Role.DISBURSEMENT_OFFICER,
+        ip=ip,
+        data={"reason": line.failure_reason},
+    )
 
 
 def _payable_line(user, line: DisbursementLine) -> DisbursementLine:
@@ -493,7 +493,14 @@ def reconcile(*, user, batch: DisbursementBatch, upload, ip=None) -> Reconciliat
                 _("Line %(n)s: %(ref)s is a line of batch %(batch)s, not of this batch.")
                 % {"n": number, "ref": reference, "batch": other}
             )
-        _audit("reconcile_refused", user, batch, ip=ip, data={"errors": report.errors[:50]})
+        record_action(
+            batch,
+            "finance.reconcile_refused",
+            user,
+            Role.DISBURSEMENT_OFFICER,
+            ip=ip,
+            data={"errors": report.errors[:50]},
+        )
         return report
     planned: list[tuple[DisbursementLine, dict[str, str]]] = []
     seen: set[str] = set()
@@ -506,7 +513,14 @@ def reconcile(*, user, batch: DisbursementBatch, upload, ip=None) -> Reconciliat
         seen.add(row["line"])
         planned.append((lines[row["line"]], row))
     if report.errors:
-        _audit("reconcile_refused", user, batch, ip=ip, data={"errors": report.errors[:50]})
+        record_action(
+            batch,
+            "finance.reconcile_refused",
+            user,
+            Role.DISBURSEMENT_OFFICER,
+            ip=ip,
+            data={"errors": report.errors[:50]},
+        )
         return report
     today = timezone.localdate()
     for line, row in planned:
@@ -516,7 +530,14 @@ def reconcile(*, user, batch: DisbursementBatch, upload, ip=None) -> Reconciliat
         else:
             _fail(user, line, reason=row.get("reason", ""), ip=ip)
             report.failed += 1
-    _audit("reconcile", user, batch, ip=ip, data={"paid": report.paid, "failed": report.failed})
+    record_action(
+        batch,
+        "finance.reconcile",
+        user,
+        Role.DISBURSEMENT_OFFICER,
+        ip=ip,
+        data={"paid": report.paid, "failed": report.failed},
+    )
     _close_if_done(batch)
     return report
 

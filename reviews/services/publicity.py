@@ -17,14 +17,13 @@ from applications.models import Application
 from applications.services import notify
 from applications.workflow import Action, State, TransitionRefused, transition_for
 from hengyang_cbec.accounts.roles import Role
-from hengyang_cbec.audit.services import record
+from hengyang_cbec.audit.services import record, record_action
 from hengyang_cbec.errors import PortalError
 
 from ..models import Award, Objection, PublicNoticeBatch, PublicNoticeItem, Stage
 from ..models.publicity import ScanState
 from .steps import (
     ReviewError,
-    _audit,
     _cancel_live_award,
     _check_version,
     _decision,
@@ -83,9 +82,9 @@ def notice_publish(*, user, application_ids: Iterable[int], ip=None) -> PublicNo
     for application, award in items:
         application.version += 1
         application.save(update_fields=["version", "updated_at"])
-        _audit(
+        record_action(
             application,
-            "notice_publish",
+            "review.notice_publish",
             user,
             role,
             ip=ip,
@@ -94,6 +93,7 @@ def notice_publish(*, user, application_ids: Iterable[int], ip=None) -> PublicNo
                 "ends_at": batch.ends_at,
                 "amount_cny": _money(award.amount_cny),
             },
+            visible=True,
         )
         if days:
             notify(
@@ -130,7 +130,15 @@ def _close_notice(application: Application, user, role: str, *, ip=None) -> None
     item.status = PublicNoticeItem.Status.CLOSED
     item.save(update_fields=["status"])
     _move(application, transition)
-    _audit(application, Action.CLOSE_NOTICE.value, user, role, ip=ip, data={"batch": item.batch_id})
+    record_action(
+        application,
+        f"review.{Action.CLOSE_NOTICE.value}",
+        user,
+        role,
+        ip=ip,
+        data={"batch": item.batch_id},
+        visible=True,
+    )
     notify(
         application,
         message_zh=f"申报 {application.reference} 公示期满，报市人民政府审批。",
@@ -295,9 +303,9 @@ def objection_resolve(
         award = _cancel_live_award(application, release=True)
         _move(application, transition)
         _decision(application, Stage.COMMERCE, Action.UPHOLD_OBJECTION, user, message=resolution)
-        _audit(
+        record_action(
             application,
-            Action.UPHOLD_OBJECTION.value,
+            f"review.{Action.UPHOLD_OBJECTION.value}",
             user,
             role,
             ip=ip,
@@ -306,6 +314,7 @@ def objection_resolve(
                 "released_cny": _money(award.amount_cny) if award else None,
             },
             public_message=resolution,
+            visible=True,
         )
         notify(
             application,
@@ -317,14 +326,15 @@ def objection_resolve(
     else:
         application.version += 1
         application.save(update_fields=["version", "updated_at"])
-        _audit(
+        record_action(
             application,
-            "objection_dismiss",
+            "review.objection_dismiss",
             user,
             role,
             ip=ip,
             data={"objection": objection.pk},
             public_message=resolution,
+            visible=True,
         )
     return objection
 

@@ -16,7 +16,7 @@ from applications.models import Application, Enterprise, Evidence
 from applications.services import application_catalogue, notify
 from applications.workflow import Action, State, TransitionRefused, transition_for
 from hengyang_cbec.accounts.roles import Role, has_role, roles_of
-from hengyang_cbec.audit.services import record
+from hengyang_cbec.audit.services import record, record_action
 
 from ..calendar import add_working_days
 from ..models import (
@@ -33,7 +33,6 @@ from .steps import (
     BudgetExceeded,
     ReviewError,
     _actors,
-    _audit,
     _cancel_live_award,
     _check_version,
     _decision,
@@ -66,7 +65,7 @@ def application_take(*, user, application: Application, version: int, ip=None) -
     _hold(application, Stage.COMMERCE, assignee=user, by=user)
     _move(application, transition)
     _decision(application, Stage.COMMERCE, Action.TAKE, user)
-    _audit(application, Action.TAKE.value, user, role, ip=ip)
+    record_action(application, f"review.{Action.TAKE.value}", user, role, ip=ip, visible=True)
     notify(
         application,
         message_zh=f"申报 {application.reference} 已由商务局受理审核。",
@@ -115,10 +114,15 @@ def application_assign(
         _hold(application, stage, assignee=assignee, by=user)
         _move(application, transition)
         _decision(application, stage, Action.TAKE, user, message=f"→ {assignee.username}")
-        _audit(
-            application, Action.TAKE.value, user, role.value, ip=ip,
+        record_action(
+            application,
+            f"review.{Action.TAKE.value}",
+            user,
+            role.value,
+            ip=ip,
             data={"assigned_to": assignee.username},
-        )  # fmt: skip
+            visible=True,
+        )
         notify(
             application,
             message_zh=f"申报 {application.reference} 已由商务局受理审核。",
@@ -134,9 +138,9 @@ def application_assign(
     _hold(application, stage, assignee=assignee, by=user)
     application.version += 1
     application.save(update_fields=["version", "updated_at"])
-    _audit(
+    record_action(
         application,
-        "assign",
+        "review.assign",
         user,
         role.value,
         ip=ip,
@@ -188,9 +192,9 @@ def review_save_facts(
         if application.declared_facts.get(name) != value
     }
     _decision(application, Stage.COMMERCE, "verify", user, assessment=assessment)
-    _audit(
+    record_action(
         application,
-        "verify",
+        "review.verify",
         user,
         role,
         ip=ip,
@@ -240,9 +244,9 @@ def coreview_request(
         for unit in units
         if unit not in open_units
     ]
-    _audit(
+    record_action(
         application,
-        "coreview_request",
+        "review.coreview_request",
         user,
         role,
         ip=ip,
@@ -332,14 +336,15 @@ def application_return(
         "return_deadline",
     )
     _decision(application, Stage.COMMERCE, Action.RETURN, user, message=message)
-    _audit(
+    record_action(
         application,
-        Action.RETURN.value,
+        f"review.{Action.RETURN.value}",
         user,
         role,
         ip=ip,
         data={"fields": fields, "documents": documents, "deadline": deadline.isoformat()},
         public_message=message,
+        visible=True,
     )
     notify(
         application,
@@ -369,7 +374,15 @@ def application_reject(
     _move(application, transition)
     stage = Stage.FINANCE if slot == "finance_reviewer" else Stage.COMMERCE
     _decision(application, stage, Action.REJECT, user, message=reason)
-    _audit(application, Action.REJECT.value, user, role, ip=ip, public_message=reason)
+    record_action(
+        application,
+        f"review.{Action.REJECT.value}",
+        user,
+        role,
+        ip=ip,
+        public_message=reason,
+        visible=True,
+    )
     notify(
         application,
         message_zh=f"申报 {application.reference} 未获通过。理由：{reason}",
@@ -429,9 +442,9 @@ def application_recommend(
         application, Stage.COMMERCE, Action.RECOMMEND, user, assessment=assessment, amount=amount,
         message=reason,
     )  # fmt: skip
-    _audit(
+    record_action(
         application,
-        Action.RECOMMEND.value,
+        f"review.{Action.RECOMMEND.value}",
         user,
         role,
         ip=ip,
@@ -442,6 +455,7 @@ def application_recommend(
             "rules_version": assessment.rules_version,
             "verified_facts": assessment.verified_facts,
         },
+        visible=True,
     )
     notify(
         application,
@@ -470,13 +484,14 @@ def application_return_to_commerce(
     award = _cancel_live_award(application, release=True)
     _move(application, transition)
     _decision(application, Stage.FINANCE, Action.RETURN_TO_COMMERCE, user, message=message)
-    _audit(
+    record_action(
         application,
-        Action.RETURN_TO_COMMERCE.value,
+        f"review.{Action.RETURN_TO_COMMERCE.value}",
         user,
         role,
         ip=ip,
         data={"message": message, "amount_cny": _money(award.amount_cny) if award else None},
+        visible=True,
     )
     return application
 
@@ -553,9 +568,9 @@ def application_commit(
         application, Stage.FINANCE, Action.COMMIT, user, assessment=assessment,
         amount=award.amount_cny,
     )  # fmt: skip
-    _audit(
+    record_action(
         application,
-        Action.COMMIT.value,
+        f"review.{Action.COMMIT.value}",
         user,
         role,
         ip=ip,
@@ -567,6 +582,7 @@ def application_commit(
             "committed_after": _money(budget.committed_cny),
             "rules_version": assessment.rules_version,
         },
+        visible=True,
     )
     notify(
         application,

@@ -28,7 +28,6 @@ from applications.workflow import (
     transition_for,
 )
 from hengyang_cbec.accounts.roles import Role, has_role, roles_of
-from hengyang_cbec.audit.services import record
 from hengyang_cbec.errors import PortalError, StaleVersion
 
 from ..models import ApplicationActors, Award, BudgetAllocation, ReviewDecision, Stage
@@ -152,30 +151,6 @@ def _move(application: Application, transition: Transition, *extra_fields: str) 
     application.state = transition.target
     application.version += 1
     application.save(update_fields=["state", "version", "updated_at", *extra_fields])
-
-
-def _audit(
-    application: Application,
-    action: str,
-    user,
-    role: str,
-    *,
-    ip=None,
-    data=None,
-    public_message: str = "",
-    visible: bool = True,
-) -> None:
-    record(
-        action=f"review.{action}",
-        actor=user,
-        actor_role=role,
-        ip=ip,
-        obj=application,
-        application_id=application.pk,
-        data=data or {},
-        public_message=public_message,
-        visible_to_applicant=visible,
-    )
 
 
 def _decision(application, stage, action, user, *, assessment=None, amount=None, message=""):

@@ -38,7 +38,14 @@ from policies.services import (
 )
 
 from .models import Application, Enterprise, Evidence, Membership
-from .workflow import APPLICANT, EDITABLE_STATES, Action, State, transition_for
+from .workflow import (
+    APPLICANT,
+    EDITABLE_STATES,
+    Action,
+    State,
+    move_application,
+    transition_for,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -665,12 +672,10 @@ def application_submit(
     _freeze(application, check)
     if application.reference is None:
         application.reference = _next_reference(timezone.localtime(now).year)
-    application.state = transition.target
     application.signer_name = signer_name.strip()[:100]
     application.declared_at = now
     application.submitted_at = application.submitted_at or now
     application.submitted_by = user
-    application.version += 1
     fields = [
         "declared_facts",
         "estimate",
@@ -679,20 +684,17 @@ def application_submit(
         "policy",
         "measure",
         "reference",
-        "state",
         "signer_name",
         "declared_at",
         "submitted_at",
         "submitted_by",
-        "version",
-        "updated_at",
     ]
     if action == Action.RESUBMIT:
         application.resubmission_count += 1
         application.return_fields = []
         application.return_documents = []
         fields += ["resubmission_count", "return_fields", "return_documents"]
-    application.save(update_fields=fields)
+    move_application(application, transition, *fields)
     again = action == Action.RESUBMIT
     data = {
         "estimate_cny": application.estimate_cny,
@@ -752,9 +754,7 @@ def application_withdraw(
     application = _locked(application)
     _check_member(user, application)
     transition = transition_for(application.state, Action.WITHDRAW, APPLICANT)
-    application.state = transition.target
-    application.version += 1
-    application.save(update_fields=["state", "version", "updated_at"])
+    move_application(application, transition)
     record_action(
         application,
         "application.withdraw",
@@ -797,9 +797,7 @@ def lapse_overdue_returns(today: date | None = None) -> int:
             if application.return_deadline >= today:
                 continue
             transition = transition_for(application.state, Action.LAPSE, "system")
-            application.state = transition.target
-            application.version += 1
-            application.save(update_fields=["state", "version", "updated_at"])
+            move_application(application, transition)
             record(
                 action="application.lapse",
                 actor_role="system",

@@ -101,6 +101,7 @@ def record_action(
     application_id: int | None = None,
     public_message: str = "",
     visible: bool = False,
+    result: str = AuditEvent.Result.OK,
 ) -> AuditEvent:
     """One action of a service on one object: the one audit wrapper of the domain services.
 
@@ -120,6 +121,7 @@ def record_action(
         obj=obj,
         application_id=application_id,
         data=data,
+        result=result,
         public_message=public_message,
         visible_to_applicant=visible,
     )

@@ -10,11 +10,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.services import notify, prior_award
-from applications.workflow import Action
-from hengyang_cbec.accounts.roles import Role
-from hengyang_cbec.audit.services import record, record_action
+from applications.workflow import Action, move_application
+from hengyang_cbec.audit.services import record_action
+from hengyang_cbec.statetables import move
 
 from ..models import ApprovalBatch, Award, Stage
+from ..transitions import AWARD
 from .assessment import award_components
 from .steps import (
     ReviewError,
@@ -22,7 +23,6 @@ from .steps import (
     _four_eyes,
     _lock_many,
     _money,
-    _move,
     _set_actor,
     _transition,
 )
@@ -74,18 +74,20 @@ def approval_record(
     now = timezone.now()
     for application, transition, role, actors, award in work:
         _set_actor(actors, "registrar", user)
-        award.status = Award.Status.FIXED
         award.approval_batch = batch
         award.registrar = user
         award.fixed_at = now
-        award.save(update_fields=["status", "approval_batch", "registrar", "fixed_at"])
+        move(
+            award, AWARD, "fixed", user=user, role=role,
+            fields=("approval_batch", "registrar", "fixed_at"), data=_fixed_data(award),
+        )  # fmt: skip
         application.approved_amount_cny = award.amount_cny
         # The components of the approved amount, reduced the engine's way, for I-9.
         approved = prior_award(application, award.amount_cny, award_components(award))
         application.approved_components = {
             name: _money(amount) for name, amount in (approved.component_amounts or {}).items()
         }
-        _move(application, transition, "approved_amount_cny", "approved_components")
+        move_application(application, transition, "approved_amount_cny", "approved_components")
         _decision(
             application, Stage.REGISTRAR, Action.RECORD_APPROVAL, user, amount=award.amount_cny
         )
@@ -113,34 +115,30 @@ def approval_record(
     return batch
 
 
-def award_fixed(award: Award) -> None:
-    """The award is fixed by government approval; called inside the approving transaction.
-
-    Writes the audit event of the fixed award with everything needed to re-derive it, then
-    requests the award's approval notice (number, frozen content and its render job, one notice per
-    award version) so that it is rendered exactly once after this transaction commits.
-    """
-    record(
-        action="award.fixed",
-        actor=award.registrar,
-        actor_role=Role.APPROVAL_REGISTRAR.value,
-        obj=award,
-        application_id=award.application_id,
-        data={
-            "amount_cny": _money(award.amount_cny),
-            "cap_cny": _money(award.cap_cny),
-            "fund_source": award.fund_source.code if award.fund_source_id else None,
-            "allocation": award.allocation_id,
-            "approval": award.approval_batch.document_number,
-            "rules_version": award.assessment.rules_version,
-            "actors": {
-                "submitter": award.submitter_id,
-                "commerce_reviewer": award.commerce_reviewer_id,
-                "finance_reviewer": award.finance_reviewer_id,
-                "registrar": award.registrar_id,
-            },
+def _fixed_data(award: Award) -> dict:
+    """What the audit event of a fixed award holds: everything needed to re-derive it."""
+    return {
+        "amount_cny": _money(award.amount_cny),
+        "cap_cny": _money(award.cap_cny),
+        "fund_source": award.fund_source.code if award.fund_source_id else None,
+        "allocation": award.allocation_id,
+        "approval": award.approval_batch.document_number,
+        "rules_version": award.assessment.rules_version,
+        "actors": {
+            "submitter": award.submitter_id,
+            "commerce_reviewer": award.commerce_reviewer_id,
+            "finance_reviewer": award.finance_reviewer_id,
+            "registrar": award.registrar_id,
         },
-    )
+    }
+
+
+def award_fixed(award: Award) -> None:
+    """The award is fixed by government approval (its move is audited as award.fixed); called
+    inside the approving transaction, this requests the award's approval notice (number, frozen
+    content and its render job, one notice per award version) so that it is rendered exactly
+    once after this transaction commits.
+    """
     from .notices import notice_request
 
     notice_request(award)

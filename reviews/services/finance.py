@@ -24,16 +24,18 @@ from django.utils.translation import gettext as _
 
 from applications.models import Application
 from applications.services import notify
-from applications.workflow import Action, State, transition_for
+from applications.workflow import Action, State, move_application, transition_for
 from hengyang_cbec.accounts.roles import Role, has_role
 from hengyang_cbec.audit.services import record, record_action
 from hengyang_cbec.errors import PortalError
 from hengyang_cbec.numbering.services import DISBURSEMENT_BATCH, next_number
 from hengyang_cbec.queueing import publish
+from hengyang_cbec.statetables import move
 
 from ..exports import Column
 from ..models import Award, DisbursementBatch, DisbursementLine
 from ..numerals import amount_in_capitals
+from ..transitions import BATCH
 
 ZERO = Decimal("0.00")
 
@@ -162,15 +164,15 @@ def batch_confirm(*, user, batch: DisbursementBatch, ip=None) -> DisbursementBat
         raise FinanceError(_("The officer who prepared a batch cannot confirm it."))
     if not batch.lines.exists():
         raise FinanceError(_("An empty batch cannot be confirmed."))
-    batch.state = DisbursementBatch.State.CONFIRMED
     batch.confirmed_by = user
     batch.confirmed_at = timezone.now()
-    batch.save(update_fields=["state", "confirmed_by", "confirmed_at"])
-    record_action(
+    move(
         batch,
-        "finance.batch_confirm",
-        user,
-        Role.DISBURSEMENT_OFFICER,
+        BATCH,
+        "confirm",
+        user=user,
+        role=Role.DISBURSEMENT_OFFICER,
+        fields=("confirmed_by", "confirmed_at"),
         ip=ip,
         data={"lines": batch.lines.count()},
     )
@@ -280,9 +282,7 @@ def _pay(user, line: DisbursementLine, *, paid_on: date, reference: str, ip=None
     line.failure_reason = ""
     line.recorded_by = user
     line.save(update_fields=["state", "paid_on", "bank_reference", "failure_reason", "recorded_by"])
-    application.state = transition.target
-    application.version += 1
-    application.save(update_fields=["state", "version", "updated_at"])
+    move_application(application, transition)
     record_action(
         line,
         "finance.pay",
@@ -340,7 +340,7 @@ def line_mark_paid(*, user, line: DisbursementLine, paid_on: date, reference: st
     if not reference.strip():
         raise FinanceError(_("Enter the bank's reference of the payment."))
     _pay(user, line, paid_on=paid_on, reference=reference.strip(), ip=ip)
-    _close_if_done(line.batch)
+    _close_if_done(user, line.batch, ip=ip)
 
 
 @transaction.atomic
@@ -349,11 +349,23 @@ def line_mark_failed(*, user, line: DisbursementLine, reason: str, ip=None):
     _fail(user, line, reason=reason.strip(), ip=ip)
 
 
-def _close_if_done(batch: DisbursementBatch) -> None:
-    if not batch.lines.exclude(state=DisbursementLine.State.PAID).exists():
-        DisbursementBatch.objects.filter(pk=batch.pk).update(
-            state=DisbursementBatch.State.PAID, closed_at=timezone.now()
-        )
+def _close_if_done(user, batch: DisbursementBatch, *, ip=None) -> None:
+    """A confirmed batch whose every line is paid is paid itself (an audited move)."""
+    if batch.state != DisbursementBatch.State.CONFIRMED:
+        return
+    if batch.lines.exclude(state=DisbursementLine.State.PAID).exists():
+        return
+    batch.closed_at = timezone.now()
+    move(
+        batch,
+        BATCH,
+        "close",
+        user=user,
+        role=Role.DISBURSEMENT_OFFICER,
+        fields=("closed_at",),
+        ip=ip,
+        data={"lines": batch.lines.count()},
+    )
 
 
 # --- Reconciliation with the bank's result file --------------------------------------------------
@@ -538,7 +550,7 @@ def reconcile(*, user, batch: DisbursementBatch, upload, ip=None) -> Reconciliat
         ip=ip,
         data={"paid": report.paid, "failed": report.failed},
     )
-    _close_if_done(batch)
+    _close_if_done(user, batch, ip=ip)
     return report
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from applications.models import Application
 from applications.services import notify
-from applications.workflow import Action, State, TransitionRefused, transition_for
+from applications.workflow import Action, State, TransitionRefused, move_application, transition_for
 from hengyang_cbec.accounts.roles import Role
 from hengyang_cbec.audit.services import record, record_action
 from hengyang_cbec.errors import PortalError
@@ -31,7 +31,6 @@ from .steps import (
     _lock,
     _lock_many,
     _money,
-    _move,
     _require_role,
     _transition,
 )
@@ -129,7 +128,7 @@ def _close_notice(application: Application, user, role: str, *, ip=None) -> None
         raise ReviewError(_("An open objection holds this application until it is resolved."))
     item.status = PublicNoticeItem.Status.CLOSED
     item.save(update_fields=["status"])
-    _move(application, transition)
+    move_application(application, transition)
     record_action(
         application,
         f"review.{Action.CLOSE_NOTICE.value}",
@@ -300,8 +299,8 @@ def objection_resolve(
         PublicNoticeItem.objects.filter(pk=objection.item_id).update(
             status=PublicNoticeItem.Status.WITHDRAWN
         )
-        award = _cancel_live_award(application, release=True)
-        _move(application, transition)
+        award = _cancel_live_award(application, user, role, release=True)
+        move_application(application, transition)
         _decision(application, Stage.COMMERCE, Action.UPHOLD_OBJECTION, user, message=resolution)
         record_action(
             application,

@@ -14,9 +14,10 @@ from django.utils.translation import gettext as _
 
 from applications.models import Application, Enterprise, Evidence
 from applications.services import application_catalogue, notify
-from applications.workflow import Action, State, TransitionRefused, transition_for
+from applications.workflow import Action, State, TransitionRefused, move_application, transition_for
 from hengyang_cbec.accounts.roles import Role, has_role, roles_of
 from hengyang_cbec.audit.services import record, record_action
+from hengyang_cbec.statetables import move
 
 from ..calendar import add_working_days
 from ..models import (
@@ -28,6 +29,7 @@ from ..models import (
     ReviewOpinion,
     Stage,
 )
+from ..transitions import AWARD
 from .assessment import _serialisable, assess, current_verified_facts
 from .steps import (
     BudgetExceeded,
@@ -39,7 +41,6 @@ from .steps import (
     _four_eyes,
     _lock,
     _money,
-    _move,
     _require_role,
     _set_actor,
     _transition,
@@ -63,7 +64,7 @@ def application_take(*, user, application: Application, version: int, ip=None) -
     actors = _four_eyes(application, user, "commerce_reviewer")
     _set_actor(actors, "commerce_reviewer", user)
     _hold(application, Stage.COMMERCE, assignee=user, by=user)
-    _move(application, transition)
+    move_application(application, transition)
     _decision(application, Stage.COMMERCE, Action.TAKE, user)
     record_action(application, f"review.{Action.TAKE.value}", user, role, ip=ip, visible=True)
     notify(
@@ -112,7 +113,7 @@ def application_assign(
         actors = _actors(application)
         _set_actor(actors, slot, assignee)
         _hold(application, stage, assignee=assignee, by=user)
-        _move(application, transition)
+        move_application(application, transition)
         _decision(application, stage, Action.TAKE, user, message=f"→ {assignee.username}")
         record_action(
             application,
@@ -327,7 +328,7 @@ def application_return(
     application.return_fields = fields
     application.return_documents = documents
     application.return_deadline = deadline
-    _move(
+    move_application(
         application,
         transition,
         "return_message",
@@ -370,8 +371,8 @@ def application_reject(
     if not reason:
         raise ReviewError(_("A rejection needs a reason the applicant can read."))
     _set_actor(actors, slot, user)
-    _cancel_live_award(application, release=True)
-    _move(application, transition)
+    _cancel_live_award(application, user, role, release=True)
+    move_application(application, transition)
     stage = Stage.FINANCE if slot == "finance_reviewer" else Stage.COMMERCE
     _decision(application, stage, Action.REJECT, user, message=reason)
     record_action(
@@ -427,7 +428,7 @@ def application_recommend(
     if amount < limit and not reason:
         raise ReviewError(_("An amount lower than the cap needs a written reason."))
     _set_actor(actors, "commerce_reviewer", user)
-    _cancel_live_award(application, release=True)
+    _cancel_live_award(application, user, role, release=True)
     award = Award.objects.create(
         application=application,
         assessment=assessment,
@@ -437,7 +438,7 @@ def application_recommend(
         submitter_id=actors.submitter_id,
         commerce_reviewer=user,
     )
-    _move(application, transition)
+    move_application(application, transition)
     _decision(
         application, Stage.COMMERCE, Action.RECOMMEND, user, assessment=assessment, amount=amount,
         message=reason,
@@ -481,8 +482,8 @@ def application_return_to_commerce(
     if not message:
         raise ReviewError(_("Tell the commerce reviewer why the application comes back."))
     _set_actor(actors, "finance_reviewer", user)
-    award = _cancel_live_award(application, release=True)
-    _move(application, transition)
+    award = _cancel_live_award(application, user, role, release=True)
+    move_application(application, transition)
     _decision(application, Stage.FINANCE, Action.RETURN_TO_COMMERCE, user, message=message)
     record_action(
         application,
@@ -555,15 +556,16 @@ def application_commit(
     budget.committed_cny = before + award.amount_cny
     budget.save(update_fields=["committed_cny", "updated_at"])
     _set_actor(actors, "finance_reviewer", user)
-    award.status = Award.Status.COMMITTED
     award.fund_source_id = budget.fund_source_id
     award.allocation = budget
     award.finance_reviewer = user
     award.committed_at = timezone.now()
-    award.save(
-        update_fields=["status", "fund_source", "allocation", "finance_reviewer", "committed_at"]
-    )
-    _move(application, transition)
+    move(
+        award, AWARD, "committed", user=user, role=role,
+        fields=("fund_source", "allocation", "finance_reviewer", "committed_at"),
+        data={"allocation": budget.pk, "amount_cny": _money(award.amount_cny)},
+    )  # fmt: skip
+    move_application(application, transition)
     _decision(
         application, Stage.FINANCE, Action.COMMIT, user, assessment=assessment,
         amount=award.amount_cny,

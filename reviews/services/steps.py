@@ -29,8 +29,10 @@ from applications.workflow import (
 )
 from hengyang_cbec.accounts.roles import Role, has_role, roles_of
 from hengyang_cbec.errors import PortalError, StaleVersion
+from hengyang_cbec.statetables import move
 
 from ..models import ApplicationActors, Award, BudgetAllocation, ReviewDecision, Stage
+from ..transitions import AWARD
 
 CENT = Decimal("0.01")
 FOUR_EYES_SLOTS = ("submitter", "commerce_reviewer", "finance_reviewer", "registrar")
@@ -147,12 +149,6 @@ def _set_actor(actors: ApplicationActors, slot: str, user) -> None:
         actors.save(update_fields=[slot])
 
 
-def _move(application: Application, transition: Transition, *extra_fields: str) -> None:
-    application.state = transition.target
-    application.version += 1
-    application.save(update_fields=["state", "version", "updated_at", *extra_fields])
-
-
 def _decision(application, stage, action, user, *, assessment=None, amount=None, message=""):
     ReviewDecision.objects.create(
         application=application,
@@ -187,7 +183,7 @@ def _money(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
-def _cancel_live_award(application: Application, *, release: bool) -> Award | None:
+def _cancel_live_award(application: Application, user, role: str, *, release: bool) -> Award | None:
     award = (
         Award.objects.select_for_update()
         .filter(application=application)
@@ -200,6 +196,5 @@ def _cancel_live_award(application: Application, *, release: bool) -> Award | No
         allocation = BudgetAllocation.objects.select_for_update().get(pk=award.allocation_id)
         allocation.committed_cny -= award.amount_cny
         allocation.save(update_fields=["committed_cny", "updated_at"])
-    award.status = Award.Status.CANCELLED
-    award.save(update_fields=["status"])
+    move(award, AWARD, "cancelled", user=user, role=role)
     return award

@@ -107,10 +107,9 @@ def approval_record(
         award_fixed(award)
         notify(
             application,
-            message_zh=f"申报 {application.reference} 已经市人民政府批准"
-            f"（{batch.document_number}），核定资助 {award.amount_cny:,.2f} 元。",
-            message_en=f"Application {application.reference} was approved by the Municipal "
-            f"People's Government ({batch.document_number}): CNY {award.amount_cny:,.2f}.",
+            "application_approved",
+            document_number=batch.document_number,
+            amount=award.amount_cny,
         )
     return batch
 

@@ -295,11 +295,10 @@ def _pay(user, line: DisbursementLine, *, paid_on: date, reference: str, ip=None
     )
     notify(
         application,
-        message_zh=f"申报 {application.reference} 的资助资金 {line.amount_cny:,.2f} 元已于 "
-        f"{paid_on} 拨付到贵单位账户（尾号 {line.bank_account[-4:]}）。",
-        message_en=f"The award of CNY {line.amount_cny:,.2f} for application "
-        f"{application.reference} was paid on {paid_on} into your account ending "
-        f"{line.bank_account[-4:]}.",
+        "award_paid",
+        amount=line.amount_cny,
+        paid_on=paid_on,
+        account_end=line.bank_account[-4:],
     )
 
 

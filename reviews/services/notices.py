@@ -281,12 +281,7 @@ def _finish(outbox_id: int, stored: dict[str, tuple[str, str, int]]) -> str:
             public_message=f"{notice.number}",
             visible=True,
         )
-        notify(
-            notice.application,
-            message_zh=f"批复通知书 {notice.number} 已生成，可在申报详情页下载。",
-            message_en=f"Approval notice {notice.number} is ready: download it from the "
-            "application page.",
-        )
+        notify(notice.application, "notice_ready", number=notice.number)
     return "done"
 
 

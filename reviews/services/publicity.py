@@ -95,13 +95,7 @@ def notice_publish(*, user, application_ids: Iterable[int], ip=None) -> PublicNo
             visible=True,
         )
         if days:
-            notify(
-                application,
-                message_zh=f"申报 {application.reference} 拟获资助，进入公示期，至 "
-                f"{timezone.localtime(batch.ends_at):%Y-%m-%d %H:%M} 止。",
-                message_en=f"Application {application.reference} is on public notice until "
-                f"{timezone.localtime(batch.ends_at):%Y-%m-%d %H:%M}.",
-            )
+            notify(application, "notice_published", ends_at=batch.ends_at)
     if days == 0:
         for application, _award in items:
             _close_notice(application, user, role, ip=ip)
@@ -138,12 +132,7 @@ def _close_notice(application: Application, user, role: str, *, ip=None) -> None
         data={"batch": item.batch_id},
         visible=True,
     )
-    notify(
-        application,
-        message_zh=f"申报 {application.reference} 公示期满，报市人民政府审批。",
-        message_en=f"The public notice of application {application.reference} is over; it goes "
-        "to the Municipal People's Government for approval.",
-    )
+    notify(application, "notice_closed")
 
 
 @transaction.atomic
@@ -250,12 +239,7 @@ def objection_lodge(
         data={"item": item.pk, "file": bool(objection.file)},
         visible_to_applicant=True,
     )
-    notify(
-        application,
-        message_zh=f"公示期间有人对申报 {application.reference} 提出异议，商务局将予核查。",
-        message_en=f"An objection was lodged against application {application.reference} during "
-        "its public notice; the Bureau of Commerce will examine it.",
-    )
+    notify(application, "objection_lodged")
     return objection
 
 
@@ -315,13 +299,7 @@ def objection_resolve(
             public_message=resolution,
             visible=True,
         )
-        notify(
-            application,
-            message_zh=f"公示异议成立，申报 {application.reference} 退回商务局重新审核："
-            f"{resolution}",
-            message_en=f"An objection to application {application.reference} was upheld; it goes "
-            f"back to the Bureau of Commerce's review: {resolution}",
-        )
+        notify(application, "objection_upheld", resolution=resolution)
     else:
         application.version += 1
         application.save(update_fields=["version", "updated_at"])

@@ -67,12 +67,7 @@ def application_take(*, user, application: Application, version: int, ip=None) -
     move_application(application, transition)
     _decision(application, Stage.COMMERCE, Action.TAKE, user)
     record_action(application, f"review.{Action.TAKE.value}", user, role, ip=ip, visible=True)
-    notify(
-        application,
-        message_zh=f"申报 {application.reference} 已由商务局受理审核。",
-        message_en=f"The Bureau of Commerce has started reviewing application "
-        f"{application.reference}.",
-    )
+    notify(application, "application_taken")
     return application
 
 
@@ -124,12 +119,7 @@ def application_assign(
             data={"assigned_to": assignee.username},
             visible=True,
         )
-        notify(
-            application,
-            message_zh=f"申报 {application.reference} 已由商务局受理审核。",
-            message_en=f"The Bureau of Commerce has started reviewing application "
-            f"{application.reference}.",
-        )
+        notify(application, "application_taken")
         return application
     before = (
         Assignment.objects.filter(application=application, stage=stage)
@@ -347,13 +337,7 @@ def application_return(
         public_message=message,
         visible=True,
     )
-    notify(
-        application,
-        message_zh=f"申报 {application.reference} 被退回补正，请于 {deadline:%Y-%m-%d} 前修改后"
-        f"重新提交。审核意见：{message}",
-        message_en=f"Application {application.reference} was returned for correction; please "
-        f"correct it and resubmit by {deadline:%Y-%m-%d}. Reviewer's message: {message}",
-    )
+    notify(application, "application_returned", deadline=deadline, message=message)
     return application
 
 
@@ -384,11 +368,7 @@ def application_reject(
         public_message=reason,
         visible=True,
     )
-    notify(
-        application,
-        message_zh=f"申报 {application.reference} 未获通过。理由：{reason}",
-        message_en=f"Application {application.reference} was rejected. Reason: {reason}",
-    )
+    notify(application, "application_rejected", reason=reason)
     return application
 
 
@@ -458,12 +438,7 @@ def application_recommend(
         },
         visible=True,
     )
-    notify(
-        application,
-        message_zh=f"申报 {application.reference} 已通过商务局初审，转财政局复核。",
-        message_en=f"Application {application.reference} passed the Bureau of Commerce's review "
-        "and goes to the Bureau of Finance.",
-    )
+    notify(application, "application_recommended")
     return award
 
 
@@ -586,13 +561,7 @@ def application_commit(
         },
         visible=True,
     )
-    notify(
-        application,
-        message_zh=f"申报 {application.reference} 已通过财政局复核，拟安排资金 "
-        f"{award.amount_cny:,.2f} 元，待公示。",
-        message_en=f"Application {application.reference} passed the Bureau of Finance's review: "
-        f"CNY {award.amount_cny:,.2f} is earmarked and goes to public notice.",
-    )
+    notify(application, "application_committed", amount=award.amount_cny)
     return award
 
 

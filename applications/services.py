@@ -374,31 +374,6 @@ def editable_fields(application: Application, form_fields: Iterable[str]) -> set
     return set()
 
 
-def application_form(application: Application, data=None, *, for_display=False) -> FactsForm:
-    """The measure's facts form for this application, bound to its draft unless data is given.
-
-    for_display: unbound and filled with the draft, so the page opens without "required" errors
-    before anyone typed; the check page validates."""
-    catalogue = application_catalogue(application)
-    bound = (
-        {"initial": application.draft_facts}
-        if for_display
-        else {"data": data if data is not None else application.draft_facts}
-    )
-    form = FactsForm(
-        **bound,
-        catalogue=catalogue,
-        measure_code=application.measure.code,
-        include_general=False,
-        applicant=True,
-    )
-    allowed = editable_fields(application, form.fields)
-    for name, field in form.fields.items():
-        if name not in allowed:
-            field.disabled = True
-    return form
-
-
 def without_control_characters(text: str) -> str:
     """What was typed, minus NUL and other control characters (JSON in PostgreSQL refuses NUL)."""
     return "".join(ch for ch in text if ch in "\t\n" or unicodedata.category(ch) != "Cc")
@@ -413,6 +388,8 @@ def application_autosave(
     _check_member(user, application)
     if application.state not in EDITABLE_STATES:
         raise ApplicationError(_("This application can no longer be changed."))
+    from .forms import application_form
+
     form = application_form(application)
     allowed = editable_fields(application, form.fields)
     draft = dict(application.draft_facts)
@@ -575,6 +552,8 @@ def reference_for(application: Application, on_date: date | None = None) -> tupl
 
 
 def application_check(application: Application, *, on_date: date | None = None) -> Check:
+    from .forms import application_form
+
     form = application_form(application, data=application.draft_facts)
     for field in form.fields.values():
         field.disabled = False  # validate every value, editable or not

@@ -10,8 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.services import notify, prior_award
-from applications.workflow import Action, move_application
-from hengyang_cbec.audit.services import record_action
+from applications.workflow import Action
 from hengyang_cbec.statetables import move
 
 from ..models import ApprovalBatch, Award, Stage
@@ -19,7 +18,7 @@ from ..transitions import AWARD
 from .assessment import award_components
 from .steps import (
     ReviewError,
-    _decision,
+    _conclude,
     _four_eyes,
     _lock_many,
     _money,
@@ -87,23 +86,15 @@ def approval_record(
         application.approved_components = {
             name: _money(amount) for name, amount in (approved.component_amounts or {}).items()
         }
-        move_application(application, transition, "approved_amount_cny", "approved_components")
-        _decision(
-            application, Stage.REGISTRAR, Action.RECORD_APPROVAL, user, amount=award.amount_cny
-        )
-        record_action(
-            application,
-            f"review.{Action.RECORD_APPROVAL.value}",
-            user,
-            role,
-            ip=ip,
+        _conclude(
+            application, transition, Action.RECORD_APPROVAL, Stage.REGISTRAR, user, role, ip=ip,
+            fields=("approved_amount_cny", "approved_components"), amount=award.amount_cny,
             data={
                 "document_number": batch.document_number,
                 "document_date": document_date.isoformat(),
                 "approved_amount_cny": _money(award.amount_cny),
             },
-            visible=True,
-        )
+        )  # fmt: skip
         award_fixed(award)
         notify(
             application,

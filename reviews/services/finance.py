@@ -504,15 +504,7 @@ def reconcile(*, user, batch: DisbursementBatch, upload, ip=None) -> Reconciliat
                 _("Line %(n)s: %(ref)s is a line of batch %(batch)s, not of this batch.")
                 % {"n": number, "ref": reference, "batch": other}
             )
-        record_action(
-            batch,
-            "finance.reconcile_refused",
-            user,
-            Role.DISBURSEMENT_OFFICER,
-            ip=ip,
-            data={"errors": report.errors[:50]},
-        )
-        return report
+        return _refused(user, batch, report, ip=ip)
     planned: list[tuple[DisbursementLine, dict[str, str]]] = []
     seen: set[str] = set()
     for number, row in enumerate(rows, start=2):
@@ -524,15 +516,7 @@ def reconcile(*, user, batch: DisbursementBatch, upload, ip=None) -> Reconciliat
         seen.add(row["line"])
         planned.append((lines[row["line"]], row))
     if report.errors:
-        record_action(
-            batch,
-            "finance.reconcile_refused",
-            user,
-            Role.DISBURSEMENT_OFFICER,
-            ip=ip,
-            data={"errors": report.errors[:50]},
-        )
-        return report
+        return _refused(user, batch, report, ip=ip)
     today = timezone.localdate()
     for line, row in planned:
         if row["status"].strip().lower() in _PAID:
@@ -550,6 +534,19 @@ def reconcile(*, user, batch: DisbursementBatch, upload, ip=None) -> Reconciliat
         data={"paid": report.paid, "failed": report.failed},
     )
     _close_if_done(user, batch, ip=ip)
+    return report
+
+
+def _refused(user, batch: DisbursementBatch, report, *, ip=None):
+    """A result file with errors applies nothing; the refusal is audited with its first errors."""
+    record_action(
+        batch,
+        "finance.reconcile_refused",
+        user,
+        Role.DISBURSEMENT_OFFICER,
+        ip=ip,
+        data={"errors": report.errors[:50]},
+    )
     return report
 
 

@@ -26,7 +26,7 @@ from .steps import (
     ReviewError,
     _cancel_live_award,
     _check_version,
-    _decision,
+    _conclude,
     _four_eyes,
     _lock,
     _lock_many,
@@ -284,21 +284,14 @@ def objection_resolve(
             status=PublicNoticeItem.Status.WITHDRAWN
         )
         award = _cancel_live_award(application, user, role, release=True)
-        move_application(application, transition)
-        _decision(application, Stage.COMMERCE, Action.UPHOLD_OBJECTION, user, message=resolution)
-        record_action(
-            application,
-            f"review.{Action.UPHOLD_OBJECTION.value}",
-            user,
-            role,
-            ip=ip,
+        _conclude(
+            application, transition, Action.UPHOLD_OBJECTION, Stage.COMMERCE, user, role, ip=ip,
+            message=resolution, public_message=resolution,
             data={
                 "objection": objection.pk,
                 "released_cny": _money(award.amount_cny) if award else None,
             },
-            public_message=resolution,
-            visible=True,
-        )
+        )  # fmt: skip
         notify(application, "objection_upheld", resolution=resolution)
     else:
         application.version += 1

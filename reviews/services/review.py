@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from applications.models import Application, Enterprise, Evidence
 from applications.services import application_catalogue, notify
-from applications.workflow import Action, State, TransitionRefused, move_application, transition_for
+from applications.workflow import Action, State, TransitionRefused, transition_for
 from hengyang_cbec.accounts.roles import Role, has_role, roles_of
 from hengyang_cbec.audit.services import record, record_action
 from hengyang_cbec.statetables import move
@@ -32,18 +32,20 @@ from ..models import (
 from ..transitions import AWARD
 from .assessment import _serialisable, assess, current_verified_facts
 from .steps import (
+    ROLE_SLOTS,
     BudgetExceeded,
     ReviewError,
     _actors,
+    _begin,
     _cancel_live_award,
     _check_version,
+    _conclude,
     _decision,
     _four_eyes,
     _lock,
     _money,
     _require_role,
     _set_actor,
-    _transition,
     parse_amount,
 )
 
@@ -58,15 +60,10 @@ EXTERNAL = "external"
 @transaction.atomic
 def application_take(*, user, application: Application, version: int, ip=None) -> Application:
     """A commerce reviewer takes a submitted application (SUBMITTED → COMMERCE_REVIEW)."""
-    application = _lock(application)
-    transition, role = _transition(application, Action.TAKE, user)
-    _check_version(application, version)
-    actors = _four_eyes(application, user, "commerce_reviewer")
+    application, transition, role, actors = _begin(application, Action.TAKE, user, version)
     _set_actor(actors, "commerce_reviewer", user)
     _hold(application, Stage.COMMERCE, assignee=user, by=user)
-    move_application(application, transition)
-    _decision(application, Stage.COMMERCE, Action.TAKE, user)
-    record_action(application, f"review.{Action.TAKE.value}", user, role, ip=ip, visible=True)
+    _conclude(application, transition, Action.TAKE, Stage.COMMERCE, user, role, ip=ip)
     notify(application, "application_taken")
     return application
 
@@ -108,17 +105,10 @@ def application_assign(
         actors = _actors(application)
         _set_actor(actors, slot, assignee)
         _hold(application, stage, assignee=assignee, by=user)
-        move_application(application, transition)
-        _decision(application, stage, Action.TAKE, user, message=f"→ {assignee.username}")
-        record_action(
-            application,
-            f"review.{Action.TAKE.value}",
-            user,
-            role.value,
-            ip=ip,
-            data={"assigned_to": assignee.username},
-            visible=True,
-        )
+        _conclude(
+            application, transition, Action.TAKE, stage, user, role.value, ip=ip,
+            message=f"→ {assignee.username}", data={"assigned_to": assignee.username},
+        )  # fmt: skip
         notify(application, "application_taken")
         return application
     before = (
@@ -292,10 +282,7 @@ def application_return(
     ip=None,
 ) -> Application:
     """Return for correction: reopen exactly the named facts and documents until a deadline."""
-    application = _lock(application)
-    transition, role = _transition(application, Action.RETURN, user)
-    _check_version(application, version)
-    actors = _four_eyes(application, user, "commerce_reviewer")
+    application, transition, role, actors = _begin(application, Action.RETURN, user, version)
     measure = application_catalogue(application).measures[application.measure.code]
     fields = [f for f in dict.fromkeys(fields) if f]
     documents = [d for d in dict.fromkeys(documents) if d]
@@ -318,25 +305,12 @@ def application_return(
     application.return_fields = fields
     application.return_documents = documents
     application.return_deadline = deadline
-    move_application(
-        application,
-        transition,
-        "return_message",
-        "return_fields",
-        "return_documents",
-        "return_deadline",
-    )
-    _decision(application, Stage.COMMERCE, Action.RETURN, user, message=message)
-    record_action(
-        application,
-        f"review.{Action.RETURN.value}",
-        user,
-        role,
-        ip=ip,
+    _conclude(
+        application, transition, Action.RETURN, Stage.COMMERCE, user, role, ip=ip,
+        fields=("return_message", "return_fields", "return_documents", "return_deadline"),
         data={"fields": fields, "documents": documents, "deadline": deadline.isoformat()},
-        public_message=message,
-        visible=True,
-    )
+        message=message, public_message=message,
+    )  # fmt: skip
     notify(application, "application_returned", deadline=deadline, message=message)
     return application
 
@@ -346,28 +320,18 @@ def application_reject(
     *, user, application: Application, reason: str, version: int, ip=None
 ) -> Application:
     """Reject at commerce or finance review; the applicant reads the reason."""
-    application = _lock(application)
-    transition, role = _transition(application, Action.REJECT, user)
-    _check_version(application, version)
-    slot = "finance_reviewer" if role == Role.FINANCE_REVIEWER else "commerce_reviewer"
-    actors = _four_eyes(application, user, slot)
+    application, transition, role, actors = _begin(application, Action.REJECT, user, version)
+    slot = ROLE_SLOTS[role]
     reason = (reason or "").strip()
     if not reason:
         raise ReviewError(_("A rejection needs a reason the applicant can read."))
     _set_actor(actors, slot, user)
     _cancel_live_award(application, user, role, release=True)
-    move_application(application, transition)
     stage = Stage.FINANCE if slot == "finance_reviewer" else Stage.COMMERCE
-    _decision(application, stage, Action.REJECT, user, message=reason)
-    record_action(
-        application,
-        f"review.{Action.REJECT.value}",
-        user,
-        role,
-        ip=ip,
-        public_message=reason,
-        visible=True,
-    )
+    _conclude(
+        application, transition, Action.REJECT, stage, user, role, ip=ip,
+        message=reason, public_message=reason,
+    )  # fmt: skip
     notify(application, "application_rejected", reason=reason)
     return application
 
@@ -381,10 +345,7 @@ def application_recommend(
     A lower amount needs a written reason; a discretionary measure (M03, M11) always needs an
     amount and a reason; an external measure (M15) is awarded by its own policy, not here.
     """
-    application = _lock(application)
-    transition, role = _transition(application, Action.RECOMMEND, user)
-    _check_version(application, version)
-    actors = _four_eyes(application, user, "commerce_reviewer")
+    application, transition, role, actors = _begin(application, Action.RECOMMEND, user, version)
     measure = application.measure
     if measure.kind == EXTERNAL:
         raise ReviewError(
@@ -418,17 +379,9 @@ def application_recommend(
         submitter_id=actors.submitter_id,
         commerce_reviewer=user,
     )
-    move_application(application, transition)
-    _decision(
-        application, Stage.COMMERCE, Action.RECOMMEND, user, assessment=assessment, amount=amount,
-        message=reason,
-    )  # fmt: skip
-    record_action(
-        application,
-        f"review.{Action.RECOMMEND.value}",
-        user,
-        role,
-        ip=ip,
+    _conclude(
+        application, transition, Action.RECOMMEND, Stage.COMMERCE, user, role, ip=ip,
+        assessment=assessment, amount=amount, message=reason,
         data={
             "amount_cny": _money(amount),
             "cap_cny": _money(limit),
@@ -436,8 +389,7 @@ def application_recommend(
             "rules_version": assessment.rules_version,
             "verified_facts": assessment.verified_facts,
         },
-        visible=True,
-    )
+    )  # fmt: skip
     notify(application, "application_recommended")
     return award
 
@@ -449,26 +401,19 @@ def application_recommend(
 def application_return_to_commerce(
     *, user, application: Application, message: str, version: int, ip=None
 ) -> Application:
-    application = _lock(application)
-    transition, role = _transition(application, Action.RETURN_TO_COMMERCE, user)
-    _check_version(application, version)
-    actors = _four_eyes(application, user, "finance_reviewer")
+    application, transition, role, actors = _begin(
+        application, Action.RETURN_TO_COMMERCE, user, version
+    )
     message = (message or "").strip()
     if not message:
         raise ReviewError(_("Tell the commerce reviewer why the application comes back."))
     _set_actor(actors, "finance_reviewer", user)
     award = _cancel_live_award(application, user, role, release=True)
-    move_application(application, transition)
-    _decision(application, Stage.FINANCE, Action.RETURN_TO_COMMERCE, user, message=message)
-    record_action(
-        application,
-        f"review.{Action.RETURN_TO_COMMERCE.value}",
-        user,
-        role,
-        ip=ip,
+    _conclude(
+        application, transition, Action.RETURN_TO_COMMERCE, Stage.FINANCE, user, role, ip=ip,
+        message=message,
         data={"message": message, "amount_cny": _money(award.amount_cny) if award else None},
-        visible=True,
-    )
+    )  # fmt: skip
     return application
 
 
@@ -481,10 +426,7 @@ def application_commit(
     Annual caps, one-time and overlap are re-checked here from the awards in the database, with
     the enterprise row locked so that two commits for one enterprise see each other.
     """
-    application = _lock(application)
-    transition, role = _transition(application, Action.COMMIT, user)
-    _check_version(application, version)
-    actors = _four_eyes(application, user, "finance_reviewer")
+    application, transition, role, actors = _begin(application, Action.COMMIT, user, version)
     award = (
         Award.objects.select_for_update()
         .filter(application=application, status=Award.Status.RECOMMENDED)
@@ -540,17 +482,9 @@ def application_commit(
         fields=("fund_source", "allocation", "finance_reviewer", "committed_at"),
         data={"allocation": budget.pk, "amount_cny": _money(award.amount_cny)},
     )  # fmt: skip
-    move_application(application, transition)
-    _decision(
-        application, Stage.FINANCE, Action.COMMIT, user, assessment=assessment,
-        amount=award.amount_cny,
-    )  # fmt: skip
-    record_action(
-        application,
-        f"review.{Action.COMMIT.value}",
-        user,
-        role,
-        ip=ip,
+    _conclude(
+        application, transition, Action.COMMIT, Stage.FINANCE, user, role, ip=ip,
+        assessment=assessment, amount=award.amount_cny,
         data={
             "amount_cny": _money(award.amount_cny),
             "allocation": budget.pk,
@@ -559,8 +493,7 @@ def application_commit(
             "committed_after": _money(budget.committed_cny),
             "rules_version": assessment.rules_version,
         },
-        visible=True,
-    )
+    )  # fmt: skip
     notify(application, "application_committed", amount=award.amount_cny)
     return award
 

@@ -25,9 +25,11 @@ from applications.workflow import (
     State,
     Transition,
     TransitionRefused,
+    move_application,
     transition_for,
 )
 from hengyang_cbec.accounts.roles import Role, has_role, roles_of
+from hengyang_cbec.audit.services import record_action
 from hengyang_cbec.errors import PortalError, StaleVersion
 from hengyang_cbec.statetables import move
 
@@ -160,6 +162,59 @@ def _decision(application, stage, action, user, *, assessment=None, amount=None,
         assessment=assessment,
         amount_cny=amount,
         message=message,
+    )
+
+
+# The four-eyes capacity of the role a reviewer takes in a transition.
+ROLE_SLOTS = {
+    Role.COMMERCE_REVIEWER.value: "commerce_reviewer",
+    Role.FINANCE_REVIEWER.value: "finance_reviewer",
+    Role.APPROVAL_REGISTRAR.value: "registrar",
+}
+
+
+def _begin(
+    application: Application | int, action: Action, user, version: int | None
+) -> tuple[Application, Transition, str, ApplicationActors]:
+    """The start of every decision: lock, the allowed transition and the role the user takes in
+    it, the version the page was drawn at, four eyes in that role's capacity."""
+    application = _lock(application)
+    transition, role = _transition(application, action, user)
+    _check_version(application, version)
+    return application, transition, role, _four_eyes(application, user, ROLE_SLOTS[role])
+
+
+def _conclude(
+    application: Application,
+    transition: Transition,
+    action: Action,
+    stage: Stage,
+    user,
+    role: str,
+    *,
+    ip=None,
+    fields: tuple[str, ...] = (),
+    data: dict | None = None,
+    message: str = "",
+    public_message: str = "",
+    assessment=None,
+    amount=None,
+) -> None:
+    """The end of every decision: the move, the decision record and the audit event the
+    applicant sees on the timeline (review.<action>)."""
+    move_application(application, transition, *fields)
+    _decision(
+        application, stage, action, user, assessment=assessment, amount=amount, message=message
+    )
+    record_action(
+        application,
+        f"review.{Action(action).value}",
+        user,
+        role,
+        ip=ip,
+        data=data,
+        public_message=public_message,
+        visible=True,
     )
 
 

@@ -12,10 +12,12 @@ from django.utils.translation import gettext_lazy as _
 
 from hengyang_cbec.accounts.models import User
 from hengyang_cbec.i18n import english_active
+from policies.forms import FactsForm
 from policies.models import Place
 from policies.services import current_catalogue
 
-from .models import Enterprise
+from .models import Application, Enterprise
+from .services import application_catalogue, editable_fields
 from .validators import validate_uscc
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,19}$")
@@ -241,3 +243,28 @@ class WithdrawForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason (optional)"), max_length=500, required=False, widget=forms.Textarea
     )
+
+
+def application_form(application: Application, data=None, *, for_display=False) -> FactsForm:
+    """The measure's facts form for this application, bound to its draft unless data is given.
+
+    for_display: unbound and filled with the draft, so the page opens without "required" errors
+    before anyone typed; the check page validates."""
+    catalogue = application_catalogue(application)
+    bound = (
+        {"initial": application.draft_facts}
+        if for_display
+        else {"data": data if data is not None else application.draft_facts}
+    )
+    form = FactsForm(
+        **bound,
+        catalogue=catalogue,
+        measure_code=application.measure.code,
+        include_general=False,
+        applicant=True,
+    )
+    allowed = editable_fields(application, form.fields)
+    for name, field in form.fields.items():
+        if name not in allowed:
+            field.disabled = True
+    return form

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hengyang_cbec.audit.models import AuditEvent
-from hengyang_cbec.audit.services import record
+from hengyang_cbec.audit.services import record, record_action
 from hengyang_cbec.errors import PortalError, StaleVersion
 from hengyang_cbec.notifications.services import notify
 from hengyang_cbec.numbering.services import APPLICATION_REFERENCE, next_number
@@ -38,7 +38,14 @@ from policies.services import (
 )
 
 from .models import Application, Enterprise, Evidence, Membership
-from .workflow import APPLICANT, EDITABLE_STATES, Action, State, transition_for
+from .workflow import (
+    APPLICANT,
+    EDITABLE_STATES,
+    Action,
+    State,
+    move_application,
+    transition_for,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -72,19 +79,6 @@ def is_member(user, enterprise_id: int) -> bool:
     return Membership.objects.filter(
         user=user, enterprise_id=enterprise_id, status=Membership.Status.ACTIVE
     ).exists()
-
-
-def _audit(application: Application, action: str, user, *, ip=None, data=None):
-    record(
-        action=f"application.{action}",
-        actor=user,
-        actor_role=APPLICANT,
-        ip=ip,
-        obj=application,
-        application_id=application.pk,
-        data=data or {},
-        visible_to_applicant=True,
-    )
 
 
 def _locked(application: Application) -> Application:
@@ -352,7 +346,7 @@ def application_start(
         raise DuplicateApplication(
             _open_application(enterprise, measure_code, year, scope_key)
         ) from None
-    _audit(application, "start", user, ip=ip)
+    record_action(application, "application.start", user, APPLICANT, ip=ip, visible=True)
     return application
 
 
@@ -379,31 +373,6 @@ def editable_fields(application: Application, form_fields: Iterable[str]) -> set
     return set()
 
 
-def application_form(application: Application, data=None, *, for_display=False) -> FactsForm:
-    """The measure's facts form for this application, bound to its draft unless data is given.
-
-    for_display: unbound and filled with the draft, so the page opens without "required" errors
-    before anyone typed; the check page validates."""
-    catalogue = application_catalogue(application)
-    bound = (
-        {"initial": application.draft_facts}
-        if for_display
-        else {"data": data if data is not None else application.draft_facts}
-    )
-    form = FactsForm(
-        **bound,
-        catalogue=catalogue,
-        measure_code=application.measure.code,
-        include_general=False,
-        applicant=True,
-    )
-    allowed = editable_fields(application, form.fields)
-    for name, field in form.fields.items():
-        if name not in allowed:
-            field.disabled = True
-    return form
-
-
 def without_control_characters(text: str) -> str:
     """What was typed, minus NUL and other control characters (JSON in PostgreSQL refuses NUL)."""
     return "".join(ch for ch in text if ch in "\t\n" or unicodedata.category(ch) != "Cc")
@@ -418,6 +387,8 @@ def application_autosave(
     _check_member(user, application)
     if application.state not in EDITABLE_STATES:
         raise ApplicationError(_("This application can no longer be changed."))
+    from .forms import application_form
+
     form = application_form(application)
     allowed = editable_fields(application, form.fields)
     draft = dict(application.draft_facts)
@@ -478,12 +449,14 @@ def evidence_add(
     evidence.save()
     # Left pending when the broker is down: rescan_pending_evidence sends it again.
     transaction.on_commit(lambda: publish(scan_evidence, evidence.pk))
-    _audit(
+    record_action(
         application,
-        "evidence_add",
+        "application.evidence_add",
         user,
+        APPLICANT,
         ip=ip,
         data={"document_type": document_type, "sha256": checked.sha256, "size": checked.size},
+        visible=True,
     )
     return evidence
 
@@ -507,18 +480,24 @@ def evidence_remove(*, user, evidence: Evidence, ip=None, replaced_by: Evidence 
         evidence.save(update_fields=["withdrawn_at"])
         if replaced_by is not None:
             data["replaced_by"] = {"id": replaced_by.pk, "name": replaced_by.original_name}
-        _audit(
+        record_action(
             application,
-            "evidence_replace" if replaced_by is not None else "evidence_withdraw",
+            "application.evidence_replace"
+            if replaced_by is not None
+            else "application.evidence_withdraw",
             user,
+            APPLICANT,
             ip=ip,
             data=data,
+            visible=True,
         )
         return
     name = evidence.file.name
     evidence.delete()
     transaction.on_commit(lambda: evidence.file.storage.delete(name))
-    _audit(application, "evidence_remove", user, ip=ip, data=data)
+    record_action(
+        application, "application.evidence_remove", user, APPLICANT, ip=ip, data=data, visible=True
+    )
 
 
 @transaction.atomic
@@ -572,6 +551,8 @@ def reference_for(application: Application, on_date: date | None = None) -> tupl
 
 
 def application_check(application: Application, *, on_date: date | None = None) -> Check:
+    from .forms import application_form
+
     form = application_form(application, data=application.draft_facts)
     for field in form.fields.values():
         field.disabled = False  # validate every value, editable or not
@@ -677,12 +658,10 @@ def application_submit(
     _freeze(application, check)
     if application.reference is None:
         application.reference = _next_reference(timezone.localtime(now).year)
-    application.state = transition.target
     application.signer_name = signer_name.strip()[:100]
     application.declared_at = now
     application.submitted_at = application.submitted_at or now
     application.submitted_by = user
-    application.version += 1
     fields = [
         "declared_facts",
         "estimate",
@@ -691,20 +670,17 @@ def application_submit(
         "policy",
         "measure",
         "reference",
-        "state",
         "signer_name",
         "declared_at",
         "submitted_at",
         "submitted_by",
-        "version",
-        "updated_at",
     ]
     if action == Action.RESUBMIT:
         application.resubmission_count += 1
         application.return_fields = []
         application.return_documents = []
         fields += ["resubmission_count", "return_fields", "return_documents"]
-    application.save(update_fields=fields)
+    move_application(application, transition, *fields)
     again = action == Action.RESUBMIT
     data = {
         "estimate_cny": application.estimate_cny,
@@ -719,7 +695,9 @@ def application_submit(
             for name, value in application.declared_facts.items()
             if _comparable(before.get(name)) != _comparable(value)
         }
-    _audit(application, action.value, user, ip=ip, data=data)
+    record_action(
+        application, f"application.{action.value}", user, APPLICANT, ip=ip, data=data, visible=True
+    )
     notify(application, "application_resubmitted" if again else "application_submitted")
     return application
 
@@ -762,15 +740,15 @@ def application_withdraw(
     application = _locked(application)
     _check_member(user, application)
     transition = transition_for(application.state, Action.WITHDRAW, APPLICANT)
-    application.state = transition.target
-    application.version += 1
-    application.save(update_fields=["state", "version", "updated_at"])
-    _audit(
+    move_application(application, transition)
+    record_action(
         application,
-        "withdraw",
+        "application.withdraw",
         user,
+        APPLICANT,
         ip=ip,
         data={"reason": reason[:500]},
+        visible=True,
     )
     notify(application, "application_withdrawn")
     return application
@@ -784,7 +762,7 @@ def draft_discard(*, user, application: Application, ip=None) -> None:
     if application.state != State.DRAFT or application.reference:
         raise ApplicationError(_("Only an unsubmitted draft can be deleted."))
     names = [e.file.name for e in application.evidence.all()]
-    _audit(application, "discard", user, ip=ip)
+    record_action(application, "application.discard", user, APPLICANT, ip=ip, visible=True)
     application.delete()
     from django.core.files.storage import default_storage
 
@@ -805,9 +783,7 @@ def lapse_overdue_returns(today: date | None = None) -> int:
             if application.return_deadline >= today:
                 continue
             transition = transition_for(application.state, Action.LAPSE, "system")
-            application.state = transition.target
-            application.version += 1
-            application.save(update_fields=["state", "version", "updated_at"])
+            move_application(application, transition)
             record(
                 action="application.lapse",
                 actor_role="system",

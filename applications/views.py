@@ -41,6 +41,7 @@ from .forms import (
     SignUpForm,
     StartForm,
     WithdrawForm,
+    application_form,
 )
 from .models import Application, Enterprise, Evidence, Membership
 from .services import DuplicateApplication
@@ -447,7 +448,7 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
     application = get_application_for_user(request, pk)
     if application.state not in EDITABLE_STATES:
         return redirect("applications:application_detail", pk=pk)
-    form = services.application_form(application, for_display=True)
+    form = application_form(application, for_display=True)
     return render(
         request,
         "applications/application_edit.html",

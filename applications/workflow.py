@@ -13,7 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from hengyang_cbec.accounts.roles import Role
-from hengyang_cbec.errors import PortalError
+from hengyang_cbec.errors import TransitionRefused
 
 
 class State(models.TextChoices):
@@ -108,10 +108,6 @@ OPEN_STATES = frozenset(
 EDITABLE_STATES = frozenset({State.DRAFT, State.RETURNED})
 
 
-class TransitionRefused(PortalError):
-    """A transition that the table, the state or the actor does not allow; the message says why."""
-
-
 def transition_for(state: str, action: str, actor: str) -> Transition:
     """The allowed transition, or TransitionRefused with a clear message."""
     transition = TRANSITIONS.get((State(state), Action(action)))
@@ -125,6 +121,16 @@ def transition_for(state: str, action: str, actor: str) -> Transition:
             _("Your role may not “%(action)s” this application.") % {"action": Action(action).label}
         )
     return transition
+
+
+def move_application(application, transition: Transition, *extra_fields: str) -> None:
+    """Carry out an allowed transition: the new state, the next version, one save.
+
+    The only place an application's state is written; the caller audits the action.
+    """
+    application.state = transition.target
+    application.version += 1
+    application.save(update_fields=["state", "version", "updated_at", *extra_fields])
 
 
 def allowed_actions(state: str, actors: set[str]) -> list[Action]:

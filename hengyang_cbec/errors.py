@@ -31,3 +31,7 @@ class StaleVersion(PortalError):
         "This application changed since your page was loaded (someone else acted on it). "
         "Nothing was saved: reload the page and check it again."
     )
+
+
+class TransitionRefused(PortalError):
+    """A state change that the table, the state or the actor does not allow; says why."""

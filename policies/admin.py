@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from hengyang_cbec.admin_mixins import ReadOnlyAdmin
+from hengyang_cbec.admin_mixins import AddOnlyAdmin, ReadOnlyAdmin, ReadOnlyInline
 from hengyang_cbec.audit.services import client_ip
 
 from .engine import CatalogueError
@@ -56,15 +56,9 @@ class MeasureAdmin(ReadOnlyAdmin):
     exclude = ("data",)
 
 
-class ParameterValueInline(admin.TabularInline):
+class ParameterValueInline(ReadOnlyInline):
     model = ParameterValue
     fields = ("text", "effective_from", "effective_to", "note", "created_by", "created_at")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Parameter)
@@ -100,18 +94,12 @@ class ParameterValueForm(forms.ModelForm):
 
 
 @admin.register(ParameterValue)
-class ParameterValueAdmin(admin.ModelAdmin):
+class ParameterValueAdmin(AddOnlyAdmin):
     form = ParameterValueForm
     list_display = ("parameter", "text", "effective_from", "effective_to", "created_by")
     list_filter = ("parameter__kind",)
     search_fields = ("parameter__key",)
     list_select_related = ("parameter", "created_by")
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def save_model(self, request, obj, form, change):
         created = add_parameter_value(
@@ -126,15 +114,9 @@ class ParameterValueAdmin(admin.ModelAdmin):
         obj.pk = created.pk
 
 
-class InterpretationEffectInline(admin.TabularInline):
+class InterpretationEffectInline(ReadOnlyInline):
     model = InterpretationEffect
     fields = ("effective_from", "setting", "measure", "value", "text_zh", "created_by")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Interpretation)
@@ -233,19 +215,13 @@ class InterpretationEffectForm(forms.ModelForm):
 
 
 @admin.register(InterpretationEffect)
-class InterpretationEffectAdmin(admin.ModelAdmin):
+class InterpretationEffectAdmin(AddOnlyAdmin):
     """Change what an interpretation does from a date onwards, restating its text."""
 
     form = InterpretationEffectForm
     list_display = ("interpretation", "setting", "measure", "value", "effective_from", "created_by")
     list_filter = ("interpretation__policy", "setting")
     list_select_related = ("interpretation__policy", "created_by")
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data

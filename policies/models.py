@@ -162,15 +162,11 @@ class Parameter(BilingualMixin, models.Model):
         return self._localised("label") or self.key
 
 
-class ParameterValue(models.Model):
-    """One dated value. Never changed once saved: a new value gets a later effective date."""
+class DatedEntry(models.Model):
+    """What a dated entry of the policy data holds besides its content: from when it applies,
+    a note, and who added it when. Entries are never changed once saved."""
 
-    parameter = models.ForeignKey(Parameter, on_delete=models.PROTECT, related_name="values")
-    value = models.DecimalField(_("value"), max_digits=24, decimal_places=8)
-    # The value exactly as written, so "500000" stays "500000" in traces and hashes.
-    text = models.CharField(_("value as written"), max_length=40)
     effective_from = models.DateField(_("effective from"))
-    effective_to = models.DateField(_("effective to (inclusive)"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(
@@ -181,6 +177,19 @@ class ParameterValue(models.Model):
         related_name="+",
         verbose_name=_("created by"),
     )
+
+    class Meta:
+        abstract = True
+
+
+class ParameterValue(DatedEntry):
+    """One dated value. Never changed once saved: a new value gets a later effective date."""
+
+    parameter = models.ForeignKey(Parameter, on_delete=models.PROTECT, related_name="values")
+    value = models.DecimalField(_("value"), max_digits=24, decimal_places=8)
+    # The value exactly as written, so "500000" stays "500000" in traces and hashes.
+    text = models.CharField(_("value as written"), max_length=40)
+    effective_to = models.DateField(_("effective to (inclusive)"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("parameter value")
@@ -243,7 +252,7 @@ class Interpretation(BilingualMixin, models.Model):
         return self._localised("text")
 
 
-class InterpretationEffect(models.Model):
+class InterpretationEffect(DatedEntry):
     """A change of what an interpretation does, from a date onwards (never edited or deleted).
 
     It sets one measure setting the interpretation governs (one-time, annual cap, overlap groups,
@@ -268,19 +277,8 @@ class InterpretationEffect(models.Model):
     setting = models.CharField(_("setting"), max_length=30, choices=Setting.choices)
     measure = models.CharField(_("measure"), max_length=10, blank=True)
     value = models.JSONField(_("value"), null=True, blank=True)
-    effective_from = models.DateField(_("effective from"))
     text_zh = models.TextField(_("text from that date (Chinese)"))
     text_en = models.TextField(_("text from that date (English)"))
-    note = models.CharField(_("note"), max_length=300, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("created by"),
-    )
 
     class Meta:
         verbose_name = _("interpretation effect")

@@ -75,6 +75,7 @@ def english_words(text: str) -> list[str]:
 def recorded_actions() -> set[str]:
     """Every audit action the code records, read from the source (also through helpers)."""
     from applications.workflow import TRANSITIONS
+    from reviews.transitions import AWARD, BATCH, NOTICE
 
     actions: set[str] = set()
     sources = {
@@ -83,32 +84,14 @@ def recorded_actions() -> set[str]:
         for path in (ROOT / directory).rglob("*.py")
         if "tests" not in path.parts and "migrations" not in path.parts
     }
-    # An _audit helper writes "<prefix>.<name>"; a module without its own helper uses the one it
-    # imports (reviews/services/steps.py serves the other service modules).
-    package_prefix = {}
-    for path, source in sources.items():
-        prefix = re.search(r'action=f"([a-z_]+)\.\{action', source)
-        if prefix:
-            package_prefix[path] = prefix.group(1)
-    for path, source in sources.items():
+    # record_action(obj, "<prefix>.<name>", ...) names the event in its second argument (a
+    # literal, or a choice between literals); move() records "<table.event><action>".
+    for source in sources.values():
         actions.update(re.findall(r'action="([a-z_]+\.[a-z_]+)"', source))
-        own = re.search(r'action=f"([a-z_]+)\.\{action', source)
-        helper = next(
-            (
-                module
-                for module, names in re.findall(r"from \.(\w+) import (\([^)]*\)|[^\n]*)", source)
-                if re.search(r"\b_audit\b", names)
-            ),
-            None,
-        )
-        prefix = (
-            own.group(1)
-            if own
-            else (package_prefix.get(path.parent / f"{helper}.py") if helper else None)
-        )
-        if prefix:
-            for name in re.findall(r'_audit\(\s*(?:[\w.]+\s*,\s*)?"([a-z_]+)"', source):
-                actions.add(f"{prefix}.{name}")
+        for call in re.findall(r"record_action\(\s*[\w.]+,\s*((?:[^,]|\n)+?),\s*\w+,", source):
+            actions.update(re.findall(r'"([a-z_]+\.[a-z_]+)"', call))
+    for table in (AWARD, BATCH, NOTICE):
+        actions.update(f"{table.event}{action}" for (_state, action) in table.moves)
     for _state, action in TRANSITIONS:
         actions.add(f"review.{action.value}")
     return {a for a in actions if a.startswith(_TIMELINE_PREFIXES)}

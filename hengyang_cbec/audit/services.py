@@ -90,6 +90,43 @@ def record(
     return event
 
 
+def record_action(
+    obj,
+    action: str,
+    user,
+    role: str,
+    *,
+    ip: str | None = None,
+    data: dict | None = None,
+    application_id: int | None = None,
+    public_message: str = "",
+    visible: bool = False,
+    result: str = AuditEvent.Result.OK,
+) -> AuditEvent:
+    """One action of a service on one object: the one audit wrapper of the domain services.
+
+    `action` is the full event name ("application.submit", "review.take", "finance.pay"); the
+    application is the object itself, or the one named, or the object's `application_id`.
+    `visible` shows the event (and `public_message`) on the applicant's timeline.
+    """
+    if application_id is None:
+        application_id = (
+            obj.pk if obj._meta.label_lower == "applications.application" else None
+        ) or getattr(obj, "application_id", None)
+    return record(
+        action=action,
+        actor=user,
+        actor_role=role,
+        ip=ip,
+        obj=obj,
+        application_id=application_id,
+        data=data,
+        result=result,
+        public_message=public_message,
+        visible_to_applicant=visible,
+    )
+
+
 # What verify_chain reports (in English for commands and logs), and how the audit page says it.
 CHAIN_REASONS = {
     "the link to the previous event is broken": _("the link to the previous event is broken"),

@@ -39,23 +39,19 @@ def render_message(event: str, context: dict) -> dict[str, str]:
     return texts
 
 
-def notify(application, event: str | None = None, /, **context) -> list[Notification]:
+def notify(application, event: str, /, **context) -> list[Notification]:
     """Tell every active member of the application's enterprise, in the portal and by e-mail.
 
     Call inside the transaction that made the change: rows are written with it, e-mail after it.
     `event` names a template under templates/notifications/ that receives `application`,
-    `reference` and `context`. Callers not yet moved to templates may pass the two texts as
-    `message_zh` and `message_en` instead.
+    `reference` and `context`; each reader sees the text in their own language.
     """
     from applications.models import Membership
 
-    if event is None:
-        message_zh, message_en = context.pop("message_zh"), context.pop("message_en")
-    else:
-        texts = render_message(
-            event, {"application": application, "reference": application.reference or "", **context}
-        )
-        message_zh, message_en = texts["zh-hans"], texts["en"]
+    texts = render_message(
+        event, {"application": application, "reference": application.reference or "", **context}
+    )
+    message_zh, message_en = texts["zh-hans"], texts["en"]
     members = (
         Membership.objects.filter(
             enterprise_id=application.enterprise_id, status=Membership.Status.ACTIVE

@@ -116,6 +116,8 @@ def test_a_policy_administrator_changes_an_effect_in_the_admin_and_cannot_edit_a
     assert response.status_code == 302, response.content.decode()[:3000]
     effect = InterpretationEffect.objects.get()
     assert effect.value is False and effect.created_by == user
+    listed = client.get(f"/admin/policies/interpretation/{interpretation.pk}/change/").content
+    assert NEW_TEXT_ZH in listed.decode() and 'name="effects-0-text_zh"' not in listed.decode()
     refused = client.post(
         "/admin/policies/interpretationeffect/add/",
         {

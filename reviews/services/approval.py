@@ -11,19 +11,17 @@ from django.utils.translation import gettext as _
 
 from applications.services import notify, prior_award
 from applications.workflow import Action
-from hengyang_cbec.accounts.roles import Role
-from hengyang_cbec.audit.services import record
+from hengyang_cbec.statetables import move
 
 from ..models import ApprovalBatch, Award, Stage
+from ..transitions import AWARD
 from .assessment import award_components
 from .steps import (
     ReviewError,
-    _audit,
-    _decision,
+    _conclude,
     _four_eyes,
     _lock_many,
     _money,
-    _move,
     _set_actor,
     _transition,
 )
@@ -75,72 +73,62 @@ def approval_record(
     now = timezone.now()
     for application, transition, role, actors, award in work:
         _set_actor(actors, "registrar", user)
-        award.status = Award.Status.FIXED
         award.approval_batch = batch
         award.registrar = user
         award.fixed_at = now
-        award.save(update_fields=["status", "approval_batch", "registrar", "fixed_at"])
+        move(
+            award, AWARD, "fixed", user=user, role=role,
+            fields=("approval_batch", "registrar", "fixed_at"), data=_fixed_data(award),
+        )  # fmt: skip
         application.approved_amount_cny = award.amount_cny
         # The components of the approved amount, reduced the engine's way, for I-9.
         approved = prior_award(application, award.amount_cny, award_components(award))
         application.approved_components = {
             name: _money(amount) for name, amount in (approved.component_amounts or {}).items()
         }
-        _move(application, transition, "approved_amount_cny", "approved_components")
-        _decision(
-            application, Stage.REGISTRAR, Action.RECORD_APPROVAL, user, amount=award.amount_cny
-        )
-        _audit(
-            application,
-            Action.RECORD_APPROVAL.value,
-            user,
-            role,
-            ip=ip,
+        _conclude(
+            application, transition, Action.RECORD_APPROVAL, Stage.REGISTRAR, user, role, ip=ip,
+            fields=("approved_amount_cny", "approved_components"), amount=award.amount_cny,
             data={
                 "document_number": batch.document_number,
                 "document_date": document_date.isoformat(),
                 "approved_amount_cny": _money(award.amount_cny),
             },
-        )
+        )  # fmt: skip
         award_fixed(award)
         notify(
             application,
-            message_zh=f"申报 {application.reference} 已经市人民政府批准"
-            f"（{batch.document_number}），核定资助 {award.amount_cny:,.2f} 元。",
-            message_en=f"Application {application.reference} was approved by the Municipal "
-            f"People's Government ({batch.document_number}): CNY {award.amount_cny:,.2f}.",
+            "application_approved",
+            document_number=batch.document_number,
+            amount=award.amount_cny,
         )
     return batch
 
 
-def award_fixed(award: Award) -> None:
-    """The award is fixed by government approval; called inside the approving transaction.
-
-    Writes the audit event of the fixed award with everything needed to re-derive it, then
-    requests the award's approval notice (number, frozen content and its render job, one notice per
-    award version) so that it is rendered exactly once after this transaction commits.
-    """
-    record(
-        action="award.fixed",
-        actor=award.registrar,
-        actor_role=Role.APPROVAL_REGISTRAR.value,
-        obj=award,
-        application_id=award.application_id,
-        data={
-            "amount_cny": _money(award.amount_cny),
-            "cap_cny": _money(award.cap_cny),
-            "fund_source": award.fund_source.code if award.fund_source_id else None,
-            "allocation": award.allocation_id,
-            "approval": award.approval_batch.document_number,
-            "rules_version": award.assessment.rules_version,
-            "actors": {
-                "submitter": award.submitter_id,
-                "commerce_reviewer": award.commerce_reviewer_id,
-                "finance_reviewer": award.finance_reviewer_id,
-                "registrar": award.registrar_id,
-            },
+def _fixed_data(award: Award) -> dict:
+    """What the audit event of a fixed award holds: everything needed to re-derive it."""
+    return {
+        "amount_cny": _money(award.amount_cny),
+        "cap_cny": _money(award.cap_cny),
+        "fund_source": award.fund_source.code if award.fund_source_id else None,
+        "allocation": award.allocation_id,
+        "approval": award.approval_batch.document_number,
+        "rules_version": award.assessment.rules_version,
+        "actors": {
+            "submitter": award.submitter_id,
+            "commerce_reviewer": award.commerce_reviewer_id,
+            "finance_reviewer": award.finance_reviewer_id,
+            "registrar": award.registrar_id,
         },
-    )
+    }
+
+
+def award_fixed(award: Award) -> None:
+    """The award is fixed by government approval (its move is audited as award.fixed); called
+    inside the approving transaction, this requests the award's approval notice (number, frozen
+    content and its render job, one notice per award version) so that it is rendered exactly
+    once after this transaction commits.
+    """
     from .notices import notice_request
 
     notice_request(award)

@@ -24,16 +24,18 @@ from django.utils.translation import gettext as _
 
 from applications.models import Application
 from applications.services import notify
-from applications.workflow import Action, State, transition_for
+from applications.workflow import Action, State, move_application, transition_for
 from hengyang_cbec.accounts.roles import Role, has_role
-from hengyang_cbec.audit.services import record
+from hengyang_cbec.audit.services import record, record_action
 from hengyang_cbec.errors import PortalError
 from hengyang_cbec.fieldcrypto import hash_candidates
 from hengyang_cbec.numbering.services import DISBURSEMENT_BATCH, next_number
+from hengyang_cbec.statetables import move
 
 from ..exports import Column
 from ..models import Award, DisbursementBatch, DisbursementLine
 from ..numerals import amount_in_capitals
+from ..transitions import BATCH
 
 ZERO = Decimal("0.00")
 
@@ -45,29 +47,6 @@ class FinanceError(PortalError):
 def _require_officer(user) -> None:
     if not has_role(user, Role.DISBURSEMENT_OFFICER):
         raise FinanceError(_("Only a disbursement officer may do this."))
-
-
-def _audit(
-    action: str,
-    user,
-    obj,
-    *,
-    ip=None,
-    data=None,
-    application_id=None,
-    public=False,
-    role: Role = Role.DISBURSEMENT_OFFICER,
-):
-    record(
-        action=f"finance.{action}",
-        actor=user,
-        actor_role=role,
-        ip=ip,
-        obj=obj,
-        application_id=application_id,
-        data=data or {},
-        visible_to_applicant=public,
-    )
 
 
 # --- Building and confirming batches -------------------------------------------------------------
@@ -115,10 +94,11 @@ def batch_create(*, user, award_ids: Iterable[int], note: str = "", ip=None) -> 
         _line(batch, sequence, award) for sequence, award in enumerate(awards, start=1)
     )
     total = sum((award.amount_cny for award in awards), ZERO)
-    _audit(
-        "batch_create",
-        user,
+    record_action(
         batch,
+        "finance.batch_create",
+        user,
+        Role.DISBURSEMENT_OFFICER,
         ip=ip,
         data={"lines": len(awards), "total_cny": f"{total:.2f}", "awards": ids},
     )
@@ -163,7 +143,14 @@ def batch_remove_line(*, user, line: DisbursementLine, ip=None) -> None:
     if batch.state != DisbursementBatch.State.OPEN:
         raise FinanceError(_("A confirmed batch cannot change."))
     line.delete()
-    _audit("batch_remove_line", user, batch, ip=ip, data={"award": line.award_id})
+    record_action(
+        batch,
+        "finance.batch_remove_line",
+        user,
+        Role.DISBURSEMENT_OFFICER,
+        ip=ip,
+        data={"award": line.award_id},
+    )
 
 
 @transaction.atomic
@@ -177,11 +164,18 @@ def batch_confirm(*, user, batch: DisbursementBatch, ip=None) -> DisbursementBat
         raise FinanceError(_("The officer who prepared a batch cannot confirm it."))
     if not batch.lines.exists():
         raise FinanceError(_("An empty batch cannot be confirmed."))
-    batch.state = DisbursementBatch.State.CONFIRMED
     batch.confirmed_by = user
     batch.confirmed_at = timezone.now()
-    batch.save(update_fields=["state", "confirmed_by", "confirmed_at"])
-    _audit("batch_confirm", user, batch, ip=ip, data={"lines": batch.lines.count()})
+    move(
+        batch,
+        BATCH,
+        "confirm",
+        user=user,
+        role=Role.DISBURSEMENT_OFFICER,
+        fields=("confirmed_by", "confirmed_at"),
+        ip=ip,
+        data={"lines": batch.lines.count()},
+    )
     return batch
 
 
@@ -249,13 +243,13 @@ def check_exportable(user, batch: DisbursementBatch) -> None:
 
 
 def audit_export(*, user, batch: DisbursementBatch, file_format: str, ip=None) -> None:
-    _audit(
-        "export",
-        user,
+    record_action(
         batch,
+        "finance.export",
+        user,
+        _export_role(user),
         ip=ip,
         data={"format": file_format, "rows": batch.lines.count()},
-        role=_export_role(user),
     )
 
 
@@ -288,25 +282,23 @@ def _pay(user, line: DisbursementLine, *, paid_on: date, reference: str, ip=None
     line.failure_reason = ""
     line.recorded_by = user
     line.save(update_fields=["state", "paid_on", "bank_reference", "failure_reason", "recorded_by"])
-    application.state = transition.target
-    application.version += 1
-    application.save(update_fields=["state", "version", "updated_at"])
-    _audit(
-        "pay",
-        user,
+    move_application(application, transition)
+    record_action(
         line,
+        "finance.pay",
+        user,
+        Role.DISBURSEMENT_OFFICER,
         ip=ip,
         application_id=application.pk,
-        public=True,
         data={"amount_cny": f"{line.amount_cny:.2f}", "paid_on": paid_on, "reference": reference},
+        visible=True,
     )
     notify(
         application,
-        message_zh=f"申报 {application.reference} 的资助资金 {line.amount_cny:,.2f} 元已于 "
-        f"{paid_on} 拨付到贵单位账户（尾号 {line.bank_account[-4:]}）。",
-        message_en=f"The award of CNY {line.amount_cny:,.2f} for application "
-        f"{application.reference} was paid on {paid_on} into your account ending "
-        f"{line.bank_account[-4:]}.",
+        "award_paid",
+        amount=line.amount_cny,
+        paid_on=paid_on,
+        account_end=line.bank_account[-4:],
     )
 
 
@@ -315,7 +307,14 @@ def _fail(user, line: DisbursementLine, *, reason: str, ip=None) -> None:
         raise FinanceError(_("Line %(n)s is paid already.") % {"n": line.sequence})
     line.failure_reason = reason[:200] or _("Refused by the bank")
     line.save(update_fields=["failure_reason"])
-    _audit("payment_failed", user, line, ip=ip, data={"reason": line.failure_reason})
+    record_action(
+        line,
+        "finance.payment_failed",
+        user,
+        Role.DISBURSEMENT_OFFICER,
+        ip=ip,
+        data={"reason": line.failure_reason},
+    )
 
 
 def _payable_line(user, line: DisbursementLine) -> DisbursementLine:
@@ -340,7 +339,7 @@ def line_mark_paid(*, user, line: DisbursementLine, paid_on: date, reference: st
     if not reference.strip():
         raise FinanceError(_("Enter the bank's reference of the payment."))
     _pay(user, line, paid_on=paid_on, reference=reference.strip(), ip=ip)
-    _close_if_done(line.batch)
+    _close_if_done(user, line.batch, ip=ip)
 
 
 @transaction.atomic
@@ -349,11 +348,23 @@ def line_mark_failed(*, user, line: DisbursementLine, reason: str, ip=None):
     _fail(user, line, reason=reason.strip(), ip=ip)
 
 
-def _close_if_done(batch: DisbursementBatch) -> None:
-    if not batch.lines.exclude(state=DisbursementLine.State.PAID).exists():
-        DisbursementBatch.objects.filter(pk=batch.pk).update(
-            state=DisbursementBatch.State.PAID, closed_at=timezone.now()
-        )
+def _close_if_done(user, batch: DisbursementBatch, *, ip=None) -> None:
+    """A confirmed batch whose every line is paid is paid itself (an audited move)."""
+    if batch.state != DisbursementBatch.State.CONFIRMED:
+        return
+    if batch.lines.exclude(state=DisbursementLine.State.PAID).exists():
+        return
+    batch.closed_at = timezone.now()
+    move(
+        batch,
+        BATCH,
+        "close",
+        user=user,
+        role=Role.DISBURSEMENT_OFFICER,
+        fields=("closed_at",),
+        ip=ip,
+        data={"lines": batch.lines.count()},
+    )
 
 
 # --- Reconciliation with the bank's result file --------------------------------------------------
@@ -493,8 +504,7 @@ def reconcile(*, user, batch: DisbursementBatch, upload, ip=None) -> Reconciliat
                 _("Line %(n)s: %(ref)s is a line of batch %(batch)s, not of this batch.")
                 % {"n": number, "ref": reference, "batch": other}
             )
-        _audit("reconcile_refused", user, batch, ip=ip, data={"errors": report.errors[:50]})
-        return report
+        return _refused(user, batch, report, ip=ip)
     planned: list[tuple[DisbursementLine, dict[str, str]]] = []
     seen: set[str] = set()
     for number, row in enumerate(rows, start=2):
@@ -506,8 +516,7 @@ def reconcile(*, user, batch: DisbursementBatch, upload, ip=None) -> Reconciliat
         seen.add(row["line"])
         planned.append((lines[row["line"]], row))
     if report.errors:
-        _audit("reconcile_refused", user, batch, ip=ip, data={"errors": report.errors[:50]})
-        return report
+        return _refused(user, batch, report, ip=ip)
     today = timezone.localdate()
     for line, row in planned:
         if row["status"].strip().lower() in _PAID:
@@ -516,8 +525,28 @@ def reconcile(*, user, batch: DisbursementBatch, upload, ip=None) -> Reconciliat
         else:
             _fail(user, line, reason=row.get("reason", ""), ip=ip)
             report.failed += 1
-    _audit("reconcile", user, batch, ip=ip, data={"paid": report.paid, "failed": report.failed})
-    _close_if_done(batch)
+    record_action(
+        batch,
+        "finance.reconcile",
+        user,
+        Role.DISBURSEMENT_OFFICER,
+        ip=ip,
+        data={"paid": report.paid, "failed": report.failed},
+    )
+    _close_if_done(user, batch, ip=ip)
+    return report
+
+
+def _refused(user, batch: DisbursementBatch, report, *, ip=None):
+    """A result file with errors applies nothing; the refusal is audited with its first errors."""
+    record_action(
+        batch,
+        "finance.reconcile_refused",
+        user,
+        Role.DISBURSEMENT_OFFICER,
+        ip=ip,
+        data={"errors": report.errors[:50]},
+    )
     return report
 
 

@@ -34,9 +34,11 @@ from hengyang_cbec.audit.models import AuditEvent
 from hengyang_cbec.audit.services import record
 from hengyang_cbec.errors import PortalError
 from hengyang_cbec.numbering.services import next_number, notice_series
+from hengyang_cbec.statetables import move
 
 from ..models import Award, Notice, NoticeOutbox
 from ..permissions import READERS
+from ..transitions import NOTICE
 
 logger = logging.getLogger(__name__)
 
@@ -172,15 +174,20 @@ def _fail(outbox: NoticeOutbox, error: str) -> None:
     outbox.last_error = error[:2000]
     outbox.finished_at = now
     outbox.save(update_fields=["status", "last_error", "finished_at"])
-    Notice.objects.filter(pk=outbox.notice_id).exclude(status=Notice.Status.READY).update(
-        status=Notice.Status.FAILED, error=error[:2000]
-    )
-    record(
-        action="notice.failed",
-        obj=outbox.notice,
-        application_id=outbox.notice.application_id,
+    notice = Notice.objects.select_for_update().get(pk=outbox.notice_id)
+    if notice.status == Notice.Status.READY:
+        return
+    notice.error = error[:2000]
+    if notice.status == Notice.Status.FAILED:  # failed already: keep the newest error
+        notice.save(update_fields=["error"])
+        return
+    move(
+        notice,
+        NOTICE,
+        "failed",
+        fields=("error",),
         result=AuditEvent.Result.FAILED,
-        data={"number": outbox.notice.number, "attempts": outbox.attempts, "error": error[:500]},
+        data={"number": notice.number, "attempts": outbox.attempts, "error": error[:500]},
     )
 
 
@@ -246,21 +253,9 @@ def _finish(outbox_id: int, stored: dict[str, tuple[str, str, int]]) -> str:
             setattr(notice, f"file_{language}", name)
             setattr(notice, f"sha256_{language}", sha)
             setattr(notice, f"size_{language}", size)
-        notice.status = Notice.Status.READY
         notice.error = ""
         notice.ready_at = now
-        notice.save(
-            update_fields=[
-                *(
-                    f"{field}_{language}"
-                    for field in ("file", "sha256", "size")
-                    for language in stored
-                ),
-                "status",
-                "error",
-                "ready_at",
-            ]
-        )
+        files = [f"{field}_{lang}" for field in ("file", "sha256", "size") for lang in stored]
         outbox.status = NoticeOutbox.Status.DONE
         outbox.finished_at = now
         outbox.last_error = ""
@@ -273,10 +268,11 @@ def _finish(outbox_id: int, stored: dict[str, tuple[str, str, int]]) -> str:
             .values_list("pk", flat=True)
         )
         Notice.objects.filter(pk__in=older).update(superseded_at=now, superseded_by=notice)
-        record(
-            action="notice.ready",
-            obj=notice,
-            application_id=notice.application_id,
+        move(
+            notice,
+            NOTICE,
+            "ready",
+            fields=(*files, "error", "ready_at"),
             data={
                 "number": notice.number,
                 "version": notice.version,
@@ -285,14 +281,9 @@ def _finish(outbox_id: int, stored: dict[str, tuple[str, str, int]]) -> str:
                 "supersedes": older,
             },
             public_message=f"{notice.number}",
-            visible_to_applicant=True,
+            visible=True,
         )
-        notify(
-            notice.application,
-            message_zh=f"批复通知书 {notice.number} 已生成，可在申报详情页下载。",
-            message_en=f"Approval notice {notice.number} is ready: download it from the "
-            "application page.",
-        )
+        notify(notice.application, "notice_ready", number=notice.number)
     return "done"
 
 
@@ -399,22 +390,21 @@ def notice_retry(*, user, notice: Notice, ip: str | None = None) -> Notice:
     if notice.status != Notice.Status.FAILED:
         raise NoticeError(_("Only a failed notice can be retried."))
     outbox = NoticeOutbox.objects.select_for_update().get(notice=notice)
-    notice.status = Notice.Status.PENDING
     notice.error = ""
-    notice.save(update_fields=["status", "error"])
     outbox.status = NoticeOutbox.Status.PENDING
     outbox.attempts = 0
     outbox.enqueued_at = None
     outbox.started_at = None
     outbox.finished_at = None
     outbox.save(update_fields=["status", "attempts", "enqueued_at", "started_at", "finished_at"])
-    record(
-        action="notice.retry",
-        actor=user,
-        actor_role=role,
+    move(
+        notice,
+        NOTICE,
+        "retry",
+        user=user,
+        role=role,
+        fields=("error",),
         ip=ip,
-        obj=notice,
-        application_id=notice.application_id,
         data={"number": notice.number, "last_error": outbox.last_error[:500]},
     )
     transaction.on_commit(lambda: enqueue(outbox.pk))

@@ -15,24 +15,22 @@ from django.utils.translation import gettext as _
 
 from applications.models import Application
 from applications.services import notify
-from applications.workflow import Action, State, TransitionRefused, transition_for
+from applications.workflow import Action, State, TransitionRefused, move_application, transition_for
 from hengyang_cbec.accounts.roles import Role
-from hengyang_cbec.audit.services import record
+from hengyang_cbec.audit.services import record, record_action
 from hengyang_cbec.errors import PortalError
 
 from ..models import Award, Objection, PublicNoticeBatch, PublicNoticeItem, Stage
 from ..models.publicity import ScanState
 from .steps import (
     ReviewError,
-    _audit,
     _cancel_live_award,
     _check_version,
-    _decision,
+    _conclude,
     _four_eyes,
     _lock,
     _lock_many,
     _money,
-    _move,
     _require_role,
     _transition,
 )
@@ -83,9 +81,9 @@ def notice_publish(*, user, application_ids: Iterable[int], ip=None) -> PublicNo
     for application, award in items:
         application.version += 1
         application.save(update_fields=["version", "updated_at"])
-        _audit(
+        record_action(
             application,
-            "notice_publish",
+            "review.notice_publish",
             user,
             role,
             ip=ip,
@@ -94,15 +92,10 @@ def notice_publish(*, user, application_ids: Iterable[int], ip=None) -> PublicNo
                 "ends_at": batch.ends_at,
                 "amount_cny": _money(award.amount_cny),
             },
+            visible=True,
         )
         if days:
-            notify(
-                application,
-                message_zh=f"申报 {application.reference} 拟获资助，进入公示期，至 "
-                f"{timezone.localtime(batch.ends_at):%Y-%m-%d %H:%M} 止。",
-                message_en=f"Application {application.reference} is on public notice until "
-                f"{timezone.localtime(batch.ends_at):%Y-%m-%d %H:%M}.",
-            )
+            notify(application, "notice_published", ends_at=batch.ends_at)
     if days == 0:
         for application, _award in items:
             _close_notice(application, user, role, ip=ip)
@@ -129,14 +122,17 @@ def _close_notice(application: Application, user, role: str, *, ip=None) -> None
         raise ReviewError(_("An open objection holds this application until it is resolved."))
     item.status = PublicNoticeItem.Status.CLOSED
     item.save(update_fields=["status"])
-    _move(application, transition)
-    _audit(application, Action.CLOSE_NOTICE.value, user, role, ip=ip, data={"batch": item.batch_id})
-    notify(
+    move_application(application, transition)
+    record_action(
         application,
-        message_zh=f"申报 {application.reference} 公示期满，报市人民政府审批。",
-        message_en=f"The public notice of application {application.reference} is over; it goes "
-        "to the Municipal People's Government for approval.",
+        f"review.{Action.CLOSE_NOTICE.value}",
+        user,
+        role,
+        ip=ip,
+        data={"batch": item.batch_id},
+        visible=True,
     )
+    notify(application, "notice_closed")
 
 
 @transaction.atomic
@@ -243,12 +239,7 @@ def objection_lodge(
         data={"item": item.pk, "file": bool(objection.file)},
         visible_to_applicant=True,
     )
-    notify(
-        application,
-        message_zh=f"公示期间有人对申报 {application.reference} 提出异议，商务局将予核查。",
-        message_en=f"An objection was lodged against application {application.reference} during "
-        "its public notice; the Bureau of Commerce will examine it.",
-    )
+    notify(application, "objection_lodged")
     return objection
 
 
@@ -292,39 +283,28 @@ def objection_resolve(
         PublicNoticeItem.objects.filter(pk=objection.item_id).update(
             status=PublicNoticeItem.Status.WITHDRAWN
         )
-        award = _cancel_live_award(application, release=True)
-        _move(application, transition)
-        _decision(application, Stage.COMMERCE, Action.UPHOLD_OBJECTION, user, message=resolution)
-        _audit(
-            application,
-            Action.UPHOLD_OBJECTION.value,
-            user,
-            role,
-            ip=ip,
+        award = _cancel_live_award(application, user, role, release=True)
+        _conclude(
+            application, transition, Action.UPHOLD_OBJECTION, Stage.COMMERCE, user, role, ip=ip,
+            message=resolution, public_message=resolution,
             data={
                 "objection": objection.pk,
                 "released_cny": _money(award.amount_cny) if award else None,
             },
-            public_message=resolution,
-        )
-        notify(
-            application,
-            message_zh=f"公示异议成立，申报 {application.reference} 退回商务局重新审核："
-            f"{resolution}",
-            message_en=f"An objection to application {application.reference} was upheld; it goes "
-            f"back to the Bureau of Commerce's review: {resolution}",
-        )
+        )  # fmt: skip
+        notify(application, "objection_upheld", resolution=resolution)
     else:
         application.version += 1
         application.save(update_fields=["version", "updated_at"])
-        _audit(
+        record_action(
             application,
-            "objection_dismiss",
+            "review.objection_dismiss",
             user,
             role,
             ip=ip,
             data={"objection": objection.pk},
             public_message=resolution,
+            visible=True,
         )
     return objection
 

@@ -16,7 +16,8 @@ from applications.models import Application, Enterprise, Evidence
 from applications.services import application_catalogue, notify
 from applications.workflow import Action, State, TransitionRefused, transition_for
 from hengyang_cbec.accounts.roles import Role, has_role, roles_of
-from hengyang_cbec.audit.services import record
+from hengyang_cbec.audit.services import record, record_action
+from hengyang_cbec.statetables import move
 
 from ..calendar import add_working_days
 from ..models import (
@@ -28,22 +29,23 @@ from ..models import (
     ReviewOpinion,
     Stage,
 )
+from ..transitions import AWARD
 from .assessment import _serialisable, assess, current_verified_facts
 from .steps import (
+    ROLE_SLOTS,
     BudgetExceeded,
     ReviewError,
     _actors,
-    _audit,
+    _begin,
     _cancel_live_award,
     _check_version,
+    _conclude,
     _decision,
     _four_eyes,
     _lock,
     _money,
-    _move,
     _require_role,
     _set_actor,
-    _transition,
     parse_amount,
 )
 
@@ -58,21 +60,11 @@ EXTERNAL = "external"
 @transaction.atomic
 def application_take(*, user, application: Application, version: int, ip=None) -> Application:
     """A commerce reviewer takes a submitted application (SUBMITTED → COMMERCE_REVIEW)."""
-    application = _lock(application)
-    transition, role = _transition(application, Action.TAKE, user)
-    _check_version(application, version)
-    actors = _four_eyes(application, user, "commerce_reviewer")
+    application, transition, role, actors = _begin(application, Action.TAKE, user, version)
     _set_actor(actors, "commerce_reviewer", user)
     _hold(application, Stage.COMMERCE, assignee=user, by=user)
-    _move(application, transition)
-    _decision(application, Stage.COMMERCE, Action.TAKE, user)
-    _audit(application, Action.TAKE.value, user, role, ip=ip)
-    notify(
-        application,
-        message_zh=f"申报 {application.reference} 已由商务局受理审核。",
-        message_en=f"The Bureau of Commerce has started reviewing application "
-        f"{application.reference}.",
-    )
+    _conclude(application, transition, Action.TAKE, Stage.COMMERCE, user, role, ip=ip)
+    notify(application, "application_taken")
     return application
 
 
@@ -113,18 +105,11 @@ def application_assign(
         actors = _actors(application)
         _set_actor(actors, slot, assignee)
         _hold(application, stage, assignee=assignee, by=user)
-        _move(application, transition)
-        _decision(application, stage, Action.TAKE, user, message=f"→ {assignee.username}")
-        _audit(
-            application, Action.TAKE.value, user, role.value, ip=ip,
-            data={"assigned_to": assignee.username},
+        _conclude(
+            application, transition, Action.TAKE, stage, user, role.value, ip=ip,
+            message=f"→ {assignee.username}", data={"assigned_to": assignee.username},
         )  # fmt: skip
-        notify(
-            application,
-            message_zh=f"申报 {application.reference} 已由商务局受理审核。",
-            message_en=f"The Bureau of Commerce has started reviewing application "
-            f"{application.reference}.",
-        )
+        notify(application, "application_taken")
         return application
     before = (
         Assignment.objects.filter(application=application, stage=stage)
@@ -134,9 +119,9 @@ def application_assign(
     _hold(application, stage, assignee=assignee, by=user)
     application.version += 1
     application.save(update_fields=["version", "updated_at"])
-    _audit(
+    record_action(
         application,
-        "assign",
+        "review.assign",
         user,
         role.value,
         ip=ip,
@@ -188,9 +173,9 @@ def review_save_facts(
         if application.declared_facts.get(name) != value
     }
     _decision(application, Stage.COMMERCE, "verify", user, assessment=assessment)
-    _audit(
+    record_action(
         application,
-        "verify",
+        "review.verify",
         user,
         role,
         ip=ip,
@@ -240,9 +225,9 @@ def coreview_request(
         for unit in units
         if unit not in open_units
     ]
-    _audit(
+    record_action(
         application,
-        "coreview_request",
+        "review.coreview_request",
         user,
         role,
         ip=ip,
@@ -297,10 +282,7 @@ def application_return(
     ip=None,
 ) -> Application:
     """Return for correction: reopen exactly the named facts and documents until a deadline."""
-    application = _lock(application)
-    transition, role = _transition(application, Action.RETURN, user)
-    _check_version(application, version)
-    actors = _four_eyes(application, user, "commerce_reviewer")
+    application, transition, role, actors = _begin(application, Action.RETURN, user, version)
     measure = application_catalogue(application).measures[application.measure.code]
     fields = [f for f in dict.fromkeys(fields) if f]
     documents = [d for d in dict.fromkeys(documents) if d]
@@ -323,31 +305,13 @@ def application_return(
     application.return_fields = fields
     application.return_documents = documents
     application.return_deadline = deadline
-    _move(
-        application,
-        transition,
-        "return_message",
-        "return_fields",
-        "return_documents",
-        "return_deadline",
-    )
-    _decision(application, Stage.COMMERCE, Action.RETURN, user, message=message)
-    _audit(
-        application,
-        Action.RETURN.value,
-        user,
-        role,
-        ip=ip,
+    _conclude(
+        application, transition, Action.RETURN, Stage.COMMERCE, user, role, ip=ip,
+        fields=("return_message", "return_fields", "return_documents", "return_deadline"),
         data={"fields": fields, "documents": documents, "deadline": deadline.isoformat()},
-        public_message=message,
-    )
-    notify(
-        application,
-        message_zh=f"申报 {application.reference} 被退回补正，请于 {deadline:%Y-%m-%d} 前修改后"
-        f"重新提交。审核意见：{message}",
-        message_en=f"Application {application.reference} was returned for correction; please "
-        f"correct it and resubmit by {deadline:%Y-%m-%d}. Reviewer's message: {message}",
-    )
+        message=message, public_message=message,
+    )  # fmt: skip
+    notify(application, "application_returned", deadline=deadline, message=message)
     return application
 
 
@@ -356,25 +320,19 @@ def application_reject(
     *, user, application: Application, reason: str, version: int, ip=None
 ) -> Application:
     """Reject at commerce or finance review; the applicant reads the reason."""
-    application = _lock(application)
-    transition, role = _transition(application, Action.REJECT, user)
-    _check_version(application, version)
-    slot = "finance_reviewer" if role == Role.FINANCE_REVIEWER else "commerce_reviewer"
-    actors = _four_eyes(application, user, slot)
+    application, transition, role, actors = _begin(application, Action.REJECT, user, version)
+    slot = ROLE_SLOTS[role]
     reason = (reason or "").strip()
     if not reason:
         raise ReviewError(_("A rejection needs a reason the applicant can read."))
     _set_actor(actors, slot, user)
-    _cancel_live_award(application, release=True)
-    _move(application, transition)
+    _cancel_live_award(application, user, role, release=True)
     stage = Stage.FINANCE if slot == "finance_reviewer" else Stage.COMMERCE
-    _decision(application, stage, Action.REJECT, user, message=reason)
-    _audit(application, Action.REJECT.value, user, role, ip=ip, public_message=reason)
-    notify(
-        application,
-        message_zh=f"申报 {application.reference} 未获通过。理由：{reason}",
-        message_en=f"Application {application.reference} was rejected. Reason: {reason}",
-    )
+    _conclude(
+        application, transition, Action.REJECT, stage, user, role, ip=ip,
+        message=reason, public_message=reason,
+    )  # fmt: skip
+    notify(application, "application_rejected", reason=reason)
     return application
 
 
@@ -387,10 +345,7 @@ def application_recommend(
     A lower amount needs a written reason; a discretionary measure (M03, M11) always needs an
     amount and a reason; an external measure (M15) is awarded by its own policy, not here.
     """
-    application = _lock(application)
-    transition, role = _transition(application, Action.RECOMMEND, user)
-    _check_version(application, version)
-    actors = _four_eyes(application, user, "commerce_reviewer")
+    application, transition, role, actors = _begin(application, Action.RECOMMEND, user, version)
     measure = application.measure
     if measure.kind == EXTERNAL:
         raise ReviewError(
@@ -414,7 +369,7 @@ def application_recommend(
     if amount < limit and not reason:
         raise ReviewError(_("An amount lower than the cap needs a written reason."))
     _set_actor(actors, "commerce_reviewer", user)
-    _cancel_live_award(application, release=True)
+    _cancel_live_award(application, user, role, release=True)
     award = Award.objects.create(
         application=application,
         assessment=assessment,
@@ -424,17 +379,9 @@ def application_recommend(
         submitter_id=actors.submitter_id,
         commerce_reviewer=user,
     )
-    _move(application, transition)
-    _decision(
-        application, Stage.COMMERCE, Action.RECOMMEND, user, assessment=assessment, amount=amount,
-        message=reason,
-    )  # fmt: skip
-    _audit(
-        application,
-        Action.RECOMMEND.value,
-        user,
-        role,
-        ip=ip,
+    _conclude(
+        application, transition, Action.RECOMMEND, Stage.COMMERCE, user, role, ip=ip,
+        assessment=assessment, amount=amount, message=reason,
         data={
             "amount_cny": _money(amount),
             "cap_cny": _money(limit),
@@ -442,13 +389,8 @@ def application_recommend(
             "rules_version": assessment.rules_version,
             "verified_facts": assessment.verified_facts,
         },
-    )
-    notify(
-        application,
-        message_zh=f"申报 {application.reference} 已通过商务局初审，转财政局复核。",
-        message_en=f"Application {application.reference} passed the Bureau of Commerce's review "
-        "and goes to the Bureau of Finance.",
-    )
+    )  # fmt: skip
+    notify(application, "application_recommended")
     return award
 
 
@@ -459,25 +401,19 @@ def application_recommend(
 def application_return_to_commerce(
     *, user, application: Application, message: str, version: int, ip=None
 ) -> Application:
-    application = _lock(application)
-    transition, role = _transition(application, Action.RETURN_TO_COMMERCE, user)
-    _check_version(application, version)
-    actors = _four_eyes(application, user, "finance_reviewer")
+    application, transition, role, actors = _begin(
+        application, Action.RETURN_TO_COMMERCE, user, version
+    )
     message = (message or "").strip()
     if not message:
         raise ReviewError(_("Tell the commerce reviewer why the application comes back."))
     _set_actor(actors, "finance_reviewer", user)
-    award = _cancel_live_award(application, release=True)
-    _move(application, transition)
-    _decision(application, Stage.FINANCE, Action.RETURN_TO_COMMERCE, user, message=message)
-    _audit(
-        application,
-        Action.RETURN_TO_COMMERCE.value,
-        user,
-        role,
-        ip=ip,
+    award = _cancel_live_award(application, user, role, release=True)
+    _conclude(
+        application, transition, Action.RETURN_TO_COMMERCE, Stage.FINANCE, user, role, ip=ip,
+        message=message,
         data={"message": message, "amount_cny": _money(award.amount_cny) if award else None},
-    )
+    )  # fmt: skip
     return application
 
 
@@ -490,10 +426,7 @@ def application_commit(
     Annual caps, one-time and overlap are re-checked here from the awards in the database, with
     the enterprise row locked so that two commits for one enterprise see each other.
     """
-    application = _lock(application)
-    transition, role = _transition(application, Action.COMMIT, user)
-    _check_version(application, version)
-    actors = _four_eyes(application, user, "finance_reviewer")
+    application, transition, role, actors = _begin(application, Action.COMMIT, user, version)
     award = (
         Award.objects.select_for_update()
         .filter(application=application, status=Award.Status.RECOMMENDED)
@@ -540,25 +473,18 @@ def application_commit(
     budget.committed_cny = before + award.amount_cny
     budget.save(update_fields=["committed_cny", "updated_at"])
     _set_actor(actors, "finance_reviewer", user)
-    award.status = Award.Status.COMMITTED
     award.fund_source_id = budget.fund_source_id
     award.allocation = budget
     award.finance_reviewer = user
     award.committed_at = timezone.now()
-    award.save(
-        update_fields=["status", "fund_source", "allocation", "finance_reviewer", "committed_at"]
-    )
-    _move(application, transition)
-    _decision(
-        application, Stage.FINANCE, Action.COMMIT, user, assessment=assessment,
-        amount=award.amount_cny,
+    move(
+        award, AWARD, "committed", user=user, role=role,
+        fields=("fund_source", "allocation", "finance_reviewer", "committed_at"),
+        data={"allocation": budget.pk, "amount_cny": _money(award.amount_cny)},
     )  # fmt: skip
-    _audit(
-        application,
-        Action.COMMIT.value,
-        user,
-        role,
-        ip=ip,
+    _conclude(
+        application, transition, Action.COMMIT, Stage.FINANCE, user, role, ip=ip,
+        assessment=assessment, amount=award.amount_cny,
         data={
             "amount_cny": _money(award.amount_cny),
             "allocation": budget.pk,
@@ -567,14 +493,8 @@ def application_commit(
             "committed_after": _money(budget.committed_cny),
             "rules_version": assessment.rules_version,
         },
-    )
-    notify(
-        application,
-        message_zh=f"申报 {application.reference} 已通过财政局复核，拟安排资金 "
-        f"{award.amount_cny:,.2f} 元，待公示。",
-        message_en=f"Application {application.reference} passed the Bureau of Finance's review: "
-        f"CNY {award.amount_cny:,.2f} is earmarked and goes to public notice.",
-    )
+    )  # fmt: skip
+    notify(application, "application_committed", amount=award.amount_cny)
     return award
 
 

@@ -25,13 +25,16 @@ from applications.workflow import (
     State,
     Transition,
     TransitionRefused,
+    move_application,
     transition_for,
 )
 from hengyang_cbec.accounts.roles import Role, has_role, roles_of
-from hengyang_cbec.audit.services import record
+from hengyang_cbec.audit.services import record_action
 from hengyang_cbec.errors import PortalError, StaleVersion
+from hengyang_cbec.statetables import move
 
 from ..models import ApplicationActors, Award, BudgetAllocation, ReviewDecision, Stage
+from ..transitions import AWARD
 
 CENT = Decimal("0.01")
 FOUR_EYES_SLOTS = ("submitter", "commerce_reviewer", "finance_reviewer", "registrar")
@@ -148,36 +151,6 @@ def _set_actor(actors: ApplicationActors, slot: str, user) -> None:
         actors.save(update_fields=[slot])
 
 
-def _move(application: Application, transition: Transition, *extra_fields: str) -> None:
-    application.state = transition.target
-    application.version += 1
-    application.save(update_fields=["state", "version", "updated_at", *extra_fields])
-
-
-def _audit(
-    application: Application,
-    action: str,
-    user,
-    role: str,
-    *,
-    ip=None,
-    data=None,
-    public_message: str = "",
-    visible: bool = True,
-) -> None:
-    record(
-        action=f"review.{action}",
-        actor=user,
-        actor_role=role,
-        ip=ip,
-        obj=application,
-        application_id=application.pk,
-        data=data or {},
-        public_message=public_message,
-        visible_to_applicant=visible,
-    )
-
-
 def _decision(application, stage, action, user, *, assessment=None, amount=None, message=""):
     ReviewDecision.objects.create(
         application=application,
@@ -189,6 +162,59 @@ def _decision(application, stage, action, user, *, assessment=None, amount=None,
         assessment=assessment,
         amount_cny=amount,
         message=message,
+    )
+
+
+# The four-eyes capacity of the role a reviewer takes in a transition.
+ROLE_SLOTS = {
+    Role.COMMERCE_REVIEWER.value: "commerce_reviewer",
+    Role.FINANCE_REVIEWER.value: "finance_reviewer",
+    Role.APPROVAL_REGISTRAR.value: "registrar",
+}
+
+
+def _begin(
+    application: Application | int, action: Action, user, version: int | None
+) -> tuple[Application, Transition, str, ApplicationActors]:
+    """The start of every decision: lock, the allowed transition and the role the user takes in
+    it, the version the page was drawn at, four eyes in that role's capacity."""
+    application = _lock(application)
+    transition, role = _transition(application, action, user)
+    _check_version(application, version)
+    return application, transition, role, _four_eyes(application, user, ROLE_SLOTS[role])
+
+
+def _conclude(
+    application: Application,
+    transition: Transition,
+    action: Action,
+    stage: Stage,
+    user,
+    role: str,
+    *,
+    ip=None,
+    fields: tuple[str, ...] = (),
+    data: dict | None = None,
+    message: str = "",
+    public_message: str = "",
+    assessment=None,
+    amount=None,
+) -> None:
+    """The end of every decision: the move, the decision record and the audit event the
+    applicant sees on the timeline (review.<action>)."""
+    move_application(application, transition, *fields)
+    _decision(
+        application, stage, action, user, assessment=assessment, amount=amount, message=message
+    )
+    record_action(
+        application,
+        f"review.{Action(action).value}",
+        user,
+        role,
+        ip=ip,
+        data=data,
+        public_message=public_message,
+        visible=True,
     )
 
 
@@ -212,7 +238,7 @@ def _money(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
-def _cancel_live_award(application: Application, *, release: bool) -> Award | None:
+def _cancel_live_award(application: Application, user, role: str, *, release: bool) -> Award | None:
     award = (
         Award.objects.select_for_update()
         .filter(application=application)
@@ -225,6 +251,5 @@ def _cancel_live_award(application: Application, *, release: bool) -> Award | No
         allocation = BudgetAllocation.objects.select_for_update().get(pk=award.allocation_id)
         allocation.committed_cny -= award.amount_cny
         allocation.save(update_fields=["committed_cny", "updated_at"])
-    award.status = Award.Status.CANCELLED
-    award.save(update_fields=["status"])
+    move(award, AWARD, "cancelled", user=user, role=role)
     return award

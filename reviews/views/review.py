@@ -17,7 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from applications.models import Application
@@ -260,6 +260,37 @@ def _invalid(request: HttpRequest, pk: int, form) -> HttpResponse:
     return redirect("reviews:review_detail", pk=pk)
 
 
+def _decision_view(roles, build_form, service, success, **fields):
+    """A POST handler of the review page: role, form, one service call with the form's fields.
+
+    `build_form(request, application)` makes the bound form; `fields` maps the service's keyword
+    arguments to the form's fields (the version and the caller's address are always passed).
+    """
+
+    @role_required(*roles)
+    @require_POST
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        application = application_for_staff(request.user, pk)
+        form = build_form(request, application)
+        if not form.is_valid():
+            return _invalid(request, pk, form)
+        data = form.cleaned_data
+        return _done(
+            request,
+            pk,
+            lambda: service(
+                user=request.user,
+                application=application,
+                **{argument: data[name] for argument, name in fields.items()},
+                version=data["version"],
+                ip=client_ip(request),
+            ),
+            str(success),
+        )
+
+    return view
+
+
 @role_required(COMMERCE)
 @require_POST
 def take(request: HttpRequest, pk: int) -> HttpResponse:
@@ -280,25 +311,15 @@ def take(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@role_required(COMMERCE, FINANCE, REGISTRAR)
-@require_POST
-def assign(request: HttpRequest, pk: int) -> HttpResponse:
-    application = application_for_staff(request.user, pk)
-    form = AssignForm(request.POST, assignees=User.objects.filter(is_active=True))
-    if not form.is_valid():
-        return _invalid(request, pk, form)
-    return _done(
-        request,
-        pk,
-        lambda: application_assign(
-            user=request.user,
-            application=application,
-            assignee=form.cleaned_data["assignee"],
-            version=form.cleaned_data["version"],
-            ip=client_ip(request),
-        ),
-        _("The application was assigned."),
-    )
+assign = _decision_view(
+    (COMMERCE, FINANCE, REGISTRAR),
+    lambda request, _application: AssignForm(
+        request.POST, assignees=User.objects.filter(is_active=True)
+    ),
+    application_assign,
+    gettext_lazy("The application was assigned."),
+    assignee="assignee",
+)
 
 
 @role_required(COMMERCE)
@@ -335,145 +356,72 @@ def save_facts(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@role_required(COMMERCE)
-@require_POST
-def request_coreview(request: HttpRequest, pk: int) -> HttpResponse:
-    application = application_for_staff(request.user, pk)
-    form = CoReviewRequestForm(
-        request.POST,
-        unit_choices=[(u, u) for u in application.measure.responsible_units],
-    )
-    if not form.is_valid():
-        return _invalid(request, pk, form)
-    return _done(
-        request,
-        pk,
-        lambda: coreview_request(
-            user=request.user,
-            application=application,
-            units=form.cleaned_data["units"],
-            message=form.cleaned_data["message"],
-            version=form.cleaned_data["version"],
-            ip=client_ip(request),
-        ),
-        _("The opinions were requested."),
-    )
+request_coreview = _decision_view(
+    (COMMERCE,),
+    lambda request, application: CoReviewRequestForm(
+        request.POST, unit_choices=[(u, u) for u in application.measure.responsible_units]
+    ),
+    coreview_request,
+    gettext_lazy("The opinions were requested."),
+    units="units",
+    message="message",
+)
 
 
-@role_required(COMMERCE)
-@require_POST
-def return_for_correction(request: HttpRequest, pk: int) -> HttpResponse:
-    application = application_for_staff(request.user, pk)
-    catalogue = application_catalogue(application)
-    measure = catalogue.measures[application.measure.code]
-    form = ReturnForm(
+def _return_form(request: HttpRequest, application: Application) -> ReturnForm:
+    measure = application_catalogue(application).measures[application.measure.code]
+    return ReturnForm(
         request.POST,
         fact_choices=[(f.name, f.name) for f, _required in measure.fact_defs],
         document_choices=[(c, c) for c in measure.evidence_types],
     )
-    if not form.is_valid():
-        return _invalid(request, pk, form)
-    data = form.cleaned_data
-    return _done(
-        request,
-        pk,
-        lambda: application_return(
-            user=request.user,
-            application=application,
-            fields=data["fields_to_reopen"],
-            documents=data["documents_to_reopen"],
-            message=data["message"],
-            working_days=data["working_days"],
-            version=data["version"],
-            ip=client_ip(request),
-        ),
-        _("The application was returned for correction."),
-    )
 
 
-@role_required(COMMERCE, FINANCE)
-@require_POST
-def reject(request: HttpRequest, pk: int) -> HttpResponse:
-    application = application_for_staff(request.user, pk)
-    form = RejectForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, pk, form)
-    return _done(
-        request,
-        pk,
-        lambda: application_reject(
-            user=request.user,
-            application=application,
-            reason=form.cleaned_data["reason"],
-            version=form.cleaned_data["version"],
-            ip=client_ip(request),
-        ),
-        _("The application was rejected."),
-    )
+return_for_correction = _decision_view(
+    (COMMERCE,),
+    _return_form,
+    application_return,
+    gettext_lazy("The application was returned for correction."),
+    fields="fields_to_reopen",
+    documents="documents_to_reopen",
+    message="message",
+    working_days="working_days",
+)
 
+reject = _decision_view(
+    (COMMERCE, FINANCE),
+    lambda request, _application: RejectForm(request.POST),
+    application_reject,
+    gettext_lazy("The application was rejected."),
+    reason="reason",
+)
 
-@role_required(COMMERCE)
-@require_POST
-def recommend(request: HttpRequest, pk: int) -> HttpResponse:
-    application = application_for_staff(request.user, pk)
-    form = RecommendForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, pk, form)
-    return _done(
-        request,
-        pk,
-        lambda: application_recommend(
-            user=request.user,
-            application=application,
-            amount=form.cleaned_data["amount"],
-            reason=form.cleaned_data["reason"],
-            version=form.cleaned_data["version"],
-            ip=client_ip(request),
-        ),
-        _("The application was approved at commerce review and sent to finance."),
-    )
+recommend = _decision_view(
+    (COMMERCE,),
+    lambda request, _application: RecommendForm(request.POST),
+    application_recommend,
+    gettext_lazy("The application was approved at commerce review and sent to finance."),
+    amount="amount",
+    reason="reason",
+)
 
+return_to_commerce = _decision_view(
+    (FINANCE,),
+    lambda request, _application: ReturnToCommerceForm(request.POST),
+    application_return_to_commerce,
+    gettext_lazy("The application was returned to commerce review."),
+    message="message",
+)
 
-@role_required(FINANCE)
-@require_POST
-def return_to_commerce(request: HttpRequest, pk: int) -> HttpResponse:
-    application = application_for_staff(request.user, pk)
-    form = ReturnToCommerceForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, pk, form)
-    return _done(
-        request,
-        pk,
-        lambda: application_return_to_commerce(
-            user=request.user,
-            application=application,
-            message=form.cleaned_data["message"],
-            version=form.cleaned_data["version"],
-            ip=client_ip(request),
-        ),
-        _("The application was returned to commerce review."),
-    )
-
-
-@role_required(FINANCE)
-@require_POST
-def commit(request: HttpRequest, pk: int) -> HttpResponse:
-    application = application_for_staff(request.user, pk)
-    form = CommitForm(request.POST, allocations=BudgetAllocation.objects.all())
-    if not form.is_valid():
-        return _invalid(request, pk, form)
-    return _done(
-        request,
-        pk,
-        lambda: application_commit(
-            user=request.user,
-            application=application,
-            allocation=form.cleaned_data["allocation"],
-            version=form.cleaned_data["version"],
-            ip=client_ip(request),
-        ),
-        _("The amount was committed to the budget; the application goes to public notice."),
-    )
+commit = _decision_view(
+    (FINANCE,),
+    lambda request, _application: CommitForm(
+        request.POST, allocations=BudgetAllocation.objects.all()
+    ),
+    application_commit,
+    gettext_lazy("The amount was committed to the budget; the application goes to public notice."),
+    allocation="allocation",
+)
 
 
 @role_required(Role.CO_REVIEWER)

@@ -669,6 +669,10 @@ def test_applicant_and_outsider_cannot_use_staff_pages(notice, member, outsider,
         assert client.post(reverse("notices:regenerate", args=[notice.pk])).status_code == 403
     client.logout()
     assert client.get(reverse("notices:staff_list")).status_code == 302
+    # Refused means nothing happened: no new version, no new render attempt, no audit event.
+    assert Notice.objects.filter(award=notice.award).count() == 1
+    assert NoticeOutbox.objects.get(notice=notice).attempts == 1
+    assert not AuditEvent.objects.filter(action__in=["notice.retry", "notice.regenerate"]).exists()
 
 
 def test_regenerating_issues_a_new_version_and_supersedes_the_old(notice, crew, capture, client):

@@ -132,10 +132,8 @@ def _qr_svg(url: str) -> str:
 
 def _trace(notice: Notice, language: str) -> list[dict[str, str]]:
     """The reasoning (核定依据): each step's clause, the interpretation deciding it, its text."""
-    assessment = notice.award.assessment
-    result = (assessment.result_en if language == "en" else assessment.result_zh) or {}
     steps = []
-    for step in result.get("trace", []):
+    for step in (notice.trace_en if language == "en" else notice.trace_zh) or []:
         text = step.get(f"text_{language}") or step.get("text") or ""
         steps.append(
             {
@@ -149,9 +147,7 @@ def _trace(notice: Notice, language: str) -> list[dict[str, str]]:
 
 def interpretations_url(notice: Notice) -> str:
     """Where the cited interpretations are published, in the version that assessed."""
-    policy = (notice.award.assessment.result_zh or {}).get("policy") or (
-        notice.application.measure.policy.code
-    )
+    policy = notice.policy_code or notice.application.measure.policy.code
     return f"{settings.NOTICE_PUBLIC_URL}{reverse('policies:interpretations')}?version={policy}"
 
 
@@ -164,15 +160,14 @@ def _date(day: date | None, language: str) -> str:
 
 
 def notice_context(notice: Notice, language: str) -> dict[str, Any]:
-    award = notice.award
     application = notice.application
     measure = application.measure
     policy = measure.policy
     english = language == "en"
-    batch = award.approval_batch
     url = verification_url(notice)
-    fund = award.fund_source
     trace = _trace(notice, language)
+    # The reason is printed only when less than the cap was approved.
+    cut = notice.cap_cny is not None and notice.amount_cny < notice.cap_cny
     return {
         "english": english,
         "notice": notice,
@@ -189,17 +184,17 @@ def notice_context(notice: Notice, language: str) -> dict[str, Any]:
         "policy_title": policy.title_en if english else policy.title_zh,
         "amount": f"{notice.amount_cny:,.2f}",
         "amount_capitals": amount_in_capitals(notice.amount_cny),
-        "fund_source": (fund.name_en if english else fund.name_zh) if fund else "",
-        "approval_number": batch.document_number if batch else "",
-        "approval_date": _date(batch.document_date if batch else None, language),
+        "fund_source": notice.fund_source_en if english else notice.fund_source_zh,
+        "approval_number": notice.approval_number,
+        "approval_date": _date(notice.approval_date, language),
         "trace": trace,
         "cited": sorted(
             {s["interpretation"] for s in trace if s["interpretation"]},
             key=lambda code: int(code.split("-")[1]) if code[2:].isdigit() else 0,
         ),
         "interpretations_url": interpretations_url(notice),
-        "reason": award.reason if award.amount_cny < award.cap_cny else "",
-        "cap": f"{award.cap_cny:,.2f}",
+        "reason": notice.reason if cut else "",
+        "cap": f"{notice.cap_cny:,.2f}" if notice.cap_cny is not None else "",
         "verify_url": url,
         "qr_svg": _qr_svg(url),
         "file_reference": f"{notice.code}-V{notice.version}-{language.upper()}",

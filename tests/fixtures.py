@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import functools
+
 import pytest
 
 from hengyang_cbec.accounts.roles import Role
@@ -19,23 +22,39 @@ CHROMIUM_ARGS = [
 ]
 
 
+@functools.cache
+def _parsed_catalogue_files() -> list:
+    from policies.services import read_catalogue_files
+
+    return read_catalogue_files()
+
+
+def catalogue_files() -> list:
+    """The catalogue's YAML files, parsed once per test process (about a second each time).
+
+    Tests that flush the database (browser tests, transactional tests) load the catalogue again
+    before each test; they load it from this copy instead of reading the files again.
+    """
+    return copy.deepcopy(_parsed_catalogue_files())
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Load the policy catalogue once into the test database (tests roll back around it)."""
-    from policies.services import load_catalogue, read_catalogue_files
+    from policies.services import load_catalogue
 
     with django_db_blocker.unblock():
-        load_catalogue(read_catalogue_files())
+        load_catalogue(catalogue_files())
 
 
 @pytest.fixture
 def catalogue(db):
     """The policy catalogue loaded from the files into the test database (once per database)."""
     from policies.models import Policy
-    from policies.services import current_catalogue, load_catalogue, read_catalogue_files
+    from policies.services import current_catalogue, load_catalogue
 
     if not Policy.objects.exists():
-        load_catalogue(read_catalogue_files())
+        load_catalogue(catalogue_files())
         from policies.services import bump_catalogue_version
 
         bump_catalogue_version()

@@ -11,6 +11,7 @@ from types import ModuleType
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.core.management import CommandError, call_command
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_ENV = {
@@ -181,17 +182,13 @@ def test_production_profile_passes_the_deploy_check():
     assert "no issues" in result.stdout
 
 
-def test_production_refuses_demo_data():
-    result = subprocess.run(
-        [sys.executable, "manage.py", "seed_demo"],
-        cwd=ROOT,
-        env=clean_env(**PRODUCTION_ENV),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode != 0
-    assert "production" in result.stderr
+def test_production_refuses_demo_data(load_settings, settings):
+    """The production profile turns demo data off and seed_demo then refuses, before writing."""
+    production = load_settings(**PRODUCTION_ENV)
+    assert production.DEMO_ALLOWED is False
+    settings.DEMO_ALLOWED = production.DEMO_ALLOWED
+    with pytest.raises(CommandError, match="production"):
+        call_command("seed_demo", verbosity=0)
 
 
 def test_embedded_defaults_use_sqlite_local_cache_and_in_process_tasks(load_settings):

@@ -42,8 +42,11 @@ def new_verification_code() -> str:
 class Notice(models.Model):
     """One version of the approval notice of a fixed award, in Chinese and in English.
 
-    What it says is frozen when it is issued; the PDFs are rendered once by a Celery task
-    (NoticeOutbox) and identified by their SHA-256, which the public verification page checks.
+    Everything it prints about the award is copied when it is issued (amount, cap, reason, fund
+    source, approval document, the reasoning and the policy version that assessed), so a later
+    change to the award, its budget or its approval batch never changes a notice; the PDFs are
+    rendered once by a Celery task (NoticeOutbox) and identified by their SHA-256, which the
+    public verification page checks.
     """
 
     class Status(models.TextChoices):
@@ -72,6 +75,17 @@ class Notice(models.Model):
     measure_title_zh = models.CharField(max_length=200)
     measure_title_en = models.CharField(max_length=300)
     amount_cny = models.DecimalField(_("approved amount"), **MONEY)
+    cap_cny = models.DecimalField(_("cap"), **MONEY, null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    fund_source_zh = models.CharField(max_length=200, blank=True)
+    fund_source_en = models.CharField(max_length=300, blank=True)
+    approval_number = models.CharField(_("document number"), max_length=80, blank=True)
+    approval_date = models.DateField(_("document date"), null=True, blank=True)
+    # The engine's reasoning steps (核定依据) in each language, as the assessment stated them.
+    trace_zh = models.JSONField(default=list, blank=True)
+    trace_en = models.JSONField(default=list, blank=True)
+    # The policy version that assessed: the printed link to its interpretations names it.
+    policy_code = models.CharField(max_length=40, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )

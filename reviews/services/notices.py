@@ -104,11 +104,30 @@ def notice_issue(*, award: Award, created_by=None) -> Notice:
         measure_title_zh=measure.title_zh,
         measure_title_en=measure.title_en,
         amount_cny=award.amount_cny,
+        **frozen_award(award),
         created_by=created_by,
     )
     outbox = NoticeOutbox.objects.create(notice=notice)
     transaction.on_commit(lambda: enqueue(outbox.pk))
     return notice
+
+
+def frozen_award(award: Award) -> dict:
+    """What a notice prints about its award, copied at issue (Notice's fields of the same name)."""
+    assessment = award.assessment
+    result_zh, result_en = assessment.result_zh or {}, assessment.result_en or {}
+    fund, batch = award.fund_source, award.approval_batch
+    return {
+        "cap_cny": award.cap_cny,
+        "reason": award.reason,
+        "fund_source_zh": fund.name_zh if fund else "",
+        "fund_source_en": fund.name_en if fund else "",
+        "approval_number": batch.document_number if batch else "",
+        "approval_date": batch.document_date if batch else None,
+        "trace_zh": result_zh.get("trace", []),
+        "trace_en": result_en.get("trace", []),
+        "policy_code": result_zh.get("policy") or award.application.measure.policy.code,
+    }
 
 
 def notice_request(award: Award) -> Notice:

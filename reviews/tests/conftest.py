@@ -36,10 +36,11 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Load the policy catalogue once for the session (tests roll back around it)."""
     with django_db_blocker.unblock():
         from policies.models import Policy
-        from policies.services import bump_catalogue_version, load_catalogue, read_catalogue_files
+        from policies.services import bump_catalogue_version, load_catalogue
+        from tests.fixtures import catalogue_files
 
         if not Policy.objects.exists():
-            load_catalogue(read_catalogue_files())
+            load_catalogue(catalogue_files())
             bump_catalogue_version()
 
 

@@ -340,12 +340,10 @@ EXPECTED = {
 }
 
 
-@pytest.mark.parametrize("persona", EXPECTED)
-def test_finance_permission_matrix(client, officers, awards, password, member, persona):
-    batch = confirmed_batch(officers, awards)
-    job = export_jobs.export_job_start(user=officers[0], batch=batch, file_format="xlsx")
-    export_jobs.export_job_run(job.pk)
-    users = {
+@pytest.fixture
+def personas(officers, member):
+    """One user per persona of the finance matrices (anonymous has none)."""
+    return {
         "applicant": member,
         "commerce": make_staff(Role.COMMERCE_REVIEWER),
         "finance_reviewer": make_staff(Role.FINANCE_REVIEWER),
@@ -356,10 +354,77 @@ def test_finance_permission_matrix(client, officers, awards, password, member, p
         "secadmin": make_staff(Role.SECURITY_ADMINISTRATOR),
         "auditadmin": make_staff(Role.AUDIT_ADMINISTRATOR),
     }
-    if persona in users:
-        client.login(username=users[persona].username, password=password)
+
+
+@pytest.mark.parametrize("persona", EXPECTED)
+def test_finance_permission_matrix(client, officers, awards, password, personas, persona):
+    batch = confirmed_batch(officers, awards)
+    job = export_jobs.export_job_start(user=officers[0], batch=batch, file_format="xlsx")
+    export_jobs.export_job_run(job.pk)
+    if persona in personas:
+        client.login(username=personas[persona].username, password=password)
     codes = tuple(client.get(finance_url(name, batch)).status_code for name, _needs in FINANCE_URLS)
     assert codes == EXPECTED[persona]
+
+
+def _prepare_batch(officers, awards):
+    """A batch prepared by the maker; the checker may confirm it."""
+    batch = finance.batch_create(user=officers[0], award_ids=[a.pk for a in awards])
+    return (
+        reverse("reviews:finance_batch", args=[batch.pk]),
+        {"action": "confirm"},
+        lambda: DisbursementBatch.objects.values_list("state", flat=True).get(pk=batch.pk),
+        DisbursementBatch.State.CONFIRMED,
+        officers[1],
+    )
+
+
+def _create_batch(officers, awards):
+    return (
+        reverse("reviews:finance_disbursements"),
+        {"award": [a.pk for a in awards], "note": "十一月第一批"},
+        lambda: DisbursementBatch.objects.count(),
+        1,
+        officers[0],
+    )
+
+
+def _pay_line(officers, awards):
+    line = confirmed_batch(officers, awards).lines.order_by("sequence").first()
+    return (
+        reverse("reviews:finance_batch", args=[line.batch_id]),
+        {"action": "paid", "line": line.pk, "paid_on": "2026-11-20", "reference": "P-0001"},
+        lambda: DisbursementLine.objects.values_list("state", flat=True).get(pk=line.pk),
+        DisbursementLine.State.PAID,
+        officers[0],
+    )
+
+
+@pytest.mark.parametrize(
+    "prepare", [_create_batch, _prepare_batch, _pay_line], ids=["create", "confirm", "pay"]
+)
+def test_finance_actions_with_valid_bodies_only_for_the_disbursement_officer(
+    client, officers, awards, personas, prepare
+):
+    """Every other persona is refused and changes nothing; the officer's POST takes effect."""
+    url, body, observe, wanted, officer = prepare(officers, awards)
+    before = observe()
+    assert before != wanted
+    wrong = []
+    for persona in EXPECTED:
+        if persona == "officer":
+            continue
+        client.logout()
+        if persona in personas:
+            client.force_login(personas[persona])
+        status = client.post(url, body).status_code
+        if status != (302 if persona == "anonymous" else 403) or observe() != before:
+            wrong.append(f"{persona}: {status}, {observe()!r}")
+    client.logout()
+    client.force_login(officer)
+    response = client.post(url, body)
+    assert response.status_code == 302 and observe() == wanted, response
+    assert not wrong, "; ".join(wrong)
 
 
 def test_the_budgets_page_shows_what_was_paid(client, officers, awards, password, crew):

@@ -117,6 +117,24 @@ def in_process_tasks():
     app.conf.task_always_eager = before
 
 
+@pytest.fixture(autouse=True)
+def fake_weasyprint(request, monkeypatch):
+    """WeasyPrint takes about a second per notice: tests that never read the PDF get a stand-in.
+
+    The stand-in is a PDF header and the SHA-256 of the HTML it was given, so each notice's file is
+    still distinct and hashable; the tests marked `real_pdf` read real renders (text, fonts,
+    pages, no attachments, nothing fetched).
+    """
+    if request.node.get_closest_marker("real_pdf") is not None:
+        return
+
+    def stand_in(html: str) -> bytes:
+        digest = hashlib.sha256(html.encode()).hexdigest().encode()
+        return b"%PDF-1.7\n% rendering faked by the tests: " + digest + b"\n%%EOF\n"
+
+    monkeypatch.setattr(pdf, "write_pdf", stand_in)
+
+
 @pytest.fixture
 def capture(django_capture_on_commit_callbacks):
     return django_capture_on_commit_callbacks
@@ -161,6 +179,7 @@ def test_a_rolled_back_approval_gives_its_number_back(db):
 # --- The pipeline ---------------------------------------------------------------------------------
 
 
+@pytest.mark.real_pdf
 def test_approval_issues_one_ready_notice_with_both_languages(notice, submitted):
     assert notice.status == Notice.Status.READY
     assert notice.number == f"衡商跨补〔{timezone.localdate().year}〕0001号"
@@ -176,6 +195,7 @@ def test_approval_issues_one_ready_notice_with_both_languages(notice, submitted)
     assert AuditEvent.objects.filter(action="notice.ready", object_id=str(notice.pk)).count() == 1
 
 
+@pytest.mark.real_pdf
 def test_the_chinese_notice_says_what_was_approved(notice, submitted):
     text = pdf_text(stored(notice, "zh"))
     award = notice.award
@@ -201,6 +221,7 @@ def test_the_chinese_notice_says_what_was_approved(notice, submitted):
         assert expected in text.replace("\n", ""), expected
 
 
+@pytest.mark.real_pdf
 def test_the_english_notice_is_available_too(notice):
     text = pdf_text(stored(notice, "en"))
     assert "Notice of Approval" in text
@@ -210,6 +231,7 @@ def test_the_english_notice_is_available_too(notice):
     assert "CBEC export volume" in text.replace("\n", " ")
 
 
+@pytest.mark.real_pdf
 def test_notices_are_one_page_a4(notice):
     for language in notices.LANGUAGES:
         reader = pypdf.PdfReader(io.BytesIO(stored(notice, language)))
@@ -218,6 +240,7 @@ def test_notices_are_one_page_a4(notice):
         assert (round(float(box.width)), round(float(box.height))) == (595, 842)
 
 
+@pytest.mark.real_pdf
 def test_chinese_glyphs_come_from_an_embedded_cjk_font(notice):
     data = stored(notice, "zh")
     fonts = pdf_fonts(data)
@@ -439,6 +462,7 @@ def fetched(monkeypatch):
     pdf._stylesheet.cache_clear()
 
 
+@pytest.mark.real_pdf
 def test_hostile_text_is_shown_as_text_and_fetches_nothing(
     catalogue, crew, capture, fetched, monkeypatch
 ):
@@ -646,6 +670,10 @@ def test_applicant_and_outsider_cannot_use_staff_pages(notice, member, outsider,
         assert client.post(reverse("notices:regenerate", args=[notice.pk])).status_code == 403
     client.logout()
     assert client.get(reverse("notices:staff_list")).status_code == 302
+    # Refused means nothing happened: no new version, no new render attempt, no audit event.
+    assert Notice.objects.filter(award=notice.award).count() == 1
+    assert NoticeOutbox.objects.get(notice=notice).attempts == 1
+    assert not AuditEvent.objects.filter(action__in=["notice.retry", "notice.regenerate"]).exists()
 
 
 def test_regenerating_issues_a_new_version_and_supersedes_the_old(notice, crew, capture, client):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -15,7 +17,8 @@ from applications.workflow import State
 from hengyang_cbec.accounts.roles import Role
 from hengyang_cbec.audit.models import AuditEvent
 from policies.models import Measure
-from reviews.models import Assignment, CoReviewRequest, PublicNoticeItem, Stage
+from reviews.models import Assignment, CoReviewRequest, Objection, PublicNoticeItem, Stage
+from reviews.services.assessment import current_verified_facts
 from reviews.services.publicity import objection_lodge
 from reviews.services.review import coreview_request
 from tests.factories import make_user
@@ -24,6 +27,7 @@ from .factories import (
     Crew,
     add_evidence,
     advance,
+    make_allocation,
     make_application,
     make_enterprise,
     make_member,
@@ -185,7 +189,10 @@ def test_every_reviews_url_is_in_the_matrix():
     assert names == {name for name, *_rest in MATRIX}
 
 
-@pytest.mark.parametrize(("name", "method", "arg", "expected"), MATRIX, ids=[m[0] for m in MATRIX])
+GETS = [row for row in MATRIX if row[1] == "get"]
+
+
+@pytest.mark.parametrize(("name", "method", "arg", "expected"), GETS, ids=[m[0] for m in GETS])
 def test_permission_matrix(client, world, name, method, arg, expected):
     url = reverse(f"reviews:{name}", args=[world[arg].pk] if arg else [])
     wrong = []
@@ -199,6 +206,222 @@ def test_permission_matrix(client, world, name, method, arg, expected):
             wrong.append(f"{persona}: {response.status_code} (expected {expected[persona]})")
         if persona == "anonymous" and expected[persona] == 302:
             assert response["Location"].startswith(reverse("login"))
+    assert not wrong, f"{name}: " + "; ".join(wrong)
+
+
+# --- The matrix of actions: valid bodies, so that only the permission check can refuse ----------
+
+
+@dataclass
+class Target:
+    """What one persona's POST acts on: the URL, a valid body, what it changes and to what."""
+
+    url: str
+    body: dict
+    observe: Callable[[], object]
+    wanted: object
+
+
+def _at(state: State, crew: Crew) -> Application:
+    application = make_application(enterprise=make_enterprise())
+    if state != State.SUBMITTED:
+        advance(application, state, crew=crew)
+    return Application.objects.get(pk=application.pk)
+
+
+def _state_of(application: Application) -> Callable[[], str]:
+    return lambda: Application.objects.values_list("state", flat=True).get(pk=application.pk)
+
+
+def _action(name: str, state: State, wanted: State, **body) -> Callable[..., Target]:
+    """An action on one application moving it from `state` to `wanted`."""
+
+    def prepare(world, crew, user) -> Target:
+        application = _at(state, crew)
+        return Target(
+            reverse(f"reviews:{name}", args=[application.pk]),
+            {"version": application.version, **body},
+            _state_of(application),
+            wanted,
+        )
+
+    return prepare
+
+
+_STAGE_BY_ROLE = {
+    "commerce": (State.COMMERCE_REVIEW, Stage.COMMERCE, Role.COMMERCE_REVIEWER),
+    "finance": (State.FINANCE_REVIEW, Stage.FINANCE, Role.FINANCE_REVIEWER),
+    "registrar": (State.GOVERNMENT_APPROVAL, Stage.REGISTRAR, Role.APPROVAL_REGISTRAR),
+}
+
+
+def _assign(world, crew, persona) -> Target:
+    """Each stage's reviewer hands an application of their stage to a colleague."""
+    state, stage, role = _STAGE_BY_ROLE.get(persona, _STAGE_BY_ROLE["commerce"])
+    application = _at(state, crew)
+    colleague = make_staff(role)
+    return Target(
+        reverse("reviews:assign", args=[application.pk]),
+        {"version": application.version, "assignee": colleague.pk},
+        lambda: (
+            Assignment.objects.filter(application=application, stage=stage)
+            .values_list("assignee_id", flat=True)
+            .first()
+        ),
+        colleague.pk,
+    )
+
+
+def _reject(world, crew, persona) -> Target:
+    state = State.FINANCE_REVIEW if persona == "finance" else State.COMMERCE_REVIEW
+    return _action("reject", state, State.REJECTED, reason="材料不实")(world, crew, persona)
+
+
+def _save_facts(world, crew, persona) -> Target:
+    application = _at(State.COMMERCE_REVIEW, crew)
+    return Target(
+        reverse("reviews:save_facts", args=[application.pk]),
+        {"version": application.version, "facts-cbec_export_volume_usd": "400000"},
+        lambda: current_verified_facts(application).get("cbec_export_volume_usd"),
+        "400000",
+    )
+
+
+def _request_coreview(world, crew, persona) -> Target:
+    application = _at(State.COMMERCE_REVIEW, crew)
+    unit = next(u for u in application.measure.responsible_units if u != "commerce_bureau")
+    return Target(
+        reverse("reviews:request_coreview", args=[application.pk]),
+        {"version": application.version, "units": [unit], "message": "请核对出口额"},
+        lambda: list(
+            CoReviewRequest.objects.filter(application=application).values_list("unit", flat=True)
+        ),
+        [unit],
+    )
+
+
+def _commit(world, crew, persona) -> Target:
+    allocation = make_allocation()
+    return _action("commit", State.FINANCE_REVIEW, State.PUBLIC_NOTICE, allocation=allocation.pk)(
+        world, crew, persona
+    )
+
+
+def _answer_coreview(world, crew, persona) -> Target:
+    """Only the routed unit answers (test_the_routed_unit_sees_and_answers_its_request)."""
+    coreview = world["coreview"]
+    return Target(
+        reverse("reviews:answer_coreview", args=[coreview.pk]),
+        {"decision": "agree", "text": "出口额与海关统计一致"},
+        lambda: CoReviewRequest.objects.values_list("status", flat=True).get(pk=coreview.pk),
+        "answered",
+    )
+
+
+def _resolve_objection(world, crew, persona) -> Target:
+    objection = world["objection"]
+    version = Application.objects.values_list("version", flat=True).get(pk=objection.application_id)
+    return Target(
+        reverse("reviews:resolve_objection", args=[objection.pk]),
+        {"version": version, "outcome": "dismissed", "resolution": "经核实，异议不成立"},
+        lambda: Objection.objects.values_list("status", flat=True).get(pk=objection.pk),
+        Objection.Status.DISMISSED,
+    )
+
+
+def _publish(world, crew, persona) -> Target:
+    application = _at(State.PUBLIC_NOTICE, crew)
+    return Target(
+        reverse("reviews:publish_notice"),
+        {"applications": [application.pk]},
+        lambda: PublicNoticeItem.objects.filter(application=application).count(),
+        1,
+    )
+
+
+def _close(world, crew, persona) -> Target:
+    application = _at(State.PUBLIC_NOTICE, crew)
+    publish(application, crew.registrar, over=True)
+    return Target(
+        reverse("reviews:close_notices"), {}, _state_of(application), State.GOVERNMENT_APPROVAL
+    )
+
+
+def _approve(world, crew, persona) -> Target:
+    application = _at(State.GOVERNMENT_APPROVAL, crew)
+    return Target(
+        reverse("reviews:record_approval"),
+        {
+            "applications": [application.pk],
+            "document_number": "衡政函〔2026〕901号",
+            "document_date": timezone.localdate().isoformat(),
+        },
+        _state_of(application),
+        State.APPROVED,
+    )
+
+
+POSTS = {
+    "take": _action("take", State.SUBMITTED, State.COMMERCE_REVIEW),
+    "assign": _assign,
+    "save_facts": _save_facts,
+    "request_coreview": _request_coreview,
+    "return": _action(
+        "return",
+        State.COMMERCE_REVIEW,
+        State.RETURNED,
+        fields_to_reopen=["cbec_export_volume_usd"],
+        message="请补充报关单",
+        working_days=10,
+    ),
+    "reject": _reject,
+    "recommend": _action(
+        "recommend", State.COMMERCE_REVIEW, State.FINANCE_REVIEW, amount="100000.00"
+    ),
+    "return_to_commerce": _action(
+        "return_to_commerce", State.FINANCE_REVIEW, State.COMMERCE_REVIEW, message="请复核金额"
+    ),
+    "commit": _commit,
+    "answer_coreview": _answer_coreview,
+    "resolve_objection": _resolve_objection,
+    "publish_notice": _publish,
+    "close_notices": _close,
+    "record_approval": _approve,
+}
+
+
+def test_every_action_in_the_matrix_posts_a_valid_body():
+    assert set(POSTS) == {name for name, method, *_rest in MATRIX if method == "post"}
+
+
+@pytest.mark.parametrize("name", POSTS)
+def test_action_permission_matrix_with_valid_bodies(client, world, name):
+    """Each persona refused leaves the object as it was; each allowed one changes it."""
+    expected = next(row[3] for row in MATRIX if row[0] == name)
+    crew = Crew()
+    allowed = [p for p in PERSONAS if expected[p] == 302 and world["users"][p] is not None]
+    first = POSTS[name](world, crew, allowed[0] if allowed else None)
+    before = first.observe()
+    assert before != first.wanted
+    wrong = []
+    for persona in PERSONAS:
+        if persona in allowed:
+            continue
+        client.logout()
+        if world["users"][persona] is not None:
+            client.force_login(world["users"][persona])
+        response = client.post(first.url, first.body)
+        if response.status_code != expected[persona]:
+            wrong.append(f"{persona}: {response.status_code} (expected {expected[persona]})")
+        if first.observe() != before:
+            wrong.append(f"{persona} changed it: {first.observe()!r}")
+    for persona in allowed:
+        target = first if persona == allowed[0] else POSTS[name](world, crew, persona)
+        client.logout()
+        client.force_login(world["users"][persona])
+        response = client.post(target.url, target.body)
+        if response.status_code != 302 or target.observe() != target.wanted:
+            wrong.append(f"{persona}: {response.status_code}, {target.observe()!r}")
     assert not wrong, f"{name}: " + "; ".join(wrong)
 
 

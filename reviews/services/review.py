@@ -578,8 +578,9 @@ def application_commit(
     return award
 
 
-def record_download(*, user, evidence: Evidence, ip=None) -> None:
-    """Every download of evidence by staff is audited (SECURITY.md row 33)."""
+def record_download(*, user, evidence: Evidence, ip=None, inline: bool = False) -> None:
+    """Every download of evidence by staff is audited (SECURITY.md row 33), also an image shown
+    inline on the review page (`inline`)."""
     record(
         action="evidence.download",
         actor=user,
@@ -587,5 +588,5 @@ def record_download(*, user, evidence: Evidence, ip=None) -> None:
         ip=ip,
         obj=evidence,
         application_id=evidence.application_id,
-        data={"sha256": evidence.sha256},
+        data={"sha256": evidence.sha256, **({"inline": True} if inline else {})},
     )

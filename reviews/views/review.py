@@ -525,6 +525,7 @@ def evidence_inline(request: HttpRequest, pk: int) -> HttpResponse:
     evidence = evidence_for_staff(request.user, pk)
     if evidence.kind not in {"jpeg", "png"}:
         raise Http404
+    record_download(user=request.user, evidence=evidence, ip=client_ip(request), inline=True)
     return _file_response(evidence.file, evidence.original_name, evidence.content_type, inline=True)
 
 

@@ -130,13 +130,37 @@ def _page_errors(response) -> str:
     return " | ".join(found)
 
 
+def _missing_fields(event: AuditEvent, *, acting: bool) -> list[str]:
+    """SECURITY.md 33: time with its zone, user, IP, action, object and result."""
+    from django.utils import timezone
+
+    missing = []
+    if event.created_at is None or not timezone.is_aware(event.created_at):
+        missing.append("time and zone")
+    if acting and event.actor_id is None:
+        missing.append("user")
+    if not event.ip:
+        missing.append("IP")
+    if not (event.object_type and event.object_id) and event.action not in _NO_SINGLE_OBJECT:
+        missing.append("object")
+    if not event.result:
+        missing.append("result")
+    return missing
+
+
+# Actions about no single object (each names its objects in its data instead).
+_NO_SINGLE_OBJECT = {
+    "account.password_reset_requested",  # data: the accounts the address matched, if any
+}
+
+
 def test_every_portal_post_view_writes_an_audit_event(client, catalogue, settings):
     """Each POST view, done validly by the persona it is for, writes its audit event."""
     from tests.portal_walk import STEPS, World, post_routes
 
     settings.RATE_LIMITS = {name: {} for name in settings.RATE_LIMITS}  # the walk posts a lot
     world = World()
-    walked, silent, failed = [], [], []
+    walked, silent, failed, incomplete = [], [], [], []
     for route in post_routes():
         for step in STEPS.get(route.name, lambda w: [])(world):
             client.logout()
@@ -154,9 +178,14 @@ def test_every_portal_post_view_writes_an_audit_event(client, catalogue, setting
             if step.expect not in written:
                 answer = response.headers.get("Location") or _page_errors(response)
                 silent.append((route.name, step.expect, sorted(written), answer))
+            for event in AuditEvent.objects.filter(pk__gt=last, action=step.expect):
+                missing = _missing_fields(event, acting=step.user is not None)
+                if missing:
+                    incomplete.append((route.name, step.expect, missing))
             walked.append(route.name)
     assert not failed, f"valid actions that were refused: {failed}"
     assert not silent, f"POST views that did not write their audit event: {silent}"
+    assert not incomplete, f"audit events without time and zone, user, IP or object: {incomplete}"
     assert len(set(walked)) >= 40, sorted(set(walked))
 
 

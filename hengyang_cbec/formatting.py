@@ -286,6 +286,7 @@ _STEP_LABELS = {
     "payment_failed": gettext_lazy("Payment failed"),
     "reconcile": gettext_lazy("Payment reconciled"),
     "reconcile_refused": gettext_lazy("Reconciliation refused"),
+    "password_reset_requested": gettext_lazy("Password reset link asked for"),
 }
 
 

@@ -23,6 +23,11 @@ urlpatterns = [
         account_views.OwnPasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
+    path(
+        "accounts/password_reset/",
+        account_views.AuditedPasswordResetView.as_view(),
+        name="password_reset",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("hengyang_cbec.accounts.urls")),
     path("admin/", admin.site.urls),

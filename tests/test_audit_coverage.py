@@ -8,8 +8,6 @@ fails when the save wrote nothing to the audit log.
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
-
 import pytest
 from django.contrib import admin
 from django.urls import reverse
@@ -17,76 +15,9 @@ from django.urls import reverse
 from hengyang_cbec.accounts.roles import Role
 from hengyang_cbec.audit.models import AuditEvent
 from tests.factories import make_user
+from tests.portal_walk import submitted_form
 
 pytestmark = pytest.mark.django_db
-
-
-class _FormFields(HTMLParser):
-    """The name/value pairs a browser submits for the change form (id="<model>_form")."""
-
-    def __init__(self, form_id: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.form_id = form_id
-        self.inside = False
-        self.pairs: list[tuple[str, str]] = []
-        self._select: str | None = None
-        self._select_multiple = False
-        self._select_first: str | None = None
-        self._select_chosen = False
-        self._option: str | None = None
-        self._textarea: str | None = None
-        self._text = ""
-
-    def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
-        if tag == "form":
-            self.inside = attributes.get("id") == self.form_id
-        if not self.inside:
-            return
-        name = attributes.get("name")
-        if tag == "input" and name:
-            kind = attributes.get("type", "text")
-            if kind in {"submit", "button", "file", "image", "reset"}:
-                return
-            if kind in {"checkbox", "radio"} and "checked" not in attributes:
-                return
-            self.pairs.append((name, attributes.get("value", "on" if kind == "checkbox" else "")))
-        elif tag == "select" and name:
-            self._select, self._select_multiple = name, "multiple" in attributes
-            self._select_first, self._select_chosen = None, False
-        elif tag == "option" and self._select is not None:
-            value = attributes.get("value", "")
-            if self._select_first is None:
-                self._select_first = value
-            if "selected" in attributes:
-                self.pairs.append((self._select, value))
-                self._select_chosen = True
-        elif tag == "textarea" and name:
-            self._textarea, self._text = name, ""
-
-    def handle_data(self, data):
-        if self._textarea is not None:
-            self._text += data
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self.inside = False
-        elif tag == "select" and self._select is not None:
-            if not self._select_chosen and not self._select_multiple and self._select_first:
-                self.pairs.append((self._select, self._select_first))
-            self._select = None
-        elif tag == "textarea" and self._textarea is not None:
-            self.pairs.append((self._textarea, self._text.removeprefix("\n")))
-            self._textarea = None
-
-
-def _submitted(html: str, form_id: str) -> dict[str, list[str]]:
-    parser = _FormFields(form_id)
-    parser.feed(html)
-    data: dict[str, list[str]] = {}
-    for name, value in parser.pairs:
-        data.setdefault(name, []).append(value)
-    return data
 
 
 @pytest.fixture
@@ -132,7 +63,7 @@ def test_every_admin_change_view_writes_an_audit_event(client, administrator, on
         url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[instance.pk])
         page = client.get(url)
         assert page.status_code == 200, url
-        data = _submitted(page.content.decode(), f"{opts.model_name}_form")
+        data = submitted_form(page.content.decode(), form_id=f"{opts.model_name}_form")
         data["_save"] = ["Save"]
         before = AuditEvent.objects.count()
         response = client.post(url, data)
@@ -171,3 +102,120 @@ def test_a_policy_parameter_value_added_in_the_admin_is_audited_with_its_value(
     assert event.data["effective_from"] == "2027-01-01"
     assert event.data["previous_value_closed"]["effective_to"] == "2026-12-31"
     assert AuditEvent.objects.filter(action="admin.add", actor=administrator).exists()
+
+
+# --- The portal's POST views ----------------------------------------------------------------------
+
+
+def test_every_portal_post_view_is_walked_or_listed_as_not_security_relevant():
+    """A new POST view fails here until the walk performs it (portal_walk.STEPS) or it is listed,
+    with its reason, in portal_walk.NOT_AUDITED."""
+    from tests.portal_walk import NOT_AUDITED, STEPS, post_routes
+
+    routed = {route.name for route in post_routes()}
+    unlisted = routed - set(STEPS) - set(NOT_AUDITED)
+    assert not unlisted, f"POST views neither walked nor listed as not audited: {sorted(unlisted)}"
+    stale = (set(STEPS) | set(NOT_AUDITED)) - routed
+    assert not stale, f"walked or listed names that take no POST any more: {sorted(stale)}"
+    # The discovery itself finds the views: a sample of each kind of declaration.
+    assert {"login", "logout", "reviews:take", "applications:members", "notices:verify"} <= routed
+
+
+def _page_errors(response) -> str:
+    """What a re-shown form says went wrong (for the failure message)."""
+    import re
+
+    text = response.content.decode(errors="replace")
+    found = re.findall(r"(?:invalid-feedback|alert-danger|errorlist)[^>]*>([^<]{1,200})", text)
+    return " | ".join(found)
+
+
+def _missing_fields(event: AuditEvent, *, acting: bool) -> list[str]:
+    """SECURITY.md 33: time with its zone, user, IP, action, object and result."""
+    from django.utils import timezone
+
+    missing = []
+    if event.created_at is None or not timezone.is_aware(event.created_at):
+        missing.append("time and zone")
+    if acting and event.actor_id is None:
+        missing.append("user")
+    if not event.ip:
+        missing.append("IP")
+    if not (event.object_type and event.object_id) and event.action not in _NO_SINGLE_OBJECT:
+        missing.append("object")
+    if not event.result:
+        missing.append("result")
+    return missing
+
+
+# Actions about no single object (each names its objects in its data instead).
+_NO_SINGLE_OBJECT = {
+    "account.password_reset_requested",  # data: the accounts the address matched, if any
+}
+
+
+def test_every_portal_post_view_writes_an_audit_event(client, catalogue, settings):
+    """Each POST view, done validly by the persona it is for, writes its audit event."""
+    from tests.portal_walk import STEPS, World, post_routes
+
+    settings.RATE_LIMITS = {name: {} for name in settings.RATE_LIMITS}  # the walk posts a lot
+    world = World()
+    walked, silent, failed, incomplete = [], [], [], []
+    for route in post_routes():
+        for step in STEPS.get(route.name, lambda w: [])(world):
+            client.logout()
+            if step.user is not None:  # as stored now (an earlier step may change a password)
+                client.force_login(type(step.user).objects.get(pk=step.user.pk))
+            if step.prepare is not None:
+                step.prepare(client)
+            last = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+            data = step.data(client) if callable(step.data) else step.data
+            response = client.post(step.url, data, **step.headers)
+            if response.status_code >= 400:
+                failed.append((route.name, step.url, response.status_code))
+                continue
+            written = set(AuditEvent.objects.filter(pk__gt=last).values_list("action", flat=True))
+            if step.expect not in written:
+                answer = response.headers.get("Location") or _page_errors(response)
+                silent.append((route.name, step.expect, sorted(written), answer))
+            for event in AuditEvent.objects.filter(pk__gt=last, action=step.expect):
+                missing = _missing_fields(event, acting=step.user is not None)
+                if missing:
+                    incomplete.append((route.name, step.expect, missing))
+            walked.append(route.name)
+    assert not failed, f"valid actions that were refused: {failed}"
+    assert not silent, f"POST views that did not write their audit event: {silent}"
+    assert not incomplete, f"audit events without time and zone, user, IP or object: {incomplete}"
+    assert len(set(walked)) >= 40, sorted(set(walked))
+
+
+def test_every_file_download_is_walked():
+    """A view that answers with a file fails here until the download walk covers it."""
+    from tests.portal_walk import DOWNLOADS, download_routes
+
+    found = set(download_routes())
+    assert found == set(DOWNLOADS), (
+        f"not walked: {sorted(found - set(DOWNLOADS))}; no file any more: "
+        f"{sorted(set(DOWNLOADS) - found)}"
+    )
+
+
+def test_every_file_download_writes_an_audit_event(client, catalogue, settings):
+    from tests.portal_walk import DOWNLOADS, World
+
+    settings.RATE_LIMITS = {name: {} for name in settings.RATE_LIMITS}
+    world = World()
+    silent = []
+    for name, build in DOWNLOADS.items():
+        user, url, expect = build(world)
+        client.logout()
+        client.force_login(type(user).objects.get(pk=user.pk))
+        last = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        response = client.get(url)
+        assert response.status_code == 200, (name, url, response.status_code)
+        assert response.get("Content-Disposition"), (name, "is not a file")
+        b"".join(response.streaming_content)  # the whole file leaves
+        written = set(AuditEvent.objects.filter(pk__gt=last).values_list("action", flat=True))
+        if expect not in written:
+            silent.append((name, expect, sorted(written)))
+    assert not silent, f"downloads that wrote no audit event: {silent}"

@@ -23,7 +23,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
-from hengyang_cbec.audit.services import client_ip
+from hengyang_cbec.audit.models import AuditEvent
+from hengyang_cbec.audit.services import client_ip, record
 from hengyang_cbec.errors import PortalError
 
 from . import second_factor, services
@@ -218,6 +219,22 @@ class OwnPasswordChangeView(auth_views.PasswordChangeView):
 
 class OwnPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     form_class = OwnSetPasswordForm
+
+
+class AuditedPasswordResetView(auth_views.PasswordResetView):
+    """Asking for a reset link is audited: the account it is for (when an address matches one),
+    or only that nothing matched; the address typed is not kept. The page answers the same."""
+
+    def form_valid(self, form):
+        accounts = list(form.get_users(form.cleaned_data["email"]))
+        record(
+            action="account.password_reset_requested",
+            ip=client_ip(self.request),
+            obj=accounts[0] if len(accounts) == 1 else None,
+            result=AuditEvent.Result.OK if accounts else AuditEvent.Result.REFUSED,
+            data={"accounts": [account.pk for account in accounts]},
+        )
+        return super().form_valid(form)
 
 
 # --- The security administrator -----------------------------------------------------------------

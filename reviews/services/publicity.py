@@ -147,8 +147,9 @@ def notice_close(*, user, application: Application, version: int | None = None, 
     return application
 
 
-def close_due_notices(*, user=None) -> int:
-    """Close every notice whose period is over and that no open objection holds (beat task)."""
+def close_due_notices(*, user=None, ip=None) -> int:
+    """Close every notice whose period is over and that no open objection holds (beat task, or
+    the registrar's button: then `user` and `ip` are the registrar's)."""
     now = timezone.now()
     ids = list(
         PublicNoticeItem.objects.filter(
@@ -160,7 +161,7 @@ def close_due_notices(*, user=None) -> int:
     closed = 0
     for pk in ids:
         try:
-            notice_close(user=user, application=pk)
+            notice_close(user=user, application=pk, ip=ip)
         except PortalError as exc:
             logger.info("notice of application %s not closed: %s", pk, exc)
             continue

@@ -498,8 +498,9 @@ def application_commit(
     return award
 
 
-def record_download(*, user, evidence: Evidence, ip=None) -> None:
-    """Every download of evidence by staff is audited (SECURITY.md row 33)."""
+def record_download(*, user, evidence: Evidence, ip=None, inline: bool = False) -> None:
+    """Every download of evidence by staff is audited (SECURITY.md row 33), also an image shown
+    inline on the review page (`inline`)."""
     record(
         action="evidence.download",
         actor=user,
@@ -507,5 +508,5 @@ def record_download(*, user, evidence: Evidence, ip=None) -> None:
         ip=ip,
         obj=evidence,
         application_id=evidence.application_id,
-        data={"sha256": evidence.sha256},
+        data={"sha256": evidence.sha256, **({"inline": True} if inline else {})},
     )

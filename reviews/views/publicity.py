@@ -111,7 +111,7 @@ def publish_notice(request: HttpRequest) -> HttpResponse:
 @role_required(REGISTRAR)
 @require_POST
 def close_notices(request: HttpRequest) -> HttpResponse:
-    closed = close_due_notices(user=request.user)
+    closed = close_due_notices(user=request.user, ip=client_ip(request))
     messages.success(
         request,
         ngettext("%(n)s notice closed.", "%(n)s notices closed.", closed) % {"n": closed},

@@ -472,7 +472,9 @@ def evidence_inline(request: HttpRequest, pk: int) -> HttpResponse:
         content_type=evidence.content_type,
         size=evidence.size,
         inline=True,
-        audit=None,
+        audit=lambda: record_download(
+            user=request.user, evidence=evidence, ip=client_ip(request), inline=True
+        ),
     )
 
 

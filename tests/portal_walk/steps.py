@@ -1,0 +1,331 @@
+"""A valid action as a persona (Step) and the builders of the actions that need some setting up."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+
+from applications.models import Application, Enterprise, Evidence, Membership
+from applications.workflow import State
+from hengyang_cbec.accounts.roles import Role
+from tests.factories import PASSWORD, make_user
+
+from .discovery import submitted_form
+from .world import World
+
+# --- The valid action of each POST ----------------------------------------------------------------
+
+
+@dataclass
+class Step:
+    """Log in as `user` (None: anonymous; "session" steps prepare the client themselves), POST
+    `data` to `url`, and expect an audit event `expect` written by the POST."""
+
+    user: object
+    url: str
+    data: dict | Callable = field(default_factory=dict)  # or made from the page: data(client)
+    expect: str = ""
+    prepare: Callable | None = None  # called with the client after logging in, before the POST
+    headers: dict = field(default_factory=dict)
+
+
+def _rendered_form(page: str, action: str, **changes) -> Callable:
+    """The form of `page` that posts to `action`, as rendered, with `changes` typed in."""
+
+    def data(client) -> dict:
+        html = client.get(page).content.decode()
+        values = submitted_form(html, action=action)
+        assert values, f"no form posting to {action} on {page}"
+        return {**values, **{name: [value] for name, value in changes.items()}}
+
+    return data
+
+
+def _pdf(name: str = "证明.pdf"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from applications.tests.factories import pdf_bytes
+
+    return SimpleUploadedFile(name, pdf_bytes(), content_type="application/pdf")
+
+
+def _profile(enterprise: Enterprise, **changes) -> dict:
+    from applications.services import PROFILE_FIELDS
+
+    data = {name: getattr(enterprise, name) for name in PROFILE_FIELDS}
+    data["district"] = enterprise.district_id
+    data["uscc"] = enterprise.uscc
+    data = {k: ("on" if v is True else v) for k, v in data.items() if v is not False}
+    return {**data, **changes}
+
+
+def _login(w: World) -> list[Step]:
+    return [
+        Step(
+            None,
+            reverse("login"),
+            {"username": w.member.username, "password": PASSWORD},
+            expect="login",
+        )
+    ]
+
+
+def _second_factor(w: World) -> list[Step]:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from hengyang_cbec.accounts import second_factor
+
+    reviewer = w.staff(Role.COMMERCE_REVIEWER, "coded")
+    device = TOTPDevice.objects.create(user=reviewer, name="authenticator", confirmed=True)
+
+    def password_step(client):
+        client.post(reverse("login"), {"username": reviewer.username, "password": PASSWORD})
+
+    return [
+        Step(
+            None,
+            reverse("accounts:second_factor"),
+            {"code": second_factor.current_code(device)},
+            expect="login",
+            prepare=password_step,
+        )
+    ]
+
+
+def _password_reset_confirm(w: World) -> list[Step]:
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    user = make_user(Role.APPLICANT, username="walk-forgetful")
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    link = reverse("password_reset_confirm", args=[uid, token])
+    new = "Xq7#newpass-2026-walk"
+
+    def open_link(client):
+        client.get(link)  # Django swaps the token for a session marker and redirects
+
+    return [
+        Step(
+            None,
+            reverse("password_reset_confirm", args=[uid, "set-password"]),
+            {"new_password1": new, "new_password2": new},
+            expect="account.password_change",
+            prepare=open_link,
+        )
+    ]
+
+
+def _register_resend(w: World) -> list[Step]:
+    from hengyang_cbec.accounts import registration
+
+    def signed_up(client):
+        client.post(
+            reverse("applications:register"),
+            {
+                "username": "walk-signup",
+                "full_name": "孙七",
+                "email": "walk-signup@example.test",
+                "phone": "13700000000",
+                "password1": "Pl4n#Tea-Garden-93",
+                "password2": "Pl4n#Tea-Garden-93",
+            },
+        )
+
+    assert registration  # the view sends the link again for the address in the session
+    return [
+        Step(
+            None,
+            reverse("applications:register_resend"),
+            expect="account.verification_resent",
+            prepare=signed_up,
+        )
+    ]
+
+
+def _members(w: World) -> list[Step]:
+    joining = make_user(Role.APPLICANT, username="walk-joining")
+    membership = Membership.objects.create(
+        user=joining, enterprise=w.enterprise, status=Membership.Status.PENDING
+    )
+    return [
+        Step(
+            w.member,
+            reverse("applications:members"),
+            {"membership": membership.pk, "decision": "accept"},
+            expect="membership.accept",
+        )
+    ]
+
+
+def _batch_actions(w: World) -> list[Step]:
+    open_batch = w.open_batch()
+    two_lines = w.open_batch()
+    confirmed = w.confirmed_batch()
+    paid = w.confirmed_batch()
+    failed = w.confirmed_batch()
+    line = confirmed.lines.get()
+
+    def url(batch):
+        return reverse("reviews:finance_batch", args=[batch.pk])
+
+    result = (
+        "line,account,amount,reference,status\n"
+        f"{line.line_reference},{line.bank_account},{line.amount_cny:.2f},BOC-9,paid\n"
+    ).encode()
+    result_file = io.BytesIO(result)
+    result_file.name = "result.csv"
+    return [
+        Step(w.officers[1], url(open_batch), {"action": "confirm"}, "finance.batch_confirm"),
+        Step(
+            w.officers[0],
+            url(two_lines),
+            {"action": "remove", "line": two_lines.lines.get().pk},
+            "finance.batch_remove_line",
+        ),
+        Step(
+            w.officers[0],
+            url(paid),
+            {
+                "action": "paid",
+                "line": paid.lines.get().pk,
+                "paid_on": timezone.localdate().isoformat(),
+                "reference": "BOC-1",
+            },
+            "finance.pay",
+        ),
+        Step(
+            w.officers[0],
+            url(failed),
+            {"action": "failed", "line": failed.lines.get().pk, "reason": "账户已销户"},
+            "finance.payment_failed",
+        ),
+        Step(
+            w.officers[0],
+            url(confirmed),
+            {"action": "reconcile", "file": result_file},
+            "finance.reconcile",
+        ),
+    ]
+
+
+def _review(name: str, state: State, role: str, data: Callable, expect: str):
+    """A POST of the review page's forms: the application's version comes with the form."""
+
+    def steps(w: World) -> list[Step]:
+        application = w.application(state)
+        user = {
+            "commerce": w.crew.commerce,
+            "finance": w.crew.finance,
+            "registrar": w.crew.registrar,
+        }[role]
+        if state == State.SUBMITTED and role == "commerce":
+            user = w.staff(Role.COMMERCE_REVIEWER, "taker")
+        return [
+            Step(
+                user,
+                reverse(f"reviews:{name}", args=[application.pk]),
+                {"version": application.version, **data(w, application)},
+                expect,
+            )
+        ]
+
+    return steps
+
+
+def _fresh_uscc() -> str:
+    from reviews.tests.factories import make_uscc
+
+    return make_uscc(987_654_321)
+
+
+def _allocation():
+    from reviews.tests.factories import make_allocation
+
+    return make_allocation()
+
+
+def _end(application: Application) -> None:
+    from reviews.tests.factories import end_notice
+
+    end_notice(application)
+
+
+def _draft_evidence(w: World) -> Evidence:
+    from reviews.tests.factories import add_evidence
+
+    evidence = add_evidence(w.application(State.DRAFT, own=True))
+    Evidence.objects.filter(pk=evidence.pk).update(frozen=False)
+    return evidence
+
+
+def _decide_role(w: World) -> list[Step]:
+    from hengyang_cbec.accounts import services
+
+    change = services.request_role(
+        actor=w.security_admins[0], user=w.member, role=Role.FINANCE_REVIEWER, reason="调岗"
+    )
+    return [
+        Step(
+            w.security_admins[1],
+            reverse("accounts:decide_role", args=[change.pk]),
+            {"decision": "approve"},
+            "role.granted",
+        )
+    ]
+
+
+def _lift_lock(w: World) -> list[Step]:
+    from hengyang_cbec.accounts.models import AccountLock
+
+    now = timezone.now()
+    lock = AccountLock.objects.create(
+        username=w.member.username,
+        user=w.member,
+        locked_at=now,
+        locked_until=now + timedelta(minutes=15),
+    )
+    return [
+        Step(
+            w.security_admins[0],
+            reverse("accounts:lift_lock", args=[lock.pk]),
+            {"reason": "本人来电核实"},
+            "account.unlock",
+        )
+    ]
+
+
+def _answer_coreview(w: World) -> list[Step]:
+    from reviews.services.review import coreview_request
+
+    application = w.application(State.COMMERCE_REVIEW)
+    unit = _units(application)[0]
+    request = coreview_request(
+        user=w.crew.commerce,
+        application=application,
+        units=[unit],
+        message="请出具意见",
+        version=application.version,
+    )[0]
+    co_reviewer = w.staff(Role.CO_REVIEWER, "co")
+    co_reviewer.unit = unit
+    co_reviewer.save(update_fields=["unit"])
+    return [
+        Step(
+            co_reviewer,
+            reverse("reviews:answer_coreview", args=[request.pk]),
+            {"decision": "agree", "text": "同意。"},
+            "review.coreview_answer",
+        )
+    ]
+
+
+def _units(application: Application) -> list[str]:
+    """The units a co-review can be asked of (the commerce bureau reviews itself)."""
+    return [u for u in application.measure.responsible_units if u != "commerce_bureau"]

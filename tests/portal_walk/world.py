@@ -1,0 +1,176 @@
+"""Objects in every state a valid action needs, built through the services on first use."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from applications.models import Application, Enterprise, Evidence
+from applications.workflow import State
+from hengyang_cbec.accounts.roles import Role
+from tests.factories import make_user
+
+# --- A world of states ----------------------------------------------------------------------------
+
+
+class World:
+    """Objects in every state a valid action needs, built on first use (through the services)."""
+
+    def __init__(self):
+        from reviews.tests.factories import Crew
+
+        self.crew = Crew()
+
+    # People
+    @cached_property
+    def enterprise(self) -> Enterprise:
+        from reviews.tests.factories import make_enterprise
+
+        return make_enterprise("衡阳巡检跨境电商有限公司")
+
+    @cached_property
+    def member(self):
+        from reviews.tests.factories import make_member
+
+        return make_member(self.enterprise, "walk-member")
+
+    @cached_property
+    def newcomer(self):
+        """An applicant without an enterprise yet."""
+        return make_user(Role.APPLICANT, username="walk-newcomer")
+
+    def staff(self, role: Role, name: str):
+        return make_user(role, username=f"walk-{name}")
+
+    @cached_property
+    def officers(self):
+        return (
+            self.staff(Role.DISBURSEMENT_OFFICER, "maker"),
+            self.staff(Role.DISBURSEMENT_OFFICER, "checker"),
+        )
+
+    @cached_property
+    def security_admins(self):
+        return (
+            self.staff(Role.SECURITY_ADMINISTRATOR, "security1"),
+            self.staff(Role.SECURITY_ADMINISTRATOR, "security2"),
+        )
+
+    # Applications
+    def application(
+        self, state: State = State.SUBMITTED, *, own: bool = False, year: int | None = None
+    ) -> Application:
+        """An application in `state`: of the walk's own enterprise (whose member acts on it), or
+        of a fresh enterprise (one application per enterprise, measure and year)."""
+        from reviews.tests.factories import (
+            advance,
+            make_allocation,
+            make_application,
+            make_enterprise,
+            make_member,
+        )
+
+        if own:
+            self._own_years = getattr(self, "_own_years", 0) + 1
+            application = make_application(  # 2026 is kept for the complete draft
+                enterprise=self.enterprise,
+                submitter=self.member,
+                year=year or 2026 - self._own_years,
+            )
+        else:
+            enterprise = make_enterprise()
+            application = make_application(enterprise=enterprise, submitter=make_member(enterprise))
+        if state in (State.SUBMITTED, State.DRAFT):
+            if state == State.DRAFT:
+                application.state = State.DRAFT
+                application.reference = None
+                application.submitted_at = application.submitted_by = None
+                application.save()
+            return application
+        return advance(application, state, crew=self.crew, allocation=make_allocation())
+
+    def complete_draft(self) -> Application:
+        """A draft with every figure and every required document: ready to submit."""
+        from applications import services
+        from reviews.tests.factories import add_evidence
+
+        application = self.application(State.DRAFT, own=True, year=2026)
+        application = services.application_autosave(
+            user=self.member,
+            application=application,
+            values={"cbec_export_volume_usd": "600000", "had_cbec_exports_before": "no"},
+        )
+        for n, code in enumerate(application.measure.evidence_types):
+            evidence = add_evidence(application, sha256=f"{n:02d}" * 32)
+            Evidence.objects.filter(pk=evidence.pk).update(document_type=code, frozen=False)
+        return application
+
+    def on_notice(self) -> Application:
+        from reviews.tests.factories import publish
+
+        application = self.application(State.PUBLIC_NOTICE)
+        publish(application, self.crew.registrar)
+        return application
+
+    def notice_item(self, application: Application):
+        from reviews.models import PublicNoticeItem
+
+        return PublicNoticeItem.objects.get(application=application, batch__closed_at__isnull=True)
+
+    def objection(self, *, with_file: bool = False):
+        from reviews.services.publicity import objection_lodge
+
+        application = self.on_notice()
+        upload = None
+        if with_file:
+            from django.core.files.uploadedfile import SimpleUploadedFile
+
+            from applications.tests.factories import pdf_bytes
+
+            upload = SimpleUploadedFile("异议.pdf", pdf_bytes(), content_type="application/pdf")
+        objection = objection_lodge(
+            user=self.newcomer,
+            item=self.notice_item(application),
+            real_name="赵六",
+            contact="13900000000",
+            text="该企业出口额不实。",
+            upload=upload,
+        )
+        if with_file:
+            from applications.models import Evidence as _Evidence
+
+            type(objection).objects.filter(pk=objection.pk).update(
+                scan_state=_Evidence.ScanState.CLEAN
+            )
+        return objection
+
+    def award(self):
+        from reviews.models import Award
+
+        application = self.application(State.APPROVED)
+        return Award.objects.get(application=application, status=Award.Status.FIXED)
+
+    def open_batch(self):
+        from reviews.services import finance
+
+        return finance.batch_create(user=self.officers[0], award_ids=[self.award().pk])
+
+    def confirmed_batch(self):
+        from reviews.services import finance
+
+        return finance.batch_confirm(user=self.officers[1], batch=self.open_batch())
+
+    def notice(self, status: str):
+        from reviews.models import Notice
+
+        application = self.application(State.APPROVED)
+        notice = Notice.objects.get(application=application)
+        files = {}
+        if status == "ready":  # as a finished render leaves it (the walk renders no PDF)
+            from django.core.files.base import ContentFile
+            from django.core.files.storage import default_storage
+
+            for language in ("zh", "en"):
+                name = default_storage.save(f"notices/walk-{language}.pdf", ContentFile(b"%PDF-"))
+                files.update({f"file_{language}": name, f"sha256_{language}": "ab" * 32})
+        Notice.objects.filter(pk=notice.pk).update(status=status, **files)
+        return notice

@@ -198,7 +198,7 @@ class EnterpriseDecisionForm(forms.Form):
         ("return", _("Return: ask the claimant for more evidence")),
     )
 
-    decision = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect)
+    decision = forms.ChoiceField(label=_("Outcome"), widget=forms.RadioSelect)
     reason = forms.CharField(
         label=_("Reason (the enterprise reads it)"),
         max_length=2000,

@@ -187,7 +187,7 @@ def test_the_queue_and_the_claim_page_show_what_the_verifier_needs(client, comme
     page = client.get(reverse("reviews:verification_detail", args=[claim.pk])).content.decode()
     assert "营业执照.pdf" in page and "授权委托书.pdf" in page
     assert "赵国强" in page  # the legal representative who must have signed
-    assert "授权委托书须写明被授权人赵新" in page
+    assert "授权委托书须写明被授权人赵新，并由法定代表人赵国强签字。" in page
     document = claim.documents.get(kind="licence")
     response = client.get(reverse("reviews:verification_document", args=[document.pk]))
     assert response.status_code == 200

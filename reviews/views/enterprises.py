@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from applications.models import EnterpriseClaim, Membership
+from applications.models import EnterpriseClaim, EnterpriseDocument, Membership
 from hengyang_cbec.accounts.permissions import role_required
 from hengyang_cbec.accounts.roles import Role
 from hengyang_cbec.audit.services import client_ip
@@ -34,6 +34,8 @@ COMMERCE = Role.COMMERCE_REVIEWER
 Status = EnterpriseClaim.Status
 Kind = EnterpriseClaim.Kind
 
+# The licence first, then the letter, then anything else.
+ORDER = {kind: n for n, kind in enumerate(EnterpriseDocument.Kind.values)}
 TABS = (
     ("registrations", gettext_lazy("To verify"), Q(kind=Kind.REGISTRATION, status=Status.PENDING)),
     ("disputes", gettext_lazy("Disputes"), Q(kind=Kind.DISPUTE, status=Status.PENDING)),
@@ -122,7 +124,10 @@ def verification_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "claim": claim,
             "enterprise": enterprise,
-            "documents": claim.documents.order_by("superseded_at", "kind", "pk"),
+            "documents": sorted(
+                claim.documents.all(),
+                key=lambda d: (d.superseded_at is not None, ORDER.get(d.kind, 9), d.pk),
+            ),
             "administrators": administrators,
             "history": history,
             "form": form if claim.status == Status.PENDING else None,

@@ -107,7 +107,8 @@ def test_a_staff_member_without_a_device_enrols_with_a_qr_code_at_first_login(cl
     page = client.get("/accounts/code/").content.decode()
     assert 'src="data:image/svg+xml' in page
     device = TOTPDevice.objects.get(user=user, confirmed=False)
-    assert second_factor.secret_base32(device) in page
+    secret = second_factor.secret_base32(device)
+    assert " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)) in page
     response = client.post("/accounts/code/", {"code": second_factor.current_code(device)})
     assert response.url == "/accounts/recovery-codes/"
     codes_page = client.get(response.url).content.decode()

@@ -139,6 +139,8 @@ def _enrol(request: HttpRequest, user: User, ip) -> HttpResponse:
             "form": form,
             "account": user,
             "qr": second_factor.qr_svg(device),
+            # On a phone the QR code cannot be scanned by the same phone: the link opens the app.
+            "otpauth": device.config_url,
             # In groups of four, as authenticator apps accept it: easier to read and type.
             "secret": " ".join(re.findall(".{1,4}", second_factor.secret_base32(device))),
             "required": second_factor.required_for(user),

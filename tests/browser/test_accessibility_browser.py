@@ -153,6 +153,9 @@ def walk_access_pages(page, live_server, look, prefix: str = "") -> None:
     clerk.save()
     sign_in(page, live_server, "newclerk", give_code=False)
     assert page.url.endswith("/accounts/code/")
+    # The key in groups of four, and a link for enrolling on the phone that shows the page.
+    assert len(page.locator("#totp-secret").inner_text().split()) == 8
+    assert page.locator("[data-otpauth]").get_attribute("href").startswith("otpauth://totp/")
     look(f"{prefix}new staff: second-factor enrolment")
     page.fill("input[name=code]", "000000")
     page.click("main form button[type=submit]")

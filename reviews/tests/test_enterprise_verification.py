@@ -223,3 +223,35 @@ def test_nobody_but_commerce_may_decide_through_the_page(client, claim, role):
     assert client.post(url, {"decision": "verify"}).status_code == 403
     claim.refresh_from_db()
     assert claim.status == EnterpriseClaim.Status.PENDING
+
+
+def test_the_bureau_keeps_its_own_evidence_with_a_dispute_decision(client, commerce, catalogue):
+    from applications.tests.factories import pdf_upload
+
+    enterprise = make_enterprise()
+    member_of(enterprise, "boss")
+    disputer = make_user(Role.APPLICANT, username="disputer")
+    claim = register(disputer, uscc=enterprise.uscc)
+    client.force_login(commerce)
+    url = reverse("reviews:verification_detail", args=[claim.pk])
+    page = client.get(url).content.decode()
+    assert 'enctype="multipart/form-data"' in page and 'name="evidence"' in page
+    response = client.post(
+        url,
+        {
+            "decision": "keep",
+            "reason": "经电话向法定代表人核实。",
+            "evidence": pdf_upload("通话记录.pdf"),
+        },
+    )
+    assert response.status_code == 302
+    document = claim.documents.get(kind="other")
+    assert document.uploaded_by == commerce and document.original_name == "通话记录.pdf"
+    event = AuditEvent.objects.get(action="enterprise.dispute_keep")
+    assert event.data["evidence"]["sha256"] == document.sha256
+    # The bureau's evidence is the bureau's: the claimant cannot download it.
+    document.scan_state = "clean"
+    document.save()
+    client.force_login(disputer)
+    url = reverse("applications:enterprise_document", args=[document.pk])
+    assert client.get(url).status_code == 404

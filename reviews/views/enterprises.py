@@ -79,9 +79,10 @@ def verification_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if claim is None:
         raise Http404
     dispute = claim.kind == Kind.DISPUTE
-    form = EnterpriseDecisionForm(request.POST or None, dispute=dispute)
+    form = EnterpriseDecisionForm(request.POST or None, request.FILES or None, dispute=dispute)
     if request.method == "POST" and form.is_valid():
         decision, reason = form.cleaned_data["decision"], form.cleaned_data["reason"]
+        evidence = form.cleaned_data.get("evidence")
         actions = {
             "verify": (lambda: claim_verify(user=request.user, claim=claim, ip=client_ip(request)),
                        _("The enterprise is verified; it may now submit applications.")),
@@ -92,10 +93,12 @@ def verification_detail(request: HttpRequest, pk: int) -> HttpResponse:
                                             ip=client_ip(request)),
                        _("The claim was rejected.")),
             "keep": (lambda: dispute_decide(user=request.user, claim=claim, transfer=False,
-                                            reason=reason, ip=client_ip(request)),
+                                            reason=reason, evidence=evidence,
+                                            ip=client_ip(request)),
                      _("The dispute is decided: the current administrator stays.")),
             "transfer": (lambda: dispute_decide(user=request.user, claim=claim, transfer=True,
-                                                reason=reason, ip=client_ip(request)),
+                                                reason=reason, evidence=evidence,
+                                                ip=client_ip(request)),
                          _("The dispute is decided: the administration passed to the claimant.")),
         }  # fmt: skip
         action, done = actions[decision]

@@ -13,9 +13,9 @@ class CodeForm(forms.Form):
         label=_("Code"),
         max_length=20,
         help_text=_("The 6-digit code your authenticator app shows now, or a recovery code."),
-        widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
-        ),
+        # No numeric keypad: a recovery code has letters, and a phone's number pad cannot type
+        # them (the enrolment form, which takes app codes only, keeps it).
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
     )
 
 

@@ -40,7 +40,7 @@ def _audit(action: str, user, claim: EnterpriseClaim, *, ip=None, data=None) -> 
     )
 
 
-def _add_document(*, user, claim: EnterpriseClaim, kind: str, upload: UploadedFile):
+def add_document(*, user, claim: EnterpriseClaim, kind: str, upload: UploadedFile):
     """Checked by content like evidence, stored under a generated name, scanned after commit."""
     try:
         checked = inspect_upload(upload, allow_zip=False)
@@ -87,7 +87,7 @@ def _add_documents(*, user, claim, documents: Mapping[str, UploadedFile | None])
     for kind in (*EnterpriseDocument.REQUIRED, Kind.OTHER):
         upload = documents.get(kind)
         if upload:
-            document = _add_document(user=user, claim=claim, kind=kind, upload=upload)
+            document = add_document(user=user, claim=claim, kind=kind, upload=upload)
             added.append({"kind": kind, "sha256": document.sha256, "size": document.size})
     return added
 
@@ -204,9 +204,10 @@ def claims_for(user):
 
 
 def document_for_claimant(user, pk: int) -> EnterpriseDocument | None:
-    """A clean document of one of the user's own claims, else None."""
+    """A clean document the user uploaded to one of their own claims, else None (the bureau's
+    evidence on a dispute is the bureau's)."""
     return (
         EnterpriseDocument.objects.select_related("claim")
-        .filter(pk=pk, claim__claimant=user, scan_state="clean")
+        .filter(pk=pk, claim__claimant=user, uploaded_by=user, scan_state="clean")
         .first()
     )

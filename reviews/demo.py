@@ -90,6 +90,8 @@ def _enterprise(username: str) -> tuple[Enterprise, User]:
             bank_name="中国工商银行衡阳分行",
             bank_account=spec["bank_account"],
             **dict.fromkeys(Enterprise.GENERAL_FACTS, True),
+            # The demo's filing enterprises are verified (the applications demo verifies its own).
+            verification=Enterprise.Verification.VERIFIED,
         )
     Membership.objects.create(
         user=user,

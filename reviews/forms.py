@@ -198,7 +198,7 @@ class EnterpriseDecisionForm(forms.Form):
         ("return", _("Return: ask the claimant for more evidence")),
     )
 
-    decision = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect)
+    decision = forms.ChoiceField(label=_("Outcome"), widget=forms.RadioSelect)
     reason = forms.CharField(
         label=_("Reason (the enterprise reads it)"),
         max_length=2000,
@@ -206,9 +206,20 @@ class EnterpriseDecisionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
+    evidence = forms.FileField(
+        label=_("Evidence for the decision (optional)"),
+        required=False,
+        help_text=_(
+            "For example a record of a call to the legal representative, or papers from the "
+            "current administrator. Kept with the dispute."
+        ),
+    )
+
     def __init__(self, *args, dispute: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["decision"].choices = self.DISPUTE if dispute else self.REGISTRATION
+        if not dispute:
+            del self.fields["evidence"]
 
     def clean(self):
         cleaned = super().clean()

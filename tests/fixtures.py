@@ -202,7 +202,7 @@ def enter_code(page, username: str) -> None:
     if secret.count():
         import base64
 
-        text = secret.inner_text().strip()
+        text = secret.inner_text().replace(" ", "")
         key = base64.b32decode(text + "=" * (-len(text) % 8))
         device = TOTPDevice(key=key.hex())
     else:

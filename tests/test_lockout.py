@@ -90,3 +90,38 @@ def test_a_deactivated_user_is_logged_out_at_the_next_request(client, applicant,
     applicant.is_active = False
     applicant.save(update_fields=["is_active"])
     assert client.get("/accounts/password_change/").status_code == 302
+
+
+def test_thirty_idle_minutes_log_out_on_the_portal_and_on_the_admin_site(client, password):
+    """SECURITY.md row 8: each request renews the 30 minutes; 30 idle minutes end the session,
+    for an applicant logged in at the portal's login page and for staff on /admin/."""
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from hengyang_cbec.accounts.roles import Role
+    from tests.factories import make_user
+
+    applicant = make_user(Role.APPLICANT, username="idle_applicant")
+    admin = make_user(Role.POLICY_ADMINISTRATOR, username="idle_admin", is_staff=True)
+    start = timezone.now()
+    for user, page in ((applicant, "/accounts/password_change/"), (admin, "/admin/")):
+        client.logout()
+        with time_machine.travel(start, tick=False):
+            if user is applicant:
+                response = client.post(
+                    "/accounts/login/", {"username": user.username, "password": password}
+                )
+                assert response.status_code == 302
+            else:  # staff pass the second factor too: the session is opened as after it
+                client.login(username=user.username, password=password)
+            assert client.get(page).status_code == 200
+        with time_machine.travel(start + timedelta(minutes=29), tick=False):
+            assert client.get(page).status_code == 200, "an active session is renewed"
+        with time_machine.travel(start + timedelta(minutes=29 + 31), tick=False):
+            response = client.get(page)
+            assert response.status_code == 302, f"{page}: still open after 31 idle minutes"
+            # The admin site's login page is the portal's (it redirects there).
+            assert response.url.startswith(("/accounts/login/", "/admin/login/"))
+            assert "_auth_user_id" not in client.session

@@ -10,6 +10,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 
@@ -254,3 +255,25 @@ def test_models_and_migrations_agree():
     from django.core.management import call_command
 
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_production_cookies_are_secure_httponly_samesite_and_hsts_is_on(load_settings):
+    """SECURITY.md row 9, beyond what `check --deploy` looks at (it does not check SameSite)."""
+    production = load_settings(**PRODUCTION_ENV)
+    assert production.SESSION_COOKIE_SECURE and production.CSRF_COOKIE_SECURE
+    assert production.LANGUAGE_COOKIE_SECURE
+    assert production.SESSION_COOKIE_HTTPONLY and production.CSRF_COOKIE_HTTPONLY
+    assert production.SESSION_COOKIE_SAMESITE == "Lax"
+    assert production.SECURE_HSTS_SECONDS >= 31_536_000
+    assert production.SECURE_HSTS_INCLUDE_SUBDOMAINS
+
+
+@pytest.mark.django_db
+def test_the_session_cookie_set_at_login_is_httponly_and_samesite(client, applicant, password):
+    """The one login page (the admin site sends its visitors there) sets the cookie so."""
+    response = client.post(
+        "/accounts/login/?next=/admin/", {"username": applicant.username, "password": password}
+    )
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie["httponly"] is True
+    assert cookie["samesite"] == "Lax"

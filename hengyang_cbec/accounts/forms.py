@@ -13,9 +13,9 @@ class CodeForm(forms.Form):
         label=_("Code"),
         max_length=20,
         help_text=_("The 6-digit code your authenticator app shows now, or a recovery code."),
-        widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
-        ),
+        # No numeric keypad: a recovery code has letters, and a phone's number pad cannot type
+        # them (the enrolment form, which takes app codes only, keeps it).
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
     )
 
 
@@ -54,7 +54,16 @@ class RoleRequestForm(forms.Form):
     username = forms.CharField(label=_("Username"), max_length=150)
     role = forms.ChoiceField(label=_("Role"), choices=_GRANTABLE)
     reason = forms.CharField(label=_("Reason"), max_length=500)
-    revoke = forms.BooleanField(label=_("Take this role away instead"), required=False)
+    # Grant or take away, said as two choices rather than a checkbox that turns a grant around.
+    revoke = forms.TypedChoiceField(
+        label=_("Action"),
+        choices=[("", _("Grant the role")), ("on", _("Take the role away"))],
+        coerce=bool,
+        empty_value=False,
+        required=False,
+        initial="",
+        widget=forms.RadioSelect,
+    )
 
     def clean_username(self):
         username = self.cleaned_data["username"].strip()

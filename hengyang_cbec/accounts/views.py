@@ -6,6 +6,7 @@ second factor, one audit trail for both).
 
 from __future__ import annotations
 
+import re
 import time
 
 from django.conf import settings
@@ -140,7 +141,10 @@ def _enrol(request: HttpRequest, user: User, ip) -> HttpResponse:
             "form": form,
             "account": user,
             "qr": second_factor.qr_svg(device),
-            "secret": second_factor.secret_base32(device),
+            # On a phone the QR code cannot be scanned by the same phone: the link opens the app.
+            "otpauth": device.config_url,
+            # In groups of four, as authenticator apps accept it: easier to read and type.
+            "secret": " ".join(re.findall(".{1,4}", second_factor.secret_base32(device))),
             "required": second_factor.required_for(user),
         },
     )

@@ -180,21 +180,40 @@ def claim_reject(*, user, claim: EnterpriseClaim | int, reason: str, ip=None) ->
     return claim
 
 
+def _attach(claim: EnterpriseClaim, user, evidence) -> dict | None:
+    """The bureau's own evidence on a dispute (a record of a call to the legal representative,
+    the other side's papers), through the same upload checks and virus scan."""
+    if not evidence:
+        return None
+    from applications.enterprises import add_document
+    from applications.services import ApplicationError
+
+    try:
+        document = add_document(
+            user=user, claim=claim, kind=EnterpriseDocument.Kind.OTHER, upload=evidence
+        )
+    except ApplicationError as exc:
+        raise ReviewError(str(exc)) from None
+    return {"document": document.pk, "sha256": document.sha256, "size": document.size}
+
+
 @transaction.atomic
 def dispute_decide(
-    *, user, claim: EnterpriseClaim | int, transfer: bool, reason: str, ip=None
+    *, user, claim: EnterpriseClaim | int, transfer: bool, reason: str, evidence=None, ip=None
 ) -> EnterpriseClaim:
     """Keep the current administrator, or transfer the administration to the claimant (whose
-    documents the bureau has checked: the enterprise is then verified)."""
+    documents the bureau has checked: the enterprise is then verified). `evidence`: an optional
+    file the bureau keeps with its decision."""
     claim = _lock_claim(claim)
     role = _checked(claim, user, EnterpriseClaim.Kind.DISPUTE)
     reason = _reason(reason)
+    attached = _attach(claim, user, evidence)
     enterprise = Enterprise.objects.select_for_update().get(pk=claim.enterprise_id)
     claimant = claim.claimant
     if not transfer:
         _decide(claim, user, Status.KEPT, reason)
         notify_enterprise(enterprise, "enterprise_dispute_kept", reason=reason, also=[claimant])
-        _audit("dispute_keep", user, role, claim, ip=ip, reason=reason)
+        _audit("dispute_keep", user, role, claim, ip=ip, reason=reason, evidence=attached)
         return claim
     _documents_ready(claim)
     if (
@@ -246,6 +265,7 @@ def dispute_decide(
         claim,
         ip=ip,
         reason=reason,
+        evidence=attached,
         previous_administrators=[m.user_id for m in previous],
     )
     return claim

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from applications.models import EnterpriseClaim, Membership
+from applications.models import EnterpriseClaim, EnterpriseDocument, Membership
 from hengyang_cbec.accounts.permissions import role_required
 from hengyang_cbec.accounts.roles import Role
 from hengyang_cbec.audit.services import client_ip
@@ -35,6 +35,8 @@ COMMERCE = Role.COMMERCE_REVIEWER
 Status = EnterpriseClaim.Status
 Kind = EnterpriseClaim.Kind
 
+# The licence first, then the letter, then anything else.
+ORDER = {kind: n for n, kind in enumerate(EnterpriseDocument.Kind.values)}
 TABS = (
     ("registrations", gettext_lazy("To verify"), Q(kind=Kind.REGISTRATION, status=Status.PENDING)),
     ("disputes", gettext_lazy("Disputes"), Q(kind=Kind.DISPUTE, status=Status.PENDING)),
@@ -78,9 +80,10 @@ def verification_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if claim is None:
         raise Http404
     dispute = claim.kind == Kind.DISPUTE
-    form = EnterpriseDecisionForm(request.POST or None, dispute=dispute)
+    form = EnterpriseDecisionForm(request.POST or None, request.FILES or None, dispute=dispute)
     if request.method == "POST" and form.is_valid():
         decision, reason = form.cleaned_data["decision"], form.cleaned_data["reason"]
+        evidence = form.cleaned_data.get("evidence")
         actions = {
             "verify": (lambda: claim_verify(user=request.user, claim=claim, ip=client_ip(request)),
                        _("The enterprise is verified; it may now submit applications.")),
@@ -91,10 +94,12 @@ def verification_detail(request: HttpRequest, pk: int) -> HttpResponse:
                                             ip=client_ip(request)),
                        _("The claim was rejected.")),
             "keep": (lambda: dispute_decide(user=request.user, claim=claim, transfer=False,
-                                            reason=reason, ip=client_ip(request)),
+                                            reason=reason, evidence=evidence,
+                                            ip=client_ip(request)),
                      _("The dispute is decided: the current administrator stays.")),
             "transfer": (lambda: dispute_decide(user=request.user, claim=claim, transfer=True,
-                                                reason=reason, ip=client_ip(request)),
+                                                reason=reason, evidence=evidence,
+                                                ip=client_ip(request)),
                          _("The dispute is decided: the administration passed to the claimant.")),
         }  # fmt: skip
         action, done = actions[decision]
@@ -123,7 +128,10 @@ def verification_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "claim": claim,
             "enterprise": enterprise,
-            "documents": claim.documents.order_by("superseded_at", "kind", "pk"),
+            "documents": sorted(
+                claim.documents.all(),
+                key=lambda d: (d.superseded_at is not None, ORDER.get(d.kind, 9), d.pk),
+            ),
             "administrators": administrators,
             "history": history,
             "form": form if claim.status == Status.PENDING else None,

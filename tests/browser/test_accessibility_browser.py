@@ -15,6 +15,7 @@ from django.core.management import call_command
 
 from applications.models import Application
 from applications.workflow import State
+from tests.fixtures import enter_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,7 +33,7 @@ def demo(catalogue, settings):
     return by_state
 
 
-def sign_in(page, live_server, username: str) -> None:
+def sign_in(page, live_server, username: str, *, give_code: bool = True) -> None:
     """Log in afresh as username, keeping the language the page was in."""
     language = page.locator("html").get_attribute("lang") if page.url.startswith("http") else None
     page.context.clear_cookies()
@@ -45,11 +46,15 @@ def sign_in(page, live_server, username: str) -> None:
     page.fill("input[name=password]", settings.DEMO_PASSWORD)
     page.click("main form button[type=submit]")
     page.wait_for_load_state("networkidle")
+    if give_code and "/accounts/code/" in page.url:  # staff give the code, as a person would
+        enter_code(page, username)
 
 
 def visit(page, live_server, look, path: str, step: str) -> None:
     response = page.goto(f"{live_server.url}{path}")
     assert response.status == 200, f"{path}: {response.status}"
+    # The page asked for, not the login page it might redirect to.
+    assert page.url == f"{live_server.url}{path}", f"{path} ended at {page.url}"
     look(step)
 
 
@@ -87,6 +92,11 @@ def walk_everything(page, live_server, look, demo) -> None:
     for path in (f"/my/applications/{returned}/", f"/my/applications/{returned}/edit/"):
         visit(page, live_server, look, path, f"enterprise2 {path}")
 
+    # An enterprise waiting for the Bureau of Commerce's verification.
+    sign_in(page, live_server, "enterprise3")
+    for path in ("/my/", "/my/enterprise/verification/", "/my/enterprise/"):
+        visit(page, live_server, look, path, f"enterprise3 {path}")
+
     sign_in(page, live_server, "commerce")
     for path in (
         "/staff/",
@@ -94,6 +104,9 @@ def walk_everything(page, live_server, look, demo) -> None:
         f"/staff/applications/{demo[State.COMMERCE_REVIEW].pk}/",
         f"/staff/applications/{demo[State.SUBMITTED].pk}/",
         f"/staff/applications/{demo[State.RETURNED].pk}/",
+        "/staff/enterprises/",
+        f"/staff/enterprises/{pending_claim()}/",
+        "/staff/enterprises/?tab=decided",
     ):
         visit(page, live_server, look, path, f"commerce {path}")
 
@@ -118,6 +131,64 @@ def walk_everything(page, live_server, look, demo) -> None:
 
     sign_in(page, live_server, "auditor")
     visit(page, live_server, look, "/staff/audit/", "auditor /staff/audit/")
+    walk_access_pages(page, live_server, look)
+
+
+def pending_claim() -> int:
+    from applications.models import EnterpriseClaim
+
+    return EnterpriseClaim.objects.get(enterprise__verification="pending").pk
+
+
+def walk_access_pages(page, live_server, look, prefix: str = "") -> None:
+    """The pages of access itself: second-factor enrolment with its QR code, the recovery codes,
+    the applicant's two-factor settings, the security administrator's page and the 429 page."""
+    from django.test import override_settings
+
+    from hengyang_cbec.accounts.roles import Role
+    from tests.factories import make_user
+
+    clerk = make_user(Role.FINANCE_REVIEWER, username="newclerk", full_name="钱多多")
+    clerk.set_password(settings.DEMO_PASSWORD)
+    clerk.save()
+    sign_in(page, live_server, "newclerk", give_code=False)
+    assert page.url.endswith("/accounts/code/")
+    # The key in groups of four, and a link for enrolling on the phone that shows the page.
+    assert len(page.locator("#totp-secret").inner_text().split()) == 8
+    assert page.locator("[data-otpauth]").get_attribute("href").startswith("otpauth://totp/")
+    look(f"{prefix}new staff: second-factor enrolment")
+    page.fill("input[name=code]", "000000")
+    page.click("main form button[type=submit]")
+    look(f"{prefix}new staff: enrolment with a wrong code")
+    page.wait_for_timeout(1100)
+    _enrol(page)
+    assert page.url.endswith("/accounts/recovery-codes/")
+    look(f"{prefix}new staff: recovery codes")
+
+    sign_in(page, live_server, "enterprise")
+    visit(page, live_server, look, "/accounts/two-factor/", f"{prefix}applicant two-factor")
+    sign_in(page, live_server, "security")
+    visit(page, live_server, look, "/staff/security/", f"{prefix}security /staff/security/")
+
+    limits = {**settings.RATE_LIMITS, "verify_notice": {"address": "1/m", "account": ""}}
+    with override_settings(RATE_LIMITS=limits):
+        page.goto(f"{live_server.url}/verify/NOSUCHCODE/")
+        response = page.goto(f"{live_server.url}/verify/NOSUCHCODE/")
+        assert response.status == 429
+        look(f"{prefix}429 too many requests")
+
+
+def _enrol(page) -> None:
+    """Type the code an authenticator computes from the key shown under the QR code."""
+    import base64
+
+    from django_otp.oath import totp
+
+    text = page.locator("#totp-secret").inner_text().replace(" ", "")
+    key = base64.b32decode(text + "=" * (-len(text) % 8))
+    page.fill("input[name=code]", str(totp(key)).zfill(6))
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state("networkidle")
 
 
 def test_every_main_page_has_no_critical_or_serious_axe_violation_in_chinese(
@@ -155,3 +226,8 @@ def test_public_and_applicant_pages_fit_a_phone_without_sideways_scrolling(
         "/my/apply/M05/",
     ):
         visit(page, live_server, look, path, f"phone enterprise {path}")
+    sign_in(page, live_server, "enterprise3")
+    for path in ("/my/", "/my/enterprise/verification/"):
+        visit(page, live_server, look, path, f"phone enterprise3 {path}")
+    # The access pages at phone width too: a clerk enrols from a phone as often as from a desk.
+    walk_access_pages(page, live_server, look, prefix="phone ")

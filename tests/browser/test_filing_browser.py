@@ -7,9 +7,12 @@ import re
 import pytest
 from django.core import mail
 
-from applications.models import Application, Evidence
+from applications.models import Application, EnterpriseClaim, Evidence
 from applications.tests.factories import EnterpriseFactory, draft, make_uscc, member_of, pdf_bytes
 from applications.workflow import State
+from hengyang_cbec.accounts.roles import Role
+from reviews.services.enterprises import claim_verify
+from tests.factories import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -94,9 +97,17 @@ def test_register_verify_profile_apply_upload_declare_submit_in_chinese(
         "in_customs_cbec_statistics",
     ):
         page.check(f"#id_{name}")
+    # The right to represent the enterprise: the licence and the authorisation letter.
+    page.locator("#id_licence").set_input_files(str(evidence_file))
+    page.locator("#id_authorisation").set_input_files(str(evidence_file))
     look("enterprise profile filled")
     page.click("main form button[type=submit]")
     page.wait_for_load_state("networkidle")
+    # The Bureau of Commerce verifies it (its own journey: test_enterprise_verification_browser).
+    claim = EnterpriseClaim.objects.get()
+    claim.documents.update(scan_state="clean")
+    claim_verify(user=make_user(Role.COMMERCE_REVIEWER, username="verifier"), claim=claim)
+    page.reload()
     look("dashboard")
     page.click("[data-measure=M05] a[href='/my/apply/M05/']")
     assert "申报：M05" in page.locator("h1").inner_text()

@@ -101,13 +101,23 @@ def test_a_recovery_code_works_once_and_is_audited(client, reviewer):
     assert codes[0] not in str(used.data)
 
 
+def test_the_code_field_lets_a_phone_type_a_recovery_code(client, reviewer):
+    """A number pad cannot type a recovery code's letters: the field asks for no numeric keypad."""
+    user, _device = reviewer
+    password_step(client, user.username)
+    page = client.get("/accounts/code/").content.decode()
+    field = next(line for line in page.splitlines() if 'name="code"' in line)
+    assert 'autocomplete="one-time-code"' in field and "inputmode" not in field
+
+
 def test_a_staff_member_without_a_device_enrols_with_a_qr_code_at_first_login(client):
     user = make_user(Role.FINANCE_REVIEWER, username="newfin")
     password_step(client, user.username)
     page = client.get("/accounts/code/").content.decode()
     assert 'src="data:image/svg+xml' in page
     device = TOTPDevice.objects.get(user=user, confirmed=False)
-    assert second_factor.secret_base32(device) in page
+    secret = second_factor.secret_base32(device)
+    assert " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)) in page
     response = client.post("/accounts/code/", {"code": second_factor.current_code(device)})
     assert response.url == "/accounts/recovery-codes/"
     codes_page = client.get(response.url).content.decode()

@@ -141,10 +141,15 @@ def export_xlsx(request, pk):
 
 REVIEW = _page(
     """<h1>{{ a.reference }}</h1><p>{{ a.enterprise.name }} {{ a.enterprise.uscc }}
-{{ a.measure.code }} {{ a.measure.title_zh }} {{ a.get_state_display }}</p>
-<table class="table">{% for k, v in a.declared_facts.items %}<tr><th>{{ k }}</th><td>{{ v }}</td>
-</tr>{% endfor %}</table><p>{{ result.amount_cny }}</p><ol>{% for step in result.trace %}
-<li>{{ step.text }} {{ step.clause }}</li>{% endfor %}</ol>"""
+{{ a.enterprise.district.name_zh }} {{ a.measure.code }} {{ a.measure.title_zh }}
+{{ a.get_state_display }}</p><table class="table">{% for k, v in a.declared_facts.items %}
+<tr><th>{{ k }}</th><td>{{ v }}</td></tr>{% endfor %}</table><p>{{ result.amount_cny }}</p>
+<ol>{% for step in result.trace %}<li>{{ step.text }} {{ step.clause }}</li>{% endfor %}</ol>
+{% for name, rows in related.items %}<h2>{{ name }}</h2><ul>{% for r in rows %}<li>{{ r }}</li>
+{% endfor %}</ul>{% endfor %}<form method="post">{% csrf_token %}<select name="assignee">
+{% for u in assignees %}<option value="{{ u.pk }}">{{ u.full_name }}</option>{% endfor %}
+</select><textarea name="message"></textarea><button>Return</button><button>Reject</button>
+<button>Approve</button></form>"""
 )
 
 
@@ -153,41 +158,73 @@ def _facts(application):
 
 
 def review(request, pk):
-    application = Application.objects.select_related("enterprise", "measure").get(pk=pk)
-    awards = Award.objects.filter(application__enterprise=application.enterprise).exclude(
-        application=application
+    """The same records the review page reads (the application, its evidence, assessments,
+    awards, budgets, co-review, objections, assignments, decisions, the enterprise's earlier
+    awards and the stage's reviewers) and the engine's result, listed plainly."""
+    from hengyang_cbec.accounts.models import User
+    from policies.engine import PriorAward
+    from reviews.models import BudgetAllocation
+
+    application = Application.objects.select_related(
+        "enterprise__district", "measure", "policy"
+    ).get(pk=pk)
+    earlier = Award.objects.filter(
+        application__enterprise=application.enterprise, status__in=["committed", "fixed"]
+    ).exclude(application=application)
+    priors = tuple(
+        PriorAward(code, year, amount)
+        for code, year, amount in earlier.values_list(
+            "application__measure__code", "application__year", "amount_cny"
+        )
     )
-    context = Context(on_date=application.reference_date or timezone.localdate())
+    context = Context(
+        on_date=application.reference_date or timezone.localdate(), prior_awards=priors
+    )
     result = assess(current_versions(), application.measure.code, _facts(application), context)
-    list(awards.values_list("amount_cny"))
+    related = {
+        "evidence": list(application.evidence.all()),
+        "assessments": list(application.assessments.order_by("-created_at")[:5]),
+        "awards": list(application.awards.select_related("fund_source", "allocation")),
+        "budgets": list(BudgetAllocation.objects.select_related("fund_source")),
+        "co-review": list(application.coreview_requests.all()),
+        "objections": list(application.objections.all()),
+        "assignments": list(application.assignments.select_related("assignee")),
+        "decisions": list(application.review_decisions.select_related("actor")),
+    }
+    assignees = User.objects.filter(groups__name="commerce_reviewer", is_active=True)
     return HttpResponse(
-        REVIEW.render({"a": application, "result": result.to_dict("zh-hans")}, request)
+        REVIEW.render(
+            {
+                "a": application,
+                "result": result.to_dict("zh-hans"),
+                "related": related,
+                "assignees": assignees,
+            },
+            request,
+        )
     )
 
 
 CALCULATOR = _page(
     """<h1>{{ measure.code }} {{ measure.title_zh }}</h1><div>{{ measure.article_zh }}</div>
-<form>{% for k, v in facts.items %}<label>{{ k }}<input name="{{ k }}" value="{{ v }}">
-</label>{% endfor %}</form><p>{{ result.amount_cny }}</p><ol>{% for step in result.trace %}
-<li>{{ step.text }}</li>{% endfor %}</ol>"""
+<form>{{ form.as_div }}</form><p>{{ result.amount_cny }}</p><ol>{% for step in result.trace %}
+<li>{{ step.text }} {{ step.clause }}</li>{% endfor %}</ol>"""
 )
 
 
 def calculator(request, code):
-    versions = current_versions()
-    catalogue = versions.choose(timezone.localdate()).catalogue
+    """The same form (the portal's FactsForm, Django's own rendering) and the engine's result."""
+    from policies.forms import FactsForm
+
+    catalogue = current_versions().choose(timezone.localdate()).catalogue
     measure = Measure.objects.get(policy__code=catalogue.policy_code, code=code)
-    engine_measure = catalogue.measures[code]
-    facts = {}
-    for fact, _required in engine_measure.fact_defs:
-        value = request.GET.get(fact.name)
-        if value is not None:
-            facts[fact.name] = value in ("on", "true") if fact.kind == "bool" else value
-    result = assess(catalogue, code, facts, Context(on_date=timezone.localdate()))
+    form = FactsForm(request.GET, catalogue=catalogue, measure_code=code, applicant=True)
+    result = None
+    if form.is_valid():
+        context = Context(on_date=timezone.localdate())
+        result = assess(catalogue, code, form.engine_facts(), context).to_dict("zh-hans")
     return HttpResponse(
-        CALCULATOR.render(
-            {"measure": measure, "facts": facts, "result": result.to_dict("zh-hans")}, request
-        )
+        CALCULATOR.render({"measure": measure, "form": form, "result": result}, request)
     )
 
 
@@ -195,7 +232,8 @@ DASHBOARD = _page(
     """<h1>{{ enterprise.name }}</h1><ul>{% for m, r in measures %}<li>{{ m.code }}
 {{ m.title_zh }} {{ r.eligible }}</li>{% endfor %}</ul><table class="table">
 {% for a in applications %}<tr><td>{{ a.reference }}</td><td>{{ a.measure.code }}</td>
-<td>{{ a.get_state_display }}</td><td>{{ a.estimate_cny }}</td></tr>{% endfor %}</table>"""
+<td>{{ a.get_state_display }}</td><td>{{ a.estimate_cny }}</td></tr>{% endfor %}</table>
+<ul>{% for n in notifications %}<li>{{ n }}</li>{% endfor %}</ul>"""
 )
 
 
@@ -206,7 +244,18 @@ def dashboard(request):
     enterprise = membership.enterprise
     today = timezone.localdate()
     catalogue = current_versions().choose(today).catalogue
-    context = Context(on_date=today)
+    from hengyang_cbec.notifications.models import Notification
+    from policies.engine import PriorAward
+
+    priors = tuple(
+        PriorAward(code, year, amount)
+        for code, year, amount in Application.objects.filter(
+            enterprise=enterprise, state__in=[State.APPROVED, State.DISBURSED]
+        )
+        .exclude(approved_amount_cny=None)
+        .values_list("measure__code", "year", "approved_amount_cny")
+    )
+    context = Context(on_date=today, prior_awards=priors)
     general = enterprise.general_facts()
     measures = [
         (m, precheck(catalogue, m.code, general, context))
@@ -220,7 +269,12 @@ def dashboard(request):
     )
     return HttpResponse(
         DASHBOARD.render(
-            {"enterprise": enterprise, "measures": measures, "applications": applications},
+            {
+                "enterprise": enterprise,
+                "measures": measures,
+                "applications": applications,
+                "notifications": Notification.objects.filter(user=request.user, read_at=None)[:5],
+            },
             request,
         )
     )

@@ -264,6 +264,7 @@ class Command(BaseCommand):
                     submitted_by=self.applicant if submitted else None,
                     created_by=self.applicant,
                     resubmission_count=1 if state == State.SUBMITTED and n % 10 == 0 else 0,
+                    approved_amount_cny=Decimal(amount) if state in FIXED else None,
                 )
             )
         Application.objects.bulk_create(apps, batch_size=CHUNK)

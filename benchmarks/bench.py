@@ -317,10 +317,10 @@ def pages(base: str, size: int, rounds: int, reps: int) -> None:
 REPORT_TIMES: dict[str, dict[int, float]] = {}
 
 
-def exports(base: str, rounds: int, logs: Path) -> None:
+def exports(base: str, rounds: int, logs: Path, lines: int) -> None:
     from reviews.models import DisbursementBatch, ExportJob
 
-    batch = DisbursementBatch.objects.get(number="PB-V-PAID")
+    batch = DisbursementBatch.objects.get(number=f"PB-V-{lines}")
     lines = batch.lines.count()
     officer = session_for("volume-officer")
     csv_p, csv_b = page_pair(
@@ -408,8 +408,8 @@ def notices(count: int, rounds: int) -> None:
         f"{max(per_minute):,.0f} / {statistics.median(per_minute):,.0f}",
         f"{max(bare_per_minute):,.0f} / {statistics.median(bare_per_minute):,.0f}",
         f"{ratio:.2f}× of bare",
-        f"≥ {1 / 1.2:.2f}× of bare",
-        ratio >= 1 / 1.2,
+        f"≥ 400/min and ≥ {1 / 1.2:.2f}× of bare",
+        statistics.median(per_minute) >= 400 and ratio >= 1 / 1.2,
     )
 
 
@@ -512,6 +512,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--reps", type=int, default=3, help="requests per page sample")
     parser.add_argument("--notices", type=int, default=20)
+    parser.add_argument("--export-lines", type=int, default=100_000)
     parser.add_argument("--only", default="pages,exports,notices,assess,engine")
     args = parser.parse_args()
     if args.rounds < 5:
@@ -553,7 +554,22 @@ def main() -> None:
             if "pages" in only:
                 pages(base, size, args.rounds, args.reps)
             if worker:
-                exports(base, args.rounds, logs)
+                # The export batch is added after the pages were measured (its lines are extra
+                # applications, which the pages must not see).
+                start = time.monotonic()
+                manage(
+                    "seed_volume",
+                    "--applications",
+                    str(size),
+                    "--batch-lines",
+                    str(args.export_lines),
+                )
+                print(
+                    f"added a batch of {args.export_lines:,} lines "
+                    f"({time.monotonic() - start:.0f} s)"
+                )
+                close_old_connections()
+                exports(base, args.rounds, logs, args.export_lines)
         finally:
             server.stop()
             if worker:

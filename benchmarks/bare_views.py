@@ -288,15 +288,29 @@ REPORTS = _page(
 
 
 def reports(request):
+    """The same figures as the portal's reports (the current year), the plain way."""
+    from django.db.models import Avg, DurationField, ExpressionWrapper, F
+    from django.db.models.functions import TruncDate
+
     year = timezone.localdate().year
-    apps = Application.objects.exclude(state=State.DRAFT).filter(year=year)
+    apps = Application.objects.exclude(state=State.DRAFT).exclude(submitted_at=None)
+    apps = apps.filter(year=year)
     awards = Award.objects.filter(status__in=["committed", "fixed"], application__year=year)
     lines = DisbursementLine.objects.filter(state="paid", award__application__year=year)
     approved = Q(state__in=[State.APPROVED, State.DISBURSED])
     tables = {}
-    for key in ("measure__code", "enterprise__district__code"):
+    for key, label in (
+        ("measure__code", "measure__title_zh"),
+        ("enterprise__district__code", "enterprise__district__name_zh"),
+    ):
         tables[key] = list(
-            apps.values(key).annotate(n=Count("pk"), ok=Count("pk", filter=approved)).order_by(key)
+            apps.values(key, label)
+            .annotate(
+                n=Count("pk"),
+                ok=Count("pk", filter=approved),
+                no=Count("pk", filter=Q(state="rejected")),
+            )
+            .order_by(key)
         )
         tables[key + "_committed"] = list(
             awards.values("application__" + key).annotate(s=Sum("amount_cny")).order_by()
@@ -304,8 +318,35 @@ def reports(request):
         tables[key + "_paid"] = list(
             lines.values("award__application__" + key).annotate(s=Sum("amount_cny")).order_by()
         )
-    tables["fund"] = list(awards.values("fund_source__code").annotate(s=Sum("amount_cny")))
-    tables["month"] = list(
+    tables["fund"] = list(
+        awards.values("fund_source__code", "fund_source__name_zh").annotate(s=Sum("amount_cny"))
+    )
+    tables["fund_paid"] = list(
+        lines.values("award__fund_source__code").annotate(s=Sum("amount_cny")).order_by()
+    )
+    tables["month_applications"] = list(
+        apps.annotate(m=TruncMonth("submitted_at")).values("m").annotate(n=Count("pk"))
+    )
+    tables["month_committed"] = list(
+        awards.exclude(committed_at=None)
+        .annotate(m=TruncMonth("committed_at"))
+        .values("m")
+        .annotate(s=Sum("amount_cny"))
+    )
+    tables["month_paid"] = list(
         lines.annotate(m=TruncMonth("paid_on")).values("m").annotate(s=Sum("amount_cny"))
     )
+    days = DurationField()
+    tables["averages"] = [
+        awards.filter(status="fixed").aggregate(
+            d=Avg(ExpressionWrapper(F("fixed_at") - F("application__submitted_at"), days))
+        ),
+        lines.aggregate(
+            d=Avg(
+                ExpressionWrapper(
+                    F("paid_on") - TruncDate("award__application__submitted_at"), days
+                )
+            )
+        ),
+    ]
     return HttpResponse(REPORTS.render({"tables": tables}, request))

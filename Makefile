@@ -79,8 +79,11 @@ beat: setup
 	@test -n "$$REDIS_URL" || { echo "REDIS_URL must be set for beat"; exit 1; }
 	$(VENV)/bin/celery -A hengyang_cbec beat --loglevel=INFO --schedule=var/celerybeat-schedule
 
+# The benchmark harness (benchmarks/bench.py) on PostgreSQL and Redis of its own: DATABASE_URL and
+# REDIS_URL must be set; BENCH_ARGS passes options (--sizes, --rounds, --notices, --only).
 bench: setup $(VENV)/.dev-installed
-	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script; done
+	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || { echo "DATABASE_URL and REDIS_URL must be set for make bench"; exit 1; }
+	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 
 # The load test against a running portal (LOAD_HOST), with the portal's environment (it prepares
 # accounts in the portal's database and checks afterwards that nothing acknowledged was lost).

@@ -105,8 +105,19 @@ def prior_awards_for(
         )
         .exclude(pk=exclude_application_id)
         .select_related("measure__policy", "policy")
+        .defer(*UNREAD_BY_PRIOR_AWARD)
     )
     return [prior_award(row, row.approved_amount_cny) for row in rows]
+
+
+# What `prior_award` never reads of an application: its large text and JSON columns.
+UNREAD_BY_PRIOR_AWARD = (
+    "draft_facts",
+    "declared_facts",
+    "return_message",
+    "return_fields",
+    "return_documents",
+)
 
 
 def prior_award(

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -373,9 +374,15 @@ def application_list(request: HttpRequest) -> HttpResponse:
     applications = (
         Application.objects.filter(enterprise=enterprise)
         .select_related("measure")
-        .order_by("-created_at")
+        .order_by("-created_at", "-pk")
     )
-    return render(request, "applications/application_list.html", {"applications": applications})
+    # An enterprise files a few a year; a page of 50 keeps a long history a small page.
+    page = Paginator(applications, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "applications/application_list.html",
+        {"applications": page.object_list, "page": page},
+    )
 
 
 def step_label(action: str) -> str:

@@ -455,15 +455,42 @@ def policy_years() -> range:
 def bump_catalogue_version() -> None:
     """Tell every process that the stored catalogue changed."""
     cache.set(_VERSION_KEY, timezone.now().isoformat(), timeout=None)
+    _request_local.version = None
 
 
-def current_versions() -> PolicyVersions:
-    """Every stored version, validated, rebuilt only after a change (one cache read)."""
+# Inside a request the catalogue's version is read from the cache once, not at every value a page
+# formats (a review page formats dozens); a change shows from the next request on.
+_request_local = threading.local()
+
+
+def request_started(**kwargs) -> None:
+    _request_local.in_request = True
+    _request_local.version = None
+
+
+def request_finished(**kwargs) -> None:
+    _request_local.in_request = False
+    _request_local.version = None
+
+
+def _catalogue_version() -> str:
+    version = getattr(_request_local, "version", None)
+    if version is not None:
+        return version
     version = cache.get(_VERSION_KEY)
     if version is None:
         version = timezone.now().isoformat()
         cache.add(_VERSION_KEY, version, timeout=None)
         version = cache.get(_VERSION_KEY) or version
+    if getattr(_request_local, "in_request", False):
+        _request_local.version = version
+    return version
+
+
+def current_versions() -> PolicyVersions:
+    """Every stored version, validated, rebuilt only after a change (one cache read per request,
+    or per call outside a request)."""
+    version = _catalogue_version()
     with _memo_lock:
         versions = _memo.get(version)
     if versions is None:

@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 
 from applications.models import Application, Enterprise, Evidence
 from applications.services import (
+    UNREAD_BY_PRIOR_AWARD,
     application_catalogue,
     prior_award,
     prior_awards_for,
@@ -41,6 +42,13 @@ def prior_awards(application: Application) -> list[PriorAward]:
         )
         .exclude(application_id=application.pk)
         .select_related("application__measure__policy", "application__policy", "assessment")
+        .defer(
+            *(f"application__{name}" for name in UNREAD_BY_PRIOR_AWARD),
+            "assessment__verified_facts",
+            "assessment__prior_awards",
+            "assessment__result_en",
+            "assessment__parameters_used",
+        )
     )
     awards.extend(
         prior_award(award.application, award.amount_cny, award_components(award))

@@ -220,6 +220,16 @@ EVENT_SENTENCES = {
     "finance.payment_failed": gettext_lazy("%(actor)s recorded that the payment failed."),
     "finance.reconcile": gettext_lazy("%(actor)s reconciled the payment with the bank's file."),
     "finance.reconcile_refused": gettext_lazy("The bank's file could not be reconciled."),
+    "api.key_create": gettext_lazy("%(actor)s created an API key."),
+    "api.key_revoke": gettext_lazy("%(actor)s revoked an API key."),
+    "api.call": gettext_lazy("A system called the API with its key."),
+    "api.bank_result_propose": gettext_lazy("A system sent the bank's result through the API."),
+    "api.bank_result_confirm": gettext_lazy(
+        "%(actor)s confirmed the bank's result sent through the API."
+    ),
+    "api.bank_result_reject": gettext_lazy(
+        "%(actor)s rejected the bank's result sent through the API."
+    ),
 }
 
 

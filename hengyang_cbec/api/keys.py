@@ -46,6 +46,10 @@ def key_create(*, user, name: str, scopes, days: int, ip=None) -> tuple[ApiKey, 
         raise ApiKeyError(_("Name the system that will use the key."))
     prefix = secrets.token_hex(4)
     secret = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    return _store(user, name, scopes, days, prefix, secret, ip=ip), secret
+
+
+def _store(user, name: str, scopes, days: int, prefix: str, secret: str, *, ip=None) -> ApiKey:
     key = ApiKey.objects.create(
         name=name,
         prefix=prefix,
@@ -62,7 +66,20 @@ def key_create(*, user, name: str, scopes, days: int, ip=None) -> tuple[ApiKey, 
         obj=key,
         data={"key": key.prefix, "name": name, "scopes": scopes, "expires_at": key.expires_at},
     )
-    return key, secret
+    return key
+
+
+def demo_key(*, user, name: str, scopes, prefix: str, secret_tail: str) -> tuple[ApiKey, str]:
+    """A key with a published secret, for the demo data only (seed_demo refuses production)."""
+    from django.conf import settings
+
+    if not settings.DEMO_ALLOWED:
+        raise ApiKeyError("demo keys exist only in the embedded profile")
+    secret = f"{KEY_PREFIX}_{prefix}_{secret_tail}"
+    existing = ApiKey.objects.filter(prefix=prefix).first()
+    if existing is not None:
+        return existing, secret
+    return _store(user, name, sorted(scopes), MAX_DAYS, prefix, secret), secret
 
 
 @transaction.atomic

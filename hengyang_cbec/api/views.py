@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from hengyang_cbec.accounts.permissions import role_required
@@ -40,6 +41,7 @@ def reference(request: HttpRequest) -> HttpResponse:
     )
 
 
+@never_cache  # the page that shows a new key's secret is never kept by a cache
 @role_required(Role.SECURITY_ADMINISTRATOR)
 @require_http_methods(["GET", "POST"])
 def keys(request: HttpRequest) -> HttpResponse:

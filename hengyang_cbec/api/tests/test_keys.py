@@ -28,6 +28,7 @@ def test_the_security_administrator_creates_a_key_shown_once_and_stored_hashed(
         {"name": "省政务服务平台", "scopes": [Scope.READ_STATUSES], "days": "30"},
     )
     assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
     html = response.content.decode()
     key = ApiKey.objects.get()
     secret = next(word for word in html.split(">") if word.startswith("hyk_")).split("<")[0]

@@ -222,6 +222,8 @@ EVENT_SENTENCES = {
     "finance.reconcile_refused": gettext_lazy("The bank's file could not be reconciled."),
     "api.key_create": gettext_lazy("%(actor)s created an API key."),
     "api.key_revoke": gettext_lazy("%(actor)s revoked an API key."),
+    "api.token_create": gettext_lazy("%(actor)s created a read-only API token."),
+    "api.token_revoke": gettext_lazy("%(actor)s revoked their API token."),
     "api.call": gettext_lazy("A system called the API with its key."),
     "api.bank_result_propose": gettext_lazy("A system sent the bank's result through the API."),
     "api.bank_result_confirm": gettext_lazy(

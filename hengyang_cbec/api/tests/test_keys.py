@@ -36,7 +36,7 @@ def test_the_security_administrator_creates_a_key_shown_once_and_stored_hashed(
     assert "复制" in html or "Copy it now" in html
     # Stored as its SHA-256 only; never in the audit log; not on the page again.
     assert key.key_hash != secret and secret not in str(ApiKey.objects.values().get())
-    assert not AuditEvent.objects.filter(data__icontains=secret.split("_")[2]).exists()
+    assert not AuditEvent.objects.filter(data__icontains=secret.split("_", 2)[2]).exists()
     assert secret not in client.get("/staff/security/api-keys/").content.decode()
     event = AuditEvent.objects.get(action="api.key_create")
     assert event.actor == security_admin
@@ -138,3 +138,56 @@ def test_each_key_has_its_own_rate_limit(client, make_key, settings, catalogue):
     assert response.status_code == 429
     assert response["Retry-After"] == "60"
     assert response.json()["detail_en"] == "Too many requests: wait a minute and try again."
+
+
+def test_an_applicant_creates_a_token_that_reads_only_their_enterprise(client, catalogue):
+    from applications.models import Membership
+    from reviews.tests.factories import make_application, make_enterprise, make_member
+
+    ours, theirs = (
+        make_enterprise("衡阳湘江跨境电商有限公司"),
+        make_enterprise("衡阳耒水贸易有限公司"),
+    )
+    member = make_member(ours)
+    mine = make_application(enterprise=ours, submitter=member)
+    make_application(enterprise=theirs)
+    client.force_login(member)
+    response = client.post("/my/api-tokens/", {"days": "30"})
+    assert "no-store" in response["Cache-Control"]
+    html = response.content.decode()
+    secret = html.split('id="new-token"')[1].split(">")[1].split("<")[0]
+    token = key_of(secret)
+    assert token.owner == member and token.scopes == [Scope.READ_OWN_APPLICATIONS]
+    assert AuditEvent.objects.filter(action="api.token_create", actor=member).exists()
+    client.logout()
+    listed = client.get("/api/v1/my/applications", HTTP_X_API_KEY=secret).json()
+    assert [a["reference"] for a in listed] == [mine.reference]
+    # It reads nothing else, and stops when its holder leaves the enterprise.
+    other = client.get("/api/v1/applications?uscc=" + theirs.uscc, HTTP_X_API_KEY=secret)
+    assert other.status_code == 403
+    Membership.objects.filter(user=member).update(status=Membership.Status.DECLINED)
+    gone = client.get("/api/v1/my/applications", HTTP_X_API_KEY=secret)
+    assert gone.status_code == 401
+    assert gone.json()["code"] == "holder_inactive"
+
+
+def test_the_security_administrator_cannot_issue_an_applicants_scope(security_admin):
+    with pytest.raises(keys.ApiKeyError):
+        keys.key_create(
+            user=security_admin, name="x", scopes=[Scope.READ_OWN_APPLICATIONS], days=30
+        )
+
+
+def test_an_applicant_revokes_their_own_token_only(client, catalogue, make_key):
+    from reviews.tests.factories import make_enterprise, make_member
+
+    someone_elses = key_of(make_key(Scope.READ_OWN_APPLICATIONS))
+    member = make_member(make_enterprise())
+    token, secret = keys.token_create(user=member, days=7)
+    client.force_login(member)
+    assert client.post(f"/my/api-tokens/{someone_elses.pk}/revoke/").status_code == 404
+    assert client.post(f"/my/api-tokens/{token.pk}/revoke/").status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert AuditEvent.objects.filter(action="api.token_revoke", actor=member).exists()
+    assert client.get("/api/v1/my/applications", HTTP_X_API_KEY=secret).status_code == 401

@@ -243,6 +243,18 @@ EVENT_SENTENCES = {
     "dossier.request": gettext_lazy("%(actor)s asked for an audit dossier."),
     "dossier.built": gettext_lazy("The audit dossier asked for by %(actor)s was built."),
     "dossier.download": gettext_lazy("%(actor)s downloaded an audit dossier."),
+    "api.key_create": gettext_lazy("%(actor)s created an API key."),
+    "api.key_revoke": gettext_lazy("%(actor)s revoked an API key."),
+    "api.token_create": gettext_lazy("%(actor)s created a read-only API token."),
+    "api.token_revoke": gettext_lazy("%(actor)s revoked their API token."),
+    "api.call": gettext_lazy("A system called the API with its key."),
+    "api.bank_result_propose": gettext_lazy("A system sent the bank's result through the API."),
+    "api.bank_result_confirm": gettext_lazy(
+        "%(actor)s confirmed the bank's result sent through the API."
+    ),
+    "api.bank_result_reject": gettext_lazy(
+        "%(actor)s rejected the bank's result sent through the API."
+    ),
 }
 
 

@@ -24,6 +24,11 @@ _REFUSALS = {
     "expired": (401, "key_expired", _("This API key has expired.")),
     "revoked": (401, "key_revoked", _("This API key was revoked.")),
     "scope": (403, "wrong_scope", _("This API key does not have the scope this endpoint needs.")),
+    "holder": (
+        401,
+        "holder_inactive",
+        _("The holder of this token is no longer an active member of an enterprise."),
+    ),
 }
 
 

@@ -43,3 +43,4 @@ api = NinjaAPI(
 errors.install(api)
 for module in (policies, assess, notices, applications, payments):
     api.add_router("", module.router)
+api.add_router("", applications.mine)

@@ -17,10 +17,12 @@ from hengyang_cbec.accounts.roles import Role, has_role
 from hengyang_cbec.audit.models import AuditEvent
 from hengyang_cbec.audit.services import record
 
-from .models import ApiKey, Scope
+from .models import SYSTEM_SCOPES, ApiKey, Scope
 
 KEY_PREFIX = "hyk"
 MAX_DAYS = 366
+TOKEN_MAX_DAYS = 90  # an applicant's own token
+TOKENS_PER_PERSON = 3
 
 
 class ApiKeyError(Exception):
@@ -37,7 +39,7 @@ def key_create(*, user, name: str, scopes, days: int, ip=None) -> tuple[ApiKey, 
     if not has_role(user, Role.SECURITY_ADMINISTRATOR):
         raise ApiKeyError(_("Only a security administrator may create API keys."))
     scopes = sorted(set(scopes))
-    if not scopes or not set(scopes) <= set(Scope.values):
+    if not scopes or not set(scopes) <= set(SYSTEM_SCOPES):
         raise ApiKeyError(_("Choose at least one scope."))
     if not 1 <= days <= MAX_DAYS:
         raise ApiKeyError(_("A key is valid for 1 to %(n)s days.") % {"n": MAX_DAYS})
@@ -46,7 +48,14 @@ def key_create(*, user, name: str, scopes, days: int, ip=None) -> tuple[ApiKey, 
         raise ApiKeyError(_("Name the system that will use the key."))
     prefix = secrets.token_hex(4)
     secret = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    return _store(user, name, scopes, days, prefix, secret, ip=ip), secret
+
+
+def _store(
+    user, name: str, scopes, days: int, prefix: str, secret: str, *, ip=None, owner=None
+) -> ApiKey:
     key = ApiKey.objects.create(
+        owner=owner,
         name=name,
         prefix=prefix,
         key_hash=_digest(secret),
@@ -55,19 +64,56 @@ def key_create(*, user, name: str, scopes, days: int, ip=None) -> tuple[ApiKey, 
         expires_at=timezone.now() + timedelta(days=days),
     )
     record(
-        action="api.key_create",
+        action="api.token_create" if owner else "api.key_create",
         actor=user,
-        actor_role=Role.SECURITY_ADMINISTRATOR,
+        actor_role=Role.APPLICANT if owner else Role.SECURITY_ADMINISTRATOR,
         ip=ip,
         obj=key,
         data={"key": key.prefix, "name": name, "scopes": scopes, "expires_at": key.expires_at},
     )
+    return key
+
+
+def demo_key(*, user, name: str, scopes, prefix: str, secret_tail: str) -> tuple[ApiKey, str]:
+    """A key with a published secret, for the demo data only (seed_demo refuses production)."""
+    from django.conf import settings
+
+    if not settings.DEMO_ALLOWED:
+        raise ApiKeyError("demo keys exist only in the embedded profile")
+    secret = f"{KEY_PREFIX}_{prefix}_{secret_tail}"
+    existing = ApiKey.objects.filter(prefix=prefix).first()
+    if existing is not None:
+        return existing, secret
+    return _store(user, name, sorted(scopes), MAX_DAYS, prefix, secret), secret
+
+
+@transaction.atomic
+def token_create(*, user, days: int, ip=None) -> tuple[ApiKey, str]:
+    """An applicant's own read-only token for their enterprise's applications."""
+    from applications.services import active_membership
+
+    if not has_role(user, Role.APPLICANT) or active_membership(user) is None:
+        raise ApiKeyError(_("Only a member of an enterprise may create a token."))
+    if not 1 <= days <= TOKEN_MAX_DAYS:
+        raise ApiKeyError(_("A token is valid for 1 to %(n)s days.") % {"n": TOKEN_MAX_DAYS})
+    active = ApiKey.objects.filter(
+        owner=user, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    )
+    if active.count() >= TOKENS_PER_PERSON:
+        raise ApiKeyError(
+            _("You hold %(n)s valid tokens already: revoke one first.") % {"n": TOKENS_PER_PERSON}
+        )
+    prefix = secrets.token_hex(4)
+    secret = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    name = (user.full_name or user.username)[:100]
+    key = _store(user, name, [Scope.READ_OWN_APPLICATIONS], days, prefix, secret, ip=ip, owner=user)
     return key, secret
 
 
 @transaction.atomic
 def key_revoke(*, user, key: ApiKey, reason: str, ip=None) -> ApiKey:
-    if not has_role(user, Role.SECURITY_ADMINISTRATOR):
+    own_token = key.owner_id is not None and key.owner_id == user.pk
+    if not own_token and not has_role(user, Role.SECURITY_ADMINISTRATOR):
         raise ApiKeyError(_("Only a security administrator may revoke API keys."))
     key = ApiKey.objects.select_for_update().get(pk=key.pk)
     if key.revoked_at is not None:
@@ -80,9 +126,9 @@ def key_revoke(*, user, key: ApiKey, reason: str, ip=None) -> ApiKey:
     key.revoke_reason = reason
     key.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
     record(
-        action="api.key_revoke",
+        action="api.token_revoke" if own_token else "api.key_revoke",
         actor=user,
-        actor_role=Role.SECURITY_ADMINISTRATOR,
+        actor_role=Role.APPLICANT if own_token else Role.SECURITY_ADMINISTRATOR,
         ip=ip,
         obj=key,
         data={"key": key.prefix, "reason": reason},
@@ -95,7 +141,7 @@ class KeyCheck:
     """What a presented key is: `key` when it names one, `refusal` when it may not be used."""
 
     key: ApiKey | None
-    refusal: str = ""  # "", "unknown", "expired", "revoked", "scope"
+    refusal: str = ""  # "", "unknown", "expired", "revoked", "scope", "holder", "rate"
 
 
 def check_key(secret: str, scope: str) -> KeyCheck:
@@ -103,7 +149,7 @@ def check_key(secret: str, scope: str) -> KeyCheck:
     parts = secret.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX or not parts[1]:
         return KeyCheck(None, "unknown")
-    key = ApiKey.objects.filter(prefix=parts[1][:12]).first()
+    key = ApiKey.objects.filter(prefix=parts[1][:12]).select_related("owner").first()
     if key is None or not hmac.compare_digest(key.key_hash, _digest(secret.strip())):
         return KeyCheck(None, "unknown")
     if key.revoked_at is not None:
@@ -112,7 +158,17 @@ def check_key(secret: str, scope: str) -> KeyCheck:
         return KeyCheck(key, "expired")
     if scope not in key.scopes:
         return KeyCheck(key, "scope")
+    if key.owner_id is not None and not _holder_may_read(key):
+        return KeyCheck(key, "holder")
     return KeyCheck(key)
+
+
+def _holder_may_read(key: ApiKey) -> bool:
+    """An applicant's token reads while its holder is active and a member of an enterprise."""
+    from applications.services import active_membership
+
+    owner = key.owner
+    return owner.is_active and has_role(owner, Role.APPLICANT) and bool(active_membership(owner))
 
 
 def audit_call(check: KeyCheck, *, scope: str, method: str, path: str, ip=None) -> None:

@@ -17,6 +17,12 @@ class Scope(models.TextChoices):
         "exchange_payments",
         _("Exchange payment files (read confirmed batches, propose the bank's results)"),
     )
+    # An applicant's own token (created by the applicant, never by the security administrator).
+    READ_OWN_APPLICATIONS = "read_own_applications", _("Read my enterprise's applications")
+
+
+# The scopes of other systems' keys, which the security administrator grants.
+SYSTEM_SCOPES = (Scope.READ_STATUSES, Scope.IMPORT_STATISTICS, Scope.EXCHANGE_PAYMENTS)
 
 
 class ApiKey(models.Model):
@@ -48,6 +54,16 @@ class ApiKey(models.Model):
         verbose_name=_("revoked by"),
     )
     revoke_reason = models.CharField(_("reason"), max_length=200, blank=True)
+    # Set for an applicant's own read-only token: it reads what this person may read, while they
+    # remain an active member of their enterprise.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="api_tokens",
+        verbose_name=_("holder"),
+    )
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
 
     class Meta:

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from hengyang_cbec.accounts.permissions import role_required
@@ -18,7 +19,7 @@ from hengyang_cbec.audit.services import client_ip
 
 from . import keys as key_services
 from . import payments
-from .forms import KeyForm, ReasonForm
+from .forms import KeyForm, ReasonForm, TokenForm
 from .models import ApiKey, BankResultProposal
 
 
@@ -28,8 +29,10 @@ def reference(request: HttpRequest) -> HttpResponse:
     settings = {
         "url": reverse("api-v1:openapi-json"),
         "layout": "BaseLayout",
-        "deepLinking": True,
+        "deepLinking": False,  # its path links inside the summary buttons nest controls
         "tryItOutEnabled": False,
+        "defaultModelsExpandDepth": -1,  # the schemas show under each operation
+        "syntaxHighlight": {"activated": False},  # its colours fail the contrast check
     }
     return render(
         request,
@@ -38,6 +41,7 @@ def reference(request: HttpRequest) -> HttpResponse:
     )
 
 
+@never_cache  # the page that shows a new key's secret is never kept by a cache
 @role_required(Role.SECURITY_ADMINISTRATOR)
 @require_http_methods(["GET", "POST"])
 def keys(request: HttpRequest) -> HttpResponse:
@@ -88,6 +92,47 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("The key was revoked. Calls with it are refused from now on."))
     return redirect("api_keys")
+
+
+@never_cache
+@role_required(Role.APPLICANT)
+@require_http_methods(["GET", "POST"])
+def tokens(request: HttpRequest) -> HttpResponse:
+    """An applicant's own read-only tokens for their enterprise's applications."""
+    form = TokenForm(request.POST or None)
+    secret = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            _key, secret = key_services.token_create(
+                user=request.user, days=form.cleaned_data["days"], ip=client_ip(request)
+            )
+        except key_services.ApiKeyError as exc:
+            form.add_error(None, str(exc))
+        else:
+            form = TokenForm()
+            messages.success(
+                request, _("The token was created. Copy it now: it is not shown again.")
+            )
+    mine = ApiKey.objects.filter(owner=request.user)[:50]
+    return render(request, "api/tokens.html", {"form": form, "tokens": mine, "secret": secret})
+
+
+@role_required(Role.APPLICANT)
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiKey, pk=pk, owner=request.user)
+    try:
+        key_services.key_revoke(
+            user=request.user,
+            key=token,
+            reason=str(_("Revoked by its holder.")),
+            ip=client_ip(request),
+        )
+    except key_services.ApiKeyError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The token was revoked."))
+    return redirect("api_tokens")
 
 
 @role_required(Role.DISBURSEMENT_OFFICER)

@@ -14,10 +14,11 @@ from ..errors import ApiError
 from ..models import Scope
 
 router = Router(tags=["applications · 申报状态"], auth=KeyAuth(Scope.READ_STATUSES))
+mine = Router(tags=["my applications · 本企业申报"], auth=KeyAuth(Scope.READ_OWN_APPLICATIONS))
 
 
 class ApplicationStatusOut(Schema):
-    reference: str
+    reference: str | None
     enterprise_name: str
     uscc: str
     measure_code: str
@@ -103,3 +104,26 @@ def statuses_by_uscc(request, uscc: str):
             ("统一社会信用代码须为 18 位。", "A unified social credit code has 18 characters."),
         )
     return [_status(a) for a in _submitted().filter(enterprise__uscc=code)[:500]]
+
+
+@mine.get(
+    "/my/applications",
+    response=list[ApplicationStatusOut],
+    summary="本企业的申报（申报人自己的令牌）· My enterprise's applications (an applicant's token)",
+    description="申报人在“我的接口令牌”页面自行创建的只读令牌，可查询本企业全部申报及其状态，"
+    "草稿没有申报编号。持有人离开企业或账户停用后，令牌即失效。\n\n"
+    "With the read-only token an applicant creates on their own token page: every application "
+    "of their enterprise and its state (drafts have no reference). The token stops working when "
+    "its holder leaves the enterprise or the account is disabled."
+    "\n\n需要范围 · Scope: `read_own_applications`.",
+)
+def my_applications(request):
+    from applications.services import active_membership
+
+    membership = active_membership(request.auth.owner)
+    return [
+        _status(a)
+        for a in Application.objects.filter(enterprise_id=membership.enterprise_id)
+        .select_related("enterprise", "measure", "policy")
+        .order_by("-created_at", "-id")[:500]
+    ]

@@ -49,7 +49,11 @@ def new_key(admin, *scopes: str, name: str = "省政务服务平台") -> tuple[A
 @pytest.fixture
 def make_key(security_admin):
     def _make(*scopes: str, state: str = "active", name: str = "省政务服务平台") -> str:
-        key, secret = new_key(security_admin, *scopes, name=name)
+        if list(scopes) == [Scope.READ_OWN_APPLICATIONS]:
+            enterprise = make_enterprise()
+            key, secret = keys.token_create(user=make_member(enterprise), days=30)
+        else:
+            key, secret = new_key(security_admin, *scopes, name=name)
         if state == "expired":
             ApiKey.objects.filter(pk=key.pk).update(expires_at=timezone.now() - timedelta(1))
         elif state == "revoked":
@@ -79,6 +83,7 @@ def confirmed_batch(catalogue, officers):
 
 
 ALL_SCOPES = list(Scope.values)
+SYSTEM_SCOPES = [s for s in ALL_SCOPES if s != Scope.READ_OWN_APPLICATIONS]
 
 
 def ready_notice(award: Award, *, sha256_zh: str = "a" * 64, sha256_en: str = "b" * 64):

@@ -123,3 +123,24 @@ def test_the_calculator_answers_429_over_its_limit(client, catalogue, settings):
     body = response.json()
     assert body["code"] == "too_many_requests"
     assert body["detail"] == "请求过于频繁，请一分钟后再试。"
+
+
+def test_a_system_posts_without_a_csrf_token_even_beside_a_session(catalogue, applicant):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(applicant)
+    payload = _request(next(case for case in CASES if "error" not in case.expect))
+    response = client.post(
+        "/api/v1/assess", data=json.dumps(payload), content_type="application/json"
+    )
+    assert response.status_code == 200
+    # The portal's own forms still need their token.
+    assert client.post("/accounts/two-factor/").status_code == 403
+
+
+def test_a_body_over_the_request_limit_is_refused_not_a_server_error(client, catalogue, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = json.dumps({"measure": "M05", "facts": {"x": "1" * 5000}})
+    response = client.post("/api/v1/assess", data=body, content_type="application/json")
+    assert response.status_code in {400, 413}

@@ -14,7 +14,7 @@ from hengyang_cbec.api.models import Scope
 from reviews.models import Award
 from reviews.tests.factories import make_staff
 
-from .conftest import ALL_SCOPES, key_of, ready_notice
+from .conftest import ALL_SCOPES, SYSTEM_SCOPES, key_of, ready_notice
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +33,7 @@ SCOPES = {
     ("get", "/api/v1/notices/sha256/{sha256}"): None,
     ("get", "/api/v1/applications"): Scope.READ_STATUSES,
     ("get", "/api/v1/applications/{reference}"): Scope.READ_STATUSES,
+    ("get", "/api/v1/my/applications"): Scope.READ_OWN_APPLICATIONS,
     ("get", "/api/v1/disbursement-batches"): Scope.EXCHANGE_PAYMENTS,
     ("get", "/api/v1/disbursement-batches/{number}"): Scope.EXCHANGE_PAYMENTS,
     ("post", "/api/v1/disbursement-batches/{number}/results"): Scope.EXCHANGE_PAYMENTS,
@@ -59,7 +60,7 @@ def world(confirmed_batch, make_key):
         callers[f"right:{scope}"] = make_key(scope)
         callers[f"expired:{scope}"] = make_key(scope, state="expired")
         callers[f"revoked:{scope}"] = make_key(scope, state="revoked")
-    callers["all scopes"] = make_key(*ALL_SCOPES)
+    callers["all scopes"] = make_key(*SYSTEM_SCOPES)
     proposal = payments.proposal_submit(
         key=key_of(callers[f"right:{Scope.EXCHANGE_PAYMENTS}"]),
         batch=confirmed_batch,
@@ -133,7 +134,7 @@ def _expected(scope, caller: str) -> tuple[int, str | None]:
         return 401, "key_expired"
     if kind == "revoked":
         return 401, "key_revoked"
-    if caller == "all scopes" or caller_scope == scope:
+    if caller_scope == scope or (caller == "all scopes" and scope != Scope.READ_OWN_APPLICATIONS):
         return 200, None
     return 403, "wrong_scope"
 

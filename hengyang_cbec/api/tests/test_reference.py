@@ -39,8 +39,8 @@ def test_every_operation_is_described_in_chinese_and_english(document):
 
 
 def test_keyed_operations_name_their_scope_and_the_key_header(document):
-    scheme = document["components"]["securitySchemes"]["X-API-Key"]
-    assert scheme == {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+    schemes = document["components"]["securitySchemes"]
+    assert list(schemes.values()) == [{"type": "apiKey", "in": "header", "name": "X-API-Key"}]
     keyed = {
         (method, path): operation
         for path, methods in document["paths"].items()
@@ -50,13 +50,17 @@ def test_keyed_operations_name_their_scope_and_the_key_header(document):
     assert {path for _method, path in keyed} == {
         "/api/v1/applications",
         "/api/v1/applications/{reference}",
+        "/api/v1/my/applications",
         "/api/v1/disbursement-batches",
         "/api/v1/disbursement-batches/{number}",
         "/api/v1/disbursement-batches/{number}/results",
         "/api/v1/disbursement-batches/{number}/results/{proposal_id}",
     }
     for operation in keyed.values():
-        assert re.search(r"Scope: `(read_statuses|exchange_payments)`", operation["description"])
+        assert re.search(
+            r"Scope: `(read_statuses|exchange_payments|read_own_applications)`",
+            operation["description"],
+        )
 
 
 def test_the_reference_page_uses_only_the_portals_own_files(client):

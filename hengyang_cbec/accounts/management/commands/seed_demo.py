@@ -8,6 +8,7 @@ DEMO_STEPS = (
     "applications.demo.seed",
     "reviews.demo.seed",
     "reviews.demo.seed_disbursements",
+    "hengyang_cbec.api.demo.seed",
 )
 
 

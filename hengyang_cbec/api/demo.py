@@ -1,0 +1,26 @@
+"""Demo API keys with published secrets (embedded profile only), so that `make run` can be tried
+with curl: one for the government-service platform, one for the bank."""
+
+from __future__ import annotations
+
+from hengyang_cbec.accounts.models import User
+
+from .keys import demo_key
+from .models import Scope
+
+# (prefix, secret tail, system, scopes): the secret is hyk_<prefix>_<tail>.
+DEMO_KEYS = (
+    ("demo0001", "statuses-demo-key-not-secret", "省政务服务平台（演示）", [Scope.READ_STATUSES]),
+    (
+        "demo0002",
+        "payments-demo-key-not-secret",
+        "工商银行衡阳分行（演示）",
+        [Scope.EXCHANGE_PAYMENTS],
+    ),
+)
+
+
+def seed() -> None:
+    security = User.objects.get(username="security")
+    for prefix, tail, name, scopes in DEMO_KEYS:
+        demo_key(user=security, name=name, scopes=scopes, prefix=prefix, secret_tail=tail)

@@ -270,12 +270,15 @@ def write_dossier(
 ) -> Written:
     """Write the dossier of `applications` (an iterator: one application in memory at a time)."""
     dossier = DossierZip(handle)
-    built_at = timezone.localtime().isoformat(timespec="seconds")
+    now = timezone.localtime()
+    built_at = now.isoformat(timespec="seconds")
     dossier.write_bytes("说明 README.txt", README.encode())
     dossier.write_bytes("verify.py", Path(__file__).with_name("verify.py").read_bytes())
     ids: set[int] = set()
     for done, application in enumerate(applications, start=1):
-        _write_application(dossier, application, built_at=built_at, built_by=built_by)
+        _write_application(
+            dossier, application, built_at=f"{now:%Y-%m-%d %H:%M}", built_by=built_by
+        )
         ids.add(application.pk)
         if progress:
             progress(done)

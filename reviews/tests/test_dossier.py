@@ -322,6 +322,88 @@ def test_an_expired_dossier_is_deleted_and_its_page_says_so(
     assert not default_storage.exists(name)
     job.refresh_from_db()
     assert job.status == DossierJob.Status.EXPIRED and not job.file
-    response = client.get(reverse("reviews:dossier_job", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    response = client.get(reverse("reviews:dossier_job", args=[job.pk]))
     assert response.status_code == 410
-    assert "expired" in response.content.decode()
+    page = response.content.decode()
+    assert "该审计档案已过期" in page and "期满后文件已按规定删除" in page
+
+
+def test_the_summary_pdf_reads_in_chinese_with_the_english_beside(
+    auditor, disbursed, capture, tmp_path
+):
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from .test_notices import pdf_text
+
+    job = build(capture, auditor, scope="application", application=disbursed)
+    with zipfile.ZipFile(local_copy(job, tmp_path)) as archive:
+        data = archive.read(f"applications/{disbursed.reference}/summary.pdf")
+    text = pdf_text(data)
+    for expected in (
+        "审计档案摘要",
+        "衡阳湘南跨境贸易有限公司",
+        "申报数据与核实",
+        "规则版本",
+        "HY-CBEC-2025",
+        "审核决定",
+        "公示与异议",
+        "衡政函〔2026〕",
+        "BOC-20261120-1",
+        "100,000.00 元",
+        "Declared and verified figures",
+    ):
+        assert expected in text, expected
+    # For a person to look at: var/screenshots/dossier/summary-1.png (when poppler is installed).
+    if shutil.which("pdftoppm"):
+        target = Path("var/screenshots/dossier")
+        target.mkdir(parents=True, exist_ok=True)
+        (target / "summary.pdf").write_bytes(data)
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "70", str(target / "summary.pdf"), str(target / "summary")],
+            check=True,
+            timeout=60,
+        )
+        assert list(target.glob("summary-*.png"))
+
+
+ALLOWED = (Role.AUDITOR, Role.FINANCE_SUPERVISOR)
+
+
+@pytest.mark.parametrize("role", list(Role), ids=[r.value for r in Role])
+def test_permission_matrix_only_auditors_and_finance_supervisors(client, catalogue, role):
+    client.force_login(make_staff(role))
+    page = client.get(reverse("reviews:dossiers"))
+    asked = client.post(
+        reverse("reviews:dossiers"),
+        {"scope": "measure_year", "measure": "M05", "year": "2026"},
+    )
+    if role in ALLOWED:
+        assert page.status_code == 200
+        # No application yet: a form error in the page, not a dossier and not a 500.
+        assert asked.status_code == 400 and not DossierJob.objects.exists()
+    else:
+        assert page.status_code == 403 and asked.status_code == 403
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page(client, catalogue):
+    response = client.get(reverse("reviews:dossiers"))
+    assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_a_dossier_is_its_requesters_only(auditor, disbursed, capture, client):
+    job = build(capture, auditor, scope="application", application=disbursed)
+    client.force_login(make_staff(Role.AUDITOR, "another_auditor"))
+    assert client.get(reverse("reviews:dossier_job", args=[job.pk])).status_code == 404
+    assert client.get(reverse("reviews:dossier_download", args=[job.pk])).status_code == 404
+    assert not AuditEvent.objects.filter(action="dossier.download").exists()
+
+
+def test_the_form_names_a_wrong_reference_in_chinese(auditor, client, catalogue):
+    client.force_login(auditor)
+    response = client.post(
+        reverse("reviews:dossiers"), {"scope": "application", "reference": "HY-CBEC-2026-0"}
+    )
+    assert response.status_code == 400
+    assert "没有该编号的已提交申报。" in response.content.decode()

@@ -407,3 +407,18 @@ def test_the_form_names_a_wrong_reference_in_chinese(auditor, client, catalogue)
     )
     assert response.status_code == 400
     assert "没有该编号的已提交申报。" in response.content.decode()
+
+
+def test_the_demo_gives_the_auditor_a_ready_dossier_once(catalogue, capture):
+    from hengyang_cbec.accounts.demo import seed_accounts
+    from reviews import demo
+
+    seed_accounts()
+    with capture(execute=True):
+        demo.seed()
+        demo.seed_disbursements()
+        demo.seed_dossiers()
+        demo.seed_dossiers()
+    job = DossierJob.objects.get()
+    assert job.requested_by.username == "auditor" and job.status == DossierJob.Status.READY
+    assert job.application.state == State.DISBURSED

@@ -422,3 +422,16 @@ def test_the_demo_gives_the_auditor_a_ready_dossier_once(catalogue, capture):
     job = DossierJob.objects.get()
     assert job.requested_by.username == "auditor" and job.status == DossierJob.Status.READY
     assert job.application.state == State.DISBURSED
+
+
+@pytest.mark.parametrize("role", [Role.FINANCE_REVIEWER, Role.DISBURSEMENT_OFFICER])
+def test_a_finance_supervisor_holds_no_reviewing_or_finance_role(supervisor, role):
+    from django.contrib.auth.models import Group
+    from django.core.exceptions import ValidationError
+    from django.db import transaction
+
+    with pytest.raises(ValidationError, match="finance supervisor"), transaction.atomic():
+        supervisor.groups.add(Group.objects.get(name=role.value))
+    reviewer = make_staff(role)
+    with pytest.raises(ValidationError, match="finance supervisor"), transaction.atomic():
+        reviewer.groups.add(Group.objects.get(name=Role.FINANCE_SUPERVISOR.value))

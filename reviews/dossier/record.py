@@ -249,6 +249,17 @@ def evidence_of(application: Application):
     )
 
 
+def objection_files_of(application: Application):
+    """The objections' supporting files that the virus scanner passed."""
+    from ..models.publicity import ScanState
+
+    return (
+        Objection.objects.filter(application=application, scan_state=ScanState.CLEAN)
+        .exclude(file="")
+        .order_by("created_at", "pk")
+    )
+
+
 def notices_of(application: Application):
     return Notice.objects.filter(application=application).order_by("created_at", "pk")
 

@@ -11,6 +11,7 @@ Layout (each application under its reference):
     applications/<ref>/record.json      the same record as data
     applications/<ref>/evidence/…       every evidence file under a readable name
     applications/<ref>/notices/…        the approval notices' PDFs
+    applications/<ref>/objections/…     the objections' files (scanned clean)
     audit/events.jsonl                  the audit chain from the first to the last event of the
                                         applications: their events in full, the others as links
 """
@@ -38,7 +39,7 @@ from django.utils import timezone, translation
 from applications.models import Application
 from hengyang_cbec.audit.models import AuditEvent
 
-from .record import application_record, evidence_of, notices_of
+from .record import application_record, evidence_of, notices_of, objection_files_of
 from .verify import FORMAT, MANIFEST
 
 CHUNK = 256 * 1024
@@ -181,6 +182,9 @@ def _write_application(dossier: DossierZip, application: Application, *, built_a
             if stored:
                 name = safe_name(f"{notice.number}-V{notice.version}-{language.upper()}.pdf")
                 dossier.write(f"{folder}/notices/{name}", _stored_chunks(stored))
+    for objection in objection_files_of(application):
+        name = safe_name(f"{objection.pk}-{objection.file_name or 'file'}", limit=120)
+        dossier.write(f"{folder}/objections/{name}", _stored_chunks(objection.file))
     record = application_record(application, evidence_names=evidence_names)
     dossier.write_bytes(
         f"{folder}/summary.pdf", summary_pdf(record, built_at=built_at, built_by=built_by)

@@ -435,3 +435,45 @@ def test_a_finance_supervisor_holds_no_reviewing_or_finance_role(supervisor, rol
     reviewer = make_staff(role)
     with pytest.raises(ValidationError, match="finance supervisor"), transaction.atomic():
         reviewer.groups.add(Group.objects.get(name=Role.FINANCE_SUPERVISOR.value))
+
+
+def test_objections_are_in_the_record_and_their_clean_files_in_the_zip(
+    auditor, disbursed, capture, tmp_path
+):
+    from django.core.files.base import ContentFile
+
+    from reviews.models import Objection, PublicNoticeItem
+    from reviews.models.publicity import ScanState
+
+    item = PublicNoticeItem.objects.get(application=disbursed)
+    stored = default_storage.save("objections/test/1.pdf", ContentFile(b"%PDF-1.4 objection"))
+    common = {"item": item, "application": disbursed, "author": make_member(disbursed.enterprise)}
+    Objection.objects.create(
+        **common,
+        real_name="赵六",
+        contact="13900000000",
+        text="该企业出口额有误。",
+        file=stored,
+        file_name="举报材料.pdf",
+        scan_state=ScanState.CLEAN,
+        status=Objection.Status.DISMISSED,
+        resolution="经核实，出口额无误。",
+    )
+    Objection.objects.create(
+        **common,
+        real_name="钱七",
+        contact="13900000001",
+        text="附件未通过查毒。",
+        file=default_storage.save("objections/test/2.pdf", ContentFile(b"X5O!P%@AP")),
+        file_name="infected.pdf",
+        scan_state=ScanState.INFECTED,
+    )
+    job = build(capture, auditor, scope="application", application=disbursed)
+    with zipfile.ZipFile(local_copy(job, tmp_path)) as archive:
+        names = archive.namelist()
+        record = json.loads(archive.read(f"applications/{disbursed.reference}/record.json"))
+    files = [n for n in names if "/objections/" in n]
+    assert len(files) == 1 and files[0].endswith("举报材料.pdf")  # never the infected one
+    texts = {o["text"]: o for o in record["objections"]}
+    assert texts["该企业出口额有误。"]["resolution"] == "经核实，出口额无误。"
+    assert texts["该企业出口额有误。"]["status"]["en"] == "Dismissed"

@@ -18,6 +18,7 @@ Layout (each application under its reference):
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -116,6 +117,11 @@ class DossierZip:
                 member.write(chunk)
         self.written.files.append({"path": path, "sha256": digest.hexdigest(), "size": size})
         return path
+
+    def abort(self) -> None:
+        """Close the ZIP after a failure (the caller discards the file)."""
+        with contextlib.suppress(Exception):
+            self.zip.close()
 
     def write_bytes(self, path: str, data: bytes) -> str:
         return self.write(path, [data])
@@ -274,6 +280,14 @@ def write_dossier(
 ) -> Written:
     """Write the dossier of `applications` (an iterator: one application in memory at a time)."""
     dossier = DossierZip(handle)
+    try:
+        return _write_all(dossier, applications, scope=scope, built_by=built_by, progress=progress)
+    except BaseException:
+        dossier.abort()
+        raise
+
+
+def _write_all(dossier: DossierZip, applications, *, scope, built_by, progress) -> Written:
     now = timezone.localtime()
     built_at = now.isoformat(timespec="seconds")
     dossier.write_bytes("说明 README.txt", README.encode())

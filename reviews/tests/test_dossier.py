@@ -477,3 +477,48 @@ def test_objections_are_in_the_record_and_their_clean_files_in_the_zip(
     texts = {o["text"]: o for o in record["objections"]}
     assert texts["该企业出口额有误。"]["resolution"] == "经核实，出口额无误。"
     assert texts["该企业出口额有误。"]["status"]["en"] == "Dismissed"
+
+
+def stored_dossiers(folder: str = "dossiers") -> set[str]:
+    """Every file under the dossiers' folder of the storage."""
+    if not default_storage.exists(folder):
+        return set()
+    folders, files = default_storage.listdir(folder)
+    found = {f"{folder}/{name}" for name in files}
+    for sub in folders:
+        found |= stored_dossiers(f"{folder}/{sub}")
+    return found
+
+
+def test_a_failed_build_is_marked_failed_and_leaves_no_file(
+    auditor, disbursed, capture, monkeypatch, client
+):
+    import contextlib
+
+    from reviews.dossier import writer
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("renderer crashed")
+
+    monkeypatch.setattr(writer, "summary_pdf", broken)
+    before = stored_dossiers()
+    with contextlib.suppress(RuntimeError), capture(execute=True):
+        job = dossier_request(user=auditor, scope="application", application=disbursed)
+    job = DossierJob.objects.get()
+    assert job.status == DossierJob.Status.FAILED and "renderer crashed" in job.error
+    assert stored_dossiers() == before
+    client.force_login(auditor)
+    page = client.get(reverse("reviews:dossier_job", args=[job.pk])).content.decode()
+    assert "审计档案未能生成。请重新调取" in page
+    assert not AuditEvent.objects.filter(action="dossier.built").exists()
+
+
+def test_the_progress_is_polled_as_a_fragment(auditor, disbursed, client):
+    job = DossierJob.objects.create(
+        scope="application", application=disbursed, requested_by=auditor, rows_total=1
+    )
+    client.force_login(auditor)
+    response = client.get(reverse("reviews:dossier_job", args=[job.pk]), HTTP_HX_REQUEST="true")
+    fragment = response.content.decode()
+    assert fragment.lstrip().startswith('<div id="dossier-progress" data-dossier-status="pending"')
+    assert "hx-trigger" in fragment and "<html" not in fragment

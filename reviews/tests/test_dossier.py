@@ -340,6 +340,7 @@ def test_the_summary_pdf_reads_in_chinese_with_the_english_beside(
     job = build(capture, auditor, scope="application", application=disbursed)
     with zipfile.ZipFile(local_copy(job, tmp_path)) as archive:
         data = archive.read(f"applications/{disbursed.reference}/summary.pdf")
+        manifest = archive.read("manifest.json")
     text = pdf_text(data)
     for expected in (
         "审计档案摘要",
@@ -360,6 +361,7 @@ def test_the_summary_pdf_reads_in_chinese_with_the_english_beside(
         target = Path("var/screenshots/dossier")
         target.mkdir(parents=True, exist_ok=True)
         (target / "summary.pdf").write_bytes(data)
+        (target / "manifest.json").write_bytes(manifest)
         subprocess.run(
             ["pdftoppm", "-png", "-r", "70", str(target / "summary.pdf"), str(target / "summary")],
             check=True,

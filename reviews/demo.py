@@ -274,3 +274,20 @@ def seed_disbursements() -> None:
             reference=f"ICBC-DEMO-{line.sequence:03d}",
         )
     batch_create(user=maker, award_ids=[payable[-1].pk], note="演示：待复核")
+
+
+def seed_dossiers() -> None:
+    """Demo dossier: the auditor's dossier of a paid application, ready to download (after
+    `seed_disbursements`; built in-process in the embedded setup)."""
+    from .models import DossierJob
+    from .services.dossier import dossier_request
+
+    auditor = User.objects.filter(username="auditor").first()
+    paid = (
+        Application.objects.filter(state=State.DISBURSED, reference__isnull=False)
+        .order_by("reference")
+        .first()
+    )
+    if auditor is None or paid is None or DossierJob.objects.filter(requested_by=auditor).exists():
+        return
+    dossier_request(user=auditor, scope=DossierJob.Scope.APPLICATION, application=paid)

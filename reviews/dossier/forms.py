@@ -28,9 +28,14 @@ class DossierForm(forms.Form):
         label=_("Application reference"),
         max_length=30,
         required=False,
-        help_text=_("For example HY-CBEC-2026-00001."),
+        help_text=_("For one application, for example HY-CBEC-2026-00001."),
     )
-    measure = forms.ChoiceField(label=_("Measure"), required=False, choices=())
+    measure = forms.ChoiceField(
+        label=_("Measure"),
+        required=False,
+        choices=(),
+        help_text=_("For a measure and year, with the year below."),
+    )
     year = forms.IntegerField(
         label=_("Performance year"), required=False, min_value=2000, max_value=2100
     )
@@ -38,7 +43,7 @@ class DossierForm(forms.Form):
         label=_("Disbursement batch number"),
         max_length=20,
         required=False,
-        help_text=_("For example PB-2026-0001."),
+        help_text=_("For a disbursement batch, for example PB-2026-0001."),
     )
 
     def __init__(self, *args, **kwargs):

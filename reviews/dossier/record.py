@@ -37,6 +37,15 @@ def both(label) -> dict[str, str]:
     return {"zh": zh, "en": en}
 
 
+def both_of(function, *args) -> dict[str, str]:
+    """What a formatting function says, in Chinese and in English."""
+    with translation.override("zh-hans"):
+        zh = str(function(*args))
+    with translation.override("en"):
+        en = str(function(*args))
+    return {"zh": zh, "en": en}
+
+
 def _choice(choices, value: str) -> dict[str, str]:
     try:
         return both(choices(value).label)
@@ -128,7 +137,7 @@ def _decision(decision: ReviewDecision) -> dict[str, Any]:
     return {
         "at": _when(decision.created_at),
         "stage": _choice(Stage, decision.stage),
-        "action": both(formatting.action_label(decision.action)),
+        "action": both_of(formatting.action_label, decision.action),
         "action_code": decision.action,
         "by": _person(decision.actor),
         "amount_cny": _money(decision.amount_cny),
@@ -240,6 +249,17 @@ def evidence_of(application: Application):
     )
 
 
+def objection_files_of(application: Application):
+    """The objections' supporting files that the virus scanner passed."""
+    from ..models.publicity import ScanState
+
+    return (
+        Objection.objects.filter(application=application, scan_state=ScanState.CLEAN)
+        .exclude(file="")
+        .order_by("created_at", "pk")
+    )
+
+
 def notices_of(application: Application):
     return Notice.objects.filter(application=application).order_by("created_at", "pk")
 
@@ -297,7 +317,7 @@ def application_record(application: Application, *, evidence_names: dict[int, st
         "enterprise": {
             "name": enterprise.name,
             "uscc": enterprise.uscc,
-            "entity_type": formatting.entity_type(enterprise.entity_type),
+            "entity_type": both_of(formatting.entity_type, enterprise.entity_type)["zh"],
             "district": enterprise.district.name_zh if enterprise.district_id else "",
             "registered_address": enterprise.registered_address,
             "legal_representative": enterprise.legal_representative,

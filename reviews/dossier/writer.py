@@ -11,12 +11,14 @@ Layout (each application under its reference):
     applications/<ref>/record.json      the same record as data
     applications/<ref>/evidence/…       every evidence file under a readable name
     applications/<ref>/notices/…        the approval notices' PDFs
+    applications/<ref>/objections/…     the objections' files (scanned clean)
     audit/events.jsonl                  the audit chain from the first to the last event of the
                                         applications: their events in full, the others as links
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -38,7 +40,7 @@ from django.utils import timezone, translation
 from applications.models import Application
 from hengyang_cbec.audit.models import AuditEvent
 
-from .record import application_record, evidence_of, notices_of
+from .record import application_record, evidence_of, notices_of, objection_files_of
 from .verify import FORMAT, MANIFEST
 
 CHUNK = 256 * 1024
@@ -116,6 +118,11 @@ class DossierZip:
         self.written.files.append({"path": path, "sha256": digest.hexdigest(), "size": size})
         return path
 
+    def abort(self) -> None:
+        """Close the ZIP after a failure (the caller discards the file)."""
+        with contextlib.suppress(Exception):
+            self.zip.close()
+
     def write_bytes(self, path: str, data: bytes) -> str:
         return self.write(path, [data])
 
@@ -181,6 +188,9 @@ def _write_application(dossier: DossierZip, application: Application, *, built_a
             if stored:
                 name = safe_name(f"{notice.number}-V{notice.version}-{language.upper()}.pdf")
                 dossier.write(f"{folder}/notices/{name}", _stored_chunks(stored))
+    for objection in objection_files_of(application):
+        name = safe_name(f"{objection.pk}-{objection.file_name or 'file'}", limit=120)
+        dossier.write(f"{folder}/objections/{name}", _stored_chunks(objection.file))
     record = application_record(application, evidence_names=evidence_names)
     dossier.write_bytes(
         f"{folder}/summary.pdf", summary_pdf(record, built_at=built_at, built_by=built_by)
@@ -270,12 +280,23 @@ def write_dossier(
 ) -> Written:
     """Write the dossier of `applications` (an iterator: one application in memory at a time)."""
     dossier = DossierZip(handle)
-    built_at = timezone.localtime().isoformat(timespec="seconds")
+    try:
+        return _write_all(dossier, applications, scope=scope, built_by=built_by, progress=progress)
+    except BaseException:
+        dossier.abort()
+        raise
+
+
+def _write_all(dossier: DossierZip, applications, *, scope, built_by, progress) -> Written:
+    now = timezone.localtime()
+    built_at = now.isoformat(timespec="seconds")
     dossier.write_bytes("说明 README.txt", README.encode())
     dossier.write_bytes("verify.py", Path(__file__).with_name("verify.py").read_bytes())
     ids: set[int] = set()
     for done, application in enumerate(applications, start=1):
-        _write_application(dossier, application, built_at=built_at, built_by=built_by)
+        _write_application(
+            dossier, application, built_at=f"{now:%Y-%m-%d %H:%M}", built_by=built_by
+        )
         ids.add(application.pk)
         if progress:
             progress(done)

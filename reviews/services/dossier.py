@@ -12,6 +12,7 @@ import hashlib
 import logging
 import tempfile
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
@@ -124,7 +125,7 @@ def dossier_request(
 
 
 def dossier_build(job_id: int) -> str:
-    """Write the ZIP of a job into a temporary file, then stream it to storage (the task's body).
+    """Write the ZIP of a job into storage, one application at a time (the task's body).
 
     Idempotent: a ready or expired job is left as it is.
     """
@@ -141,21 +142,33 @@ def dossier_build(job_id: int) -> str:
         if done % PROGRESS_EVERY == 0:
             DossierJob.objects.filter(pk=job.pk).update(rows_done=done)
 
-    with tempfile.TemporaryFile(prefix="dossier-") as handle:
-        written = write_dossier(
-            handle,
-            applications_for(job).iterator(chunk_size=100),
-            scope=_scope_data(job),
-            built_by=person(job.requested_by),
-            progress=progress,
-        )
-        size = handle.tell()
-        handle.seek(0)
-        digest = hashlib.sha256()
-        while chunk := handle.read(1024 * 1024):
-            digest.update(chunk)
-        handle.seek(0)
-        name = default_storage.save(storage_name(prefix="dossiers", kind="zip"), File(handle))
+    name = storage_name(prefix="dossiers", kind="zip")
+    local = _local_path(name)
+    try:
+        # On disk storage the ZIP is written in place; elsewhere (S3) into a temporary file that
+        # is then streamed to storage. Either way one application at a time is in memory.
+        with local.open("w+b") if local else tempfile.TemporaryFile(prefix="dossier-") as handle:
+            written = write_dossier(
+                handle,
+                applications_for(job).iterator(chunk_size=100),
+                scope=_scope_data(job),
+                built_by=person(job.requested_by),
+                progress=progress,
+            )
+            size = handle.seek(0, 2)
+            handle.seek(0)
+            digest = hashlib.sha256()
+            while chunk := handle.read(1024 * 1024):
+                digest.update(chunk)
+            if local is None:
+                handle.seek(0)
+                name = default_storage.save(name, File(handle))
+            elif getattr(default_storage, "file_permissions_mode", None) is not None:
+                local.chmod(default_storage.file_permissions_mode)
+    except BaseException:
+        if local is not None:
+            local.unlink(missing_ok=True)
+        raise
     now = timezone.now()
     with transaction.atomic():
         DossierJob.objects.filter(pk=job.pk).update(
@@ -186,6 +199,16 @@ def dossier_build(job_id: int) -> str:
             },
         )
     return "ready"
+
+
+def _local_path(name: str) -> Path | None:
+    """Where `name` lies on disk when storage is a local folder (parents made), else None."""
+    try:
+        path = Path(default_storage.path(name))
+    except NotImplementedError:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def dossier_failed(job_id: int, error: str) -> None:

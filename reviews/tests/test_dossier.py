@@ -322,6 +322,205 @@ def test_an_expired_dossier_is_deleted_and_its_page_says_so(
     assert not default_storage.exists(name)
     job.refresh_from_db()
     assert job.status == DossierJob.Status.EXPIRED and not job.file
-    response = client.get(reverse("reviews:dossier_job", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    response = client.get(reverse("reviews:dossier_job", args=[job.pk]))
     assert response.status_code == 410
-    assert "expired" in response.content.decode()
+    page = response.content.decode()
+    assert "该审计档案已过期" in page and "期满后文件已按规定删除" in page
+
+
+def test_the_summary_pdf_reads_in_chinese_with_the_english_beside(
+    auditor, disbursed, capture, tmp_path
+):
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from .test_notices import pdf_text
+
+    job = build(capture, auditor, scope="application", application=disbursed)
+    with zipfile.ZipFile(local_copy(job, tmp_path)) as archive:
+        data = archive.read(f"applications/{disbursed.reference}/summary.pdf")
+        manifest = archive.read("manifest.json")
+    text = pdf_text(data)
+    for expected in (
+        "审计档案摘要",
+        "衡阳湘南跨境贸易有限公司",
+        "申报数据与核实",
+        "规则版本",
+        "HY-CBEC-2025",
+        "审核决定",
+        "公示与异议",
+        "衡政函〔2026〕",
+        "BOC-20261120-1",
+        "100,000.00 元",
+        "Declared and verified figures",
+    ):
+        assert expected in text, expected
+    # For a person to look at: var/screenshots/dossier/summary-1.png (when poppler is installed).
+    if shutil.which("pdftoppm"):
+        target = Path("var/screenshots/dossier")
+        target.mkdir(parents=True, exist_ok=True)
+        (target / "summary.pdf").write_bytes(data)
+        (target / "manifest.json").write_bytes(manifest)
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "70", str(target / "summary.pdf"), str(target / "summary")],
+            check=True,
+            timeout=60,
+        )
+        assert list(target.glob("summary-*.png"))
+
+
+ALLOWED = (Role.AUDITOR, Role.FINANCE_SUPERVISOR)
+
+
+@pytest.mark.parametrize("role", list(Role), ids=[r.value for r in Role])
+def test_permission_matrix_only_auditors_and_finance_supervisors(client, catalogue, role):
+    client.force_login(make_staff(role))
+    page = client.get(reverse("reviews:dossiers"))
+    asked = client.post(
+        reverse("reviews:dossiers"),
+        {"scope": "measure_year", "measure": "M05", "year": "2026"},
+    )
+    if role in ALLOWED:
+        assert page.status_code == 200
+        # No application yet: a form error in the page, not a dossier and not a 500.
+        assert asked.status_code == 400 and not DossierJob.objects.exists()
+    else:
+        assert page.status_code == 403 and asked.status_code == 403
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page(client, catalogue):
+    response = client.get(reverse("reviews:dossiers"))
+    assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_a_dossier_is_its_requesters_only(auditor, disbursed, capture, client):
+    job = build(capture, auditor, scope="application", application=disbursed)
+    client.force_login(make_staff(Role.AUDITOR, "another_auditor"))
+    assert client.get(reverse("reviews:dossier_job", args=[job.pk])).status_code == 404
+    assert client.get(reverse("reviews:dossier_download", args=[job.pk])).status_code == 404
+    assert not AuditEvent.objects.filter(action="dossier.download").exists()
+
+
+def test_the_form_names_a_wrong_reference_in_chinese(auditor, client, catalogue):
+    client.force_login(auditor)
+    response = client.post(
+        reverse("reviews:dossiers"), {"scope": "application", "reference": "HY-CBEC-2026-0"}
+    )
+    assert response.status_code == 400
+    assert "没有该编号的已提交申报。" in response.content.decode()
+
+
+def test_the_demo_gives_the_auditor_a_ready_dossier_once(catalogue, capture):
+    from hengyang_cbec.accounts.demo import seed_accounts
+    from reviews import demo
+
+    seed_accounts()
+    with capture(execute=True):
+        demo.seed()
+        demo.seed_disbursements()
+        demo.seed_dossiers()
+        demo.seed_dossiers()
+    job = DossierJob.objects.get()
+    assert job.requested_by.username == "auditor" and job.status == DossierJob.Status.READY
+    assert job.application.state == State.DISBURSED
+
+
+@pytest.mark.parametrize("role", [Role.FINANCE_REVIEWER, Role.DISBURSEMENT_OFFICER])
+def test_a_finance_supervisor_holds_no_reviewing_or_finance_role(supervisor, role):
+    from django.contrib.auth.models import Group
+    from django.core.exceptions import ValidationError
+    from django.db import transaction
+
+    with pytest.raises(ValidationError, match="finance supervisor"), transaction.atomic():
+        supervisor.groups.add(Group.objects.get(name=role.value))
+    reviewer = make_staff(role)
+    with pytest.raises(ValidationError, match="finance supervisor"), transaction.atomic():
+        reviewer.groups.add(Group.objects.get(name=Role.FINANCE_SUPERVISOR.value))
+
+
+def test_objections_are_in_the_record_and_their_clean_files_in_the_zip(
+    auditor, disbursed, capture, tmp_path
+):
+    from django.core.files.base import ContentFile
+
+    from reviews.models import Objection, PublicNoticeItem
+    from reviews.models.publicity import ScanState
+
+    item = PublicNoticeItem.objects.get(application=disbursed)
+    stored = default_storage.save("objections/test/1.pdf", ContentFile(b"%PDF-1.4 objection"))
+    common = {"item": item, "application": disbursed, "author": make_member(disbursed.enterprise)}
+    Objection.objects.create(
+        **common,
+        real_name="赵六",
+        contact="13900000000",
+        text="该企业出口额有误。",
+        file=stored,
+        file_name="举报材料.pdf",
+        scan_state=ScanState.CLEAN,
+        status=Objection.Status.DISMISSED,
+        resolution="经核实，出口额无误。",
+    )
+    Objection.objects.create(
+        **common,
+        real_name="钱七",
+        contact="13900000001",
+        text="附件未通过查毒。",
+        file=default_storage.save("objections/test/2.pdf", ContentFile(b"X5O!P%@AP")),
+        file_name="infected.pdf",
+        scan_state=ScanState.INFECTED,
+    )
+    job = build(capture, auditor, scope="application", application=disbursed)
+    with zipfile.ZipFile(local_copy(job, tmp_path)) as archive:
+        names = archive.namelist()
+        record = json.loads(archive.read(f"applications/{disbursed.reference}/record.json"))
+    files = [n for n in names if "/objections/" in n]
+    assert len(files) == 1 and files[0].endswith("举报材料.pdf")  # never the infected one
+    texts = {o["text"]: o for o in record["objections"]}
+    assert texts["该企业出口额有误。"]["resolution"] == "经核实，出口额无误。"
+    assert texts["该企业出口额有误。"]["status"]["en"] == "Dismissed"
+
+
+def stored_dossiers(folder: str = "dossiers") -> set[str]:
+    """Every file under the dossiers' folder of the storage."""
+    if not default_storage.exists(folder):
+        return set()
+    folders, files = default_storage.listdir(folder)
+    found = {f"{folder}/{name}" for name in files}
+    for sub in folders:
+        found |= stored_dossiers(f"{folder}/{sub}")
+    return found
+
+
+def test_a_failed_build_is_marked_failed_and_leaves_no_file(
+    auditor, disbursed, capture, monkeypatch, client
+):
+    import contextlib
+
+    from reviews.dossier import writer
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("renderer crashed")
+
+    monkeypatch.setattr(writer, "summary_pdf", broken)
+    before = stored_dossiers()
+    with contextlib.suppress(RuntimeError), capture(execute=True):
+        job = dossier_request(user=auditor, scope="application", application=disbursed)
+    job = DossierJob.objects.get()
+    assert job.status == DossierJob.Status.FAILED and "renderer crashed" in job.error
+    assert stored_dossiers() == before
+    client.force_login(auditor)
+    page = client.get(reverse("reviews:dossier_job", args=[job.pk])).content.decode()
+    assert "审计档案未能生成。请重新调取" in page
+    assert not AuditEvent.objects.filter(action="dossier.built").exists()
+
+
+def test_the_progress_is_polled_as_a_fragment(auditor, disbursed, client):
+    job = DossierJob.objects.create(
+        scope="application", application=disbursed, requested_by=auditor, rows_total=1
+    )
+    client.force_login(auditor)
+    response = client.get(reverse("reviews:dossier_job", args=[job.pk]), HTTP_HX_REQUEST="true")
+    fragment = response.content.decode()
+    assert fragment.lstrip().startswith('<div id="dossier-progress" data-dossier-status="pending"')
+    assert "hx-trigger" in fragment and "<html" not in fragment

@@ -9,6 +9,7 @@ DEMO_STEPS = (
     "reviews.demo.seed",
     "reviews.demo.seed_disbursements",
     "hengyang_cbec.api.demo.seed",
+    "reviews.demo.seed_dossiers",
 )
 
 

@@ -26,6 +26,16 @@ def test_role_groups_carry_their_listed_permissions():
     assert all("." in name for names in ROLE_PERMISSIONS.values() for name in names)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_after_a_flush_every_role_group_has_exactly_its_listed_permissions():
+    """flush ends as migrate does (post_migrate); the groups are synced once, for every app."""
+    call_command("flush", interactive=False, verbosity=0)
+    for role, names in ROLE_PERMISSIONS.items():
+        group = Group.objects.get(name=role.value)
+        held = group.permissions.values_list("content_type__app_label", "codename")
+        assert {f"{app}.{codename}" for app, codename in held} == set(names), role
+
+
 def test_a_superuser_without_roles_holds_no_role():
     boss = make_user(username="root", is_superuser=True, is_staff=True)
     assert not has_role(boss, *Role)

@@ -14,8 +14,12 @@ class AccountsConfig(AppConfig):
         from . import checks, signals  # noqa: F401  (receivers and system checks)
         from .roles import sync_role_groups
 
-        # After every migrate, so permissions that later apps add reach their roles.
-        post_migrate.connect(sync_role_groups, dispatch_uid="accounts.sync_role_groups")
+        # After every migrate, so permissions that later apps add reach their roles. Once per
+        # migrate (or test flush), not once per app: the receiver creates every app's
+        # permissions itself before it syncs the groups.
+        post_migrate.connect(
+            sync_role_groups, sender=self, dispatch_uid="accounts.sync_role_groups"
+        )
         # The database table the Redis cache falls back to when Redis is down.
         post_migrate.connect(
             create_fallback_table, sender=self, dispatch_uid="cache.create_fallback_table"

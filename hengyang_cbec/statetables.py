@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext as _
 
-from hengyang_cbec.audit.models import AuditEvent
 from hengyang_cbec.audit.services import record_action
 
 from .errors import TransitionRefused
@@ -52,15 +52,12 @@ def move(
     user=None,
     role: str = SYSTEM,
     fields: tuple[str, ...] = (),
-    ip: str | None = None,
     data: dict | None = None,
-    application_id: int | None = None,
-    public_message: str = "",
-    visible: bool = False,
-    result: str = AuditEvent.Result.OK,
+    **audit: Any,
 ) -> None:
     """Move `obj` by `action` of its table (TransitionRefused if the table has no such move),
-    save the state with `fields` the caller set, and audit it."""
+    save the state with `fields` the caller set, and audit it; `audit` passes on to
+    record_action (ip, application_id, public_message, visible, result)."""
     source = getattr(obj, table.field)
     target = table.target(source, action)
     setattr(obj, table.field, target)
@@ -70,10 +67,6 @@ def move(
         f"{table.event}{action}",
         user,
         role,
-        ip=ip,
         data={"from": str(source), "to": str(target), **(data or {})},
-        application_id=application_id,
-        public_message=public_message,
-        visible=visible,
-        result=result,
+        **audit,
     )

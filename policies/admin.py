@@ -18,6 +18,13 @@ from django.utils.translation import gettext_lazy as _
 from hengyang_cbec.admin_mixins import AddOnlyAdmin, ReadOnlyAdmin, ReadOnlyInline
 from hengyang_cbec.audit.services import client_ip
 
+from .changes import (
+    add_interpretation_effect,
+    add_parameter_value,
+    check_new_effect,
+    check_new_parameter_value,
+    parse_effect_value,
+)
 from .engine import CatalogueError
 from .models import (
     ExternalPolicy,
@@ -31,15 +38,7 @@ from .models import (
     Place,
     Policy,
 )
-from .services import (
-    add_interpretation_effect,
-    add_parameter_value,
-    bump_catalogue_version,
-    check_new_effect,
-    check_new_parameter_value,
-    current_versions,
-    parse_effect_value,
-)
+from .services import bump_catalogue_version, current_versions
 
 
 @admin.register(Policy)

@@ -8,10 +8,11 @@ See MEASURES.md for the rules and `catalogue.py` for the data the engine reads.
 """
 
 from .assess import assess, choose_version, precheck
-from .catalogue import Catalogue, load_catalogue_dir, load_catalogue_tree
+from .catalogue import Catalogue
 from .context import Context, PriorAward
 from .errors import AssessInputError, CatalogueError, FactError, UnknownMeasure
 from .numbers import money
+from .reading import load_catalogue_dir, load_catalogue_tree
 from .requests import parse_request
 from .result import Component, Reason, Result, TraceStep
 from .versions import PolicyVersions

@@ -50,163 +50,44 @@ are those of the measures and of `articles`; every other clause reference must b
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import date
+from decimal import Decimal
 from itertools import pairwise
-from pathlib import Path
 from typing import Any
 
-import yaml
-
+from .dated import DatedEffects
+from .definitions import (
+    COMPARISONS,
+    EFFECT_SETTINGS,
+    MEASURE_KINDS,
+    PARAMETER_KINDS,
+    PARAMETER_UNITS,
+    SCOPE_FACTS,
+    ComponentDef,
+    Effect,
+    Interpretation,
+    Measure,
+    OverlapGroup,
+    Parameter,
+)
 from .errors import CatalogueError
 from .facts import FACT_KINDS, NUMERIC_KINDS, FactDef
+from .reading import (
+    _codes,
+    _date,
+    _get,
+    _index,
+    _optional_decimal,
+    _parameter_value,
+    _text,
+)
 from .rules import RULES
 
-MEASURE_KINDS = frozenset({"computed", "discretionary", "external"})
-PARAMETER_KINDS = frozenset({"threshold", "amount", "cap", "rate", "constant"})
-PARAMETER_UNITS = frozenset({"cny", "usd", "sqm", "count", "fraction", "days"})
-COMPARISONS = frozenset({"gt", "ge"})
-SCOPE_FACTS = frozenset({"store_id", "warehouse_id"})  # the PriorAward fields that can scope
 
-
-@dataclass(frozen=True, slots=True)
-class ParameterValue:
-    """One dated value of a parameter; both ends inclusive, `effective_to` None = open."""
-
-    value: Decimal
-    text: str
-    effective_from: date
-    effective_to: date | None
-
-
-@dataclass(frozen=True, slots=True)
-class Parameter:
-    key: str
-    clause: str
-    kind: str
-    unit: str
-    comparison: str | None
-    interpretation: str | None
-    label_zh: str
-    label_en: str
-    values: tuple[ParameterValue, ...]
-
-    def value_on(self, on_date: date) -> ParameterValue | None:
-        for item in self.values:
-            if item.effective_from <= on_date and (
-                item.effective_to is None or on_date <= item.effective_to
-            ):
-                return item
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class ComponentDef:
-    name: str
-    label_zh: str
-    label_en: str
-
-
-@dataclass(frozen=True, slots=True)
-class OverlapGroup:
-    code: str
-    clause: str
-    interpretation: str | None
-    name_zh: str
-    name_en: str
-    measures: tuple[str, ...]
-    external_policies: tuple[str, ...]
-
-    @property
-    def members(self) -> frozenset[str]:
-        return frozenset(self.measures) | frozenset(self.external_policies)
-
-
-@dataclass(frozen=True, slots=True)
-class Measure:
-    code: str
-    clause: str
-    section: str
-    title_zh: str
-    title_en: str
-    kind: str
-    one_time: bool
-    one_time_components: tuple[str, ...]
-    annual_cap: bool
-    scope_fact: str | None
-    waived_general_facts: tuple[str, ...]
-    entity_types: tuple[str, ...]
-    responsible_units: tuple[str, ...]
-    evidence_types: tuple[str, ...]
-    facts: tuple[str, ...]
-    components: tuple[ComponentDef, ...]
-    conditions_zh: str
-    conditions_en: str
-    article_text_en: str
-    article_text_zh: str
-    # I-9: a component capped per applicant and year across applications: {component: cap key}.
-    component_annual_caps: Mapping[str, str] = field(default_factory=dict)
-    component_cap_interpretation: str | None = None
-    # The interpretation the annual-cap step cites (I-4 unless the measure names another, I-10).
-    annual_cap_interpretation: str = "I-4"
-    # I-11: a same-year award of this measure is named in the trace, not deducted.
-    same_year_notice: str | None = None
-    # Precomputed by the catalogue so that an assessment does no lookups it can avoid.
-    fact_defs: tuple[tuple[FactDef, bool], ...] = ()  # (definition, required for this measure)
-    fact_names: frozenset[str] = frozenset()
-    overlap_groups: tuple[OverlapGroup, ...] = ()
-    component_defs: Mapping[str, ComponentDef] = field(default_factory=dict)
-    digest: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Interpretation:
-    code: str
-    clauses: tuple[str, ...]
-    title_zh: str
-    title_en: str
-    text_zh: str
-    text_en: str
-    applies_to: tuple[str, ...]
-    # The measure settings this reading decides (EFFECT_SETTINGS); an administrator changes them
-    # from a date onwards as `effects`, each restating the reading's text.
-    governs: tuple[str, ...] = ()
-
-
-# What an interpretation may decide about a measure, and the type of each value.
-EFFECT_SETTINGS = {
-    "one_time": bool,
-    "one_time_components": list,
-    "annual_cap": bool,
-    "waived_general_facts": list,
-    "overlap_groups": list,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Effect:
-    """A change of what an interpretation does, in force from `effective_from` (inclusive).
-
-    `setting` is one of EFFECT_SETTINGS (applied to `measure`) or "wording" (the text alone);
-    `text_zh`/`text_en` are the interpretation's full text from that date, so the text and what
-    the engine does never part.
-    """
-
-    interpretation: str
-    setting: str
-    measure: str | None
-    value: Any
-    effective_from: date
-    text_zh: str
-    text_en: str
-
-
-class Catalogue:
+class Catalogue(DatedEffects):
     """The validated catalogue. Build it with `Catalogue.from_data(data)`; treat it as read-only."""
 
     def __init__(self) -> None:  # use from_data
@@ -284,134 +165,6 @@ class Catalogue:
         cat._link_measures()
         cat._build_effects(data.get("effects") or [])
         return cat
-
-    # -- interpretation effects, dated --------------------------------------------------------
-
-    def _build_effects(self, items: list[Any]) -> None:
-        """Validate the dated effects; each one must leave a valid catalogue from its date."""
-        if not isinstance(items, list):
-            raise CatalogueError("effects must be a list")
-        effects: list[Effect] = []
-        for index, item in enumerate(items):
-            where = f"effect {index + 1}"
-            if not isinstance(item, Mapping):
-                raise CatalogueError(f"{where}: must be a mapping")
-            code = _text(item, "interpretation", where)
-            interpretation = self.interpretations.get(code)
-            if interpretation is None:
-                raise CatalogueError(f"{where}: unknown interpretation {code!r}")
-            setting = _text(item, "setting", where)
-            start = _date(item.get("effective_from"), f"{where} effective_from")
-            if not self.valid_from < start <= self.valid_to:
-                raise CatalogueError(
-                    f"{where}: takes effect on {start}, outside the version's validity after its "
-                    f"first day ({self.valid_from} to {self.valid_to})"
-                )
-            measure = item.get("measure")
-            value = item.get("value")
-            if setting == "wording":
-                if measure is not None or value is not None:
-                    raise CatalogueError(f"{where}: a wording change names no measure and value")
-            else:
-                if setting not in interpretation.governs:
-                    raise CatalogueError(
-                        f"{where}: {code} does not decide {setting!r} (it decides "
-                        f"{', '.join(interpretation.governs) or 'nothing'})"
-                    )
-                if measure not in self.measures:
-                    raise CatalogueError(f"{where}: unknown measure {measure!r}")
-                if interpretation.applies_to and measure not in interpretation.applies_to:
-                    raise CatalogueError(f"{where}: {code} does not apply to {measure}")
-                kind = EFFECT_SETTINGS[setting]
-                if not isinstance(value, kind) or (
-                    kind is list and not all(isinstance(v, str) for v in value)
-                ):
-                    raise CatalogueError(f"{where}: {setting} must be a {kind.__name__}")
-            effect = Effect(
-                interpretation=code,
-                setting=setting,
-                measure=measure,
-                value=list(value) if isinstance(value, list) else value,
-                effective_from=start,
-                text_zh=_text(item, "text_zh", where),
-                text_en=_text(item, "text_en", where),
-            )
-            previous = self.interpretation_on(code, start - timedelta(days=1), effects)
-            if (effect.text_zh, effect.text_en) == (previous.text_zh, previous.text_en):
-                raise CatalogueError(
-                    f"{where}: restate {code}'s text as it reads from {start}; an unchanged text "
-                    "would silently differ from what the engine does"
-                )
-            later = [e for e in effects if e.effective_from > start]
-            if later:
-                raise CatalogueError(
-                    f"{where}: effects must be added in date order ({later[0].effective_from} "
-                    f"is later than {start})"
-                )
-            effects.append(effect)
-            self.effects = tuple(effects)
-            self.on(start)  # the catalogue as of that date must be valid
-
-    def interpretation_on(
-        self, code: str, on_date: date, effects: list[Effect] | tuple[Effect, ...] | None = None
-    ) -> Interpretation:
-        """The interpretation `code` with the text in force on `on_date`."""
-        base = self.interpretations[code]
-        texts = [
-            e
-            for e in (self.effects if effects is None else effects)
-            if e.interpretation == code and e.effective_from <= on_date
-        ]
-        if not texts:
-            return base
-        last = texts[-1]
-        return Interpretation(
-            code=base.code,
-            clauses=base.clauses,
-            title_zh=base.title_zh,
-            title_en=base.title_en,
-            text_zh=last.text_zh,
-            text_en=last.text_en,
-            applies_to=base.applies_to,
-            governs=base.governs,
-        )
-
-    def on(self, on_date: date) -> Catalogue:
-        """The catalogue as the interpretations' effects in force on `on_date` make it."""
-        active = tuple(i for i, e in enumerate(self.effects) if e.effective_from <= on_date)
-        if not active:
-            return self
-        found = self._dated.get(active)
-        if found is not None:
-            return found
-        data = copy.deepcopy({k: v for k, v in self.data.items() if k != "effects"})
-        measures = {m["code"]: m for m in data["measures"]}
-        groups = {g["code"]: g for g in data.get("overlap_groups", [])}
-        for index in active:
-            effect = self.effects[index]
-            if effect.setting == "overlap_groups":
-                for code, group in groups.items():
-                    members = [m for m in group.get("measures", []) if m != effect.measure]
-                    if code in effect.value:
-                        members.append(effect.measure)
-                    group["measures"] = members
-                unknown = set(effect.value) - set(groups)
-                if unknown:
-                    raise CatalogueError(
-                        f"effect of {effect.interpretation} on {effect.measure}: unknown overlap "
-                        f"groups {sorted(unknown)}"
-                    )
-            elif effect.setting != "wording":
-                measures[effect.measure][effect.setting] = effect.value
-        for item in data["interpretations"]:
-            current = self.interpretation_on(item["code"], on_date)
-            item["text_zh"], item["text_en"] = current.text_zh, current.text_en
-        try:
-            dated = Catalogue.from_data(data)
-        except CatalogueError as exc:
-            raise CatalogueError(f"as of {on_date}: {exc}") from None
-        self._dated[active] = dated
-        return dated
 
     def _build_policy(self, policy: Mapping[str, Any]) -> None:
         self.policy = dict(policy)
@@ -827,141 +580,7 @@ class Catalogue:
         return found
 
 
-def load_catalogue_tree(path: str | Path) -> list[dict[str, Any]]:
-    """Every policy version under `path`: one folder per version, oldest first.
-
-    ``*.yaml`` files directly in `path` hold what all versions share (the places); a version's
-    own files may not define the same keys. A folder without ``*.yaml`` files is an error.
-    """
-    root = Path(path)
-    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
-    if not folders:
-        raise CatalogueError(f"no policy version folders in {path}")
-    shared = _merge_yaml(sorted(root.glob("*.yaml")))
-    versions = []
-    for folder in folders:
-        data = load_catalogue_dir(folder)
-        for key, value in shared.items():
-            if key in data:
-                raise CatalogueError(f"{folder.name}: key {key!r} is also defined in {root.name}/")
-            data[key] = value
-        code = data.get("policy", {}).get("code") if isinstance(data.get("policy"), dict) else None
-        if code != folder.name:
-            raise CatalogueError(
-                f"{folder.name}: the folder must be named after its policy code, not {code!r}"
-            )
-        versions.append(data)
-    versions.sort(key=lambda d: str(d["policy"].get("valid_from")))
-    return versions
-
-
-def load_catalogue_dir(path: str | Path) -> dict[str, Any]:
-    """Merge the top-level keys of every ``*.yaml`` file in `path` (one version) into one dict.
-
-    A key defined in two files is an error: each list lives in exactly one file.
-    """
-    files = sorted(Path(path).glob("*.yaml"))
-    if not files:
-        raise CatalogueError(f"no *.yaml files in {path}")
-    return _merge_yaml(files)
-
-
-def _merge_yaml(files: list[Path]) -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for file in files:
-        with file.open(encoding="utf-8") as handle:
-            content = yaml.safe_load(handle) or {}
-        if not isinstance(content, dict):
-            raise CatalogueError(f"{file.name}: the top level must be a mapping")
-        for key, value in content.items():
-            if key in merged:
-                raise CatalogueError(f"{file.name}: key {key!r} is also defined in another file")
-            merged[key] = value
-    return merged
-
-
-# -- helpers ---------------------------------------------------------------------------------------
-
-
 def _replace_measure(measure: Measure, **changes: Any) -> Measure:
     values = {name: getattr(measure, name) for name in Measure.__dataclass_fields__}
     values.update(changes)
     return Measure(**values)
-
-
-def _get(item: Mapping[str, Any], key: str, where: str, kind: type) -> Any:
-    value = item.get(key)
-    if not isinstance(value, kind):
-        raise CatalogueError(f"{where}: {key!r} is missing or not a {kind.__name__}")
-    return value
-
-
-def _text(item: Mapping[str, Any], key: str, where: str) -> str:
-    value = item.get(key) if isinstance(item, Mapping) else None
-    if not isinstance(value, str) or not value.strip():
-        raise CatalogueError(f"{where}: {key!r} is missing or empty")
-    return value
-
-
-def _index(items: Any, key: str, where: str) -> dict[str, dict[str, Any]]:
-    if not isinstance(items, list):
-        raise CatalogueError(f"{where} must be a list")
-    result: dict[str, dict[str, Any]] = {}
-    for item in items:
-        code = _text(item, key, where)
-        if code in result:
-            raise CatalogueError(f"{where}: {code!r} is defined twice")
-        result[code] = dict(item)
-    return result
-
-
-def _codes(
-    item: Mapping[str, Any], key: str, where: str, known: Mapping[str, Any], what: str
-) -> tuple[str, ...]:
-    codes = tuple(_get(item, key, where, list))
-    for code in codes:
-        if code not in known:
-            raise CatalogueError(f"{where}: unknown {what} {code!r}")
-    return codes
-
-
-def _date(value: Any, where: str) -> date:
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise CatalogueError(f"{where}: {value!r} is not a date")
-
-
-def _optional_decimal(value: Any, where: str) -> Decimal | None:
-    if value is None:
-        return None
-    if isinstance(value, (bool, float)):
-        raise CatalogueError(f"{where}: {value!r} must be an integer or a string")
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        raise CatalogueError(f"{where}: {value!r} is not a number") from None
-
-
-def _parameter_value(item: Any, where: str) -> ParameterValue:
-    if not isinstance(item, Mapping):
-        raise CatalogueError(f"{where}: a value must be a mapping")
-    raw = item.get("value")
-    if not isinstance(raw, (str, Decimal)) or isinstance(raw, bool):
-        raise CatalogueError(f'{where}: value {raw!r} must be a string such as "500000"')
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise CatalogueError(f"{where}: value {raw!r} is not a number") from None
-    if not value.is_finite() or value < 0:
-        raise CatalogueError(f"{where}: value {raw!r} must be a finite non-negative number")
-    start = _date(item.get("effective_from"), f"{where} effective_from")
-    end_raw = item.get("effective_to")
-    end = None if end_raw is None else _date(end_raw, f"{where} effective_to")
-    if end is not None and end < start:
-        raise CatalogueError(f"{where}: effective_to {end} is before effective_from {start}")
-    return ParameterValue(value=value, text=str(raw), effective_from=start, effective_to=end)

@@ -17,7 +17,8 @@ from .numbers import ZERO, grouped, percent, round_cny
 from .result import Reason, TraceStep
 
 if TYPE_CHECKING:
-    from .catalogue import Catalogue, Measure, ParameterValue
+    from .catalogue import Catalogue
+    from .definitions import Measure, ParameterValue
 
 
 class MissingParameter(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from .catalogue import ParameterValue
+from .definitions import ParameterValue
 
 
 def _engine_source_hash() -> str:

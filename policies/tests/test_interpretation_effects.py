@@ -10,9 +10,10 @@ import pytest
 from django.utils import timezone
 
 from hengyang_cbec.accounts.roles import Role
+from policies.changes import add_interpretation_effect
 from policies.engine import CatalogueError, PriorAward
 from policies.models import Interpretation, InterpretationEffect
-from policies.services import add_interpretation_effect, assess_measure
+from policies.services import assess_measure
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db

@@ -10,11 +10,11 @@ import pytest
 import yaml
 from django.core.management import CommandError, call_command
 
+from policies.changes import add_parameter_value
 from policies.engine import CatalogueError
 from policies.models import Measure, Parameter, ParameterValue, Policy
 from policies.services import (
     CATALOGUE_DIR,
-    add_parameter_value,
     assess_measure,
     catalogue_data_from_db,
 )

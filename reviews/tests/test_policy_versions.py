@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from applications.models import Application
 from applications.workflow import State
+from policies.changes import add_parameter_value
 from policies.models import Parameter
-from policies.services import add_parameter_value
 from reviews import pdf
 from reviews.models import Assessment, Notice
 from reviews.services.assessment import review_warnings

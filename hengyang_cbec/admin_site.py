@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 from hengyang_cbec.audit.services import client_ip, record
@@ -78,6 +79,10 @@ class PortalAdminSite(admin.AdminSite):
         super().register(models, admin_class, **options)
 
     def login(self, request, extra_context=None):
+        if request.user.is_authenticated:
+            # Logged in, but not someone the admin site is for (an applicant, a reviewer): a 403.
+            # Sending them to the portal's login would send them straight back here, in a loop.
+            raise PermissionDenied
         return redirect_to_login(request.GET.get("next") or self.index_url())
 
     def index_url(self) -> str:

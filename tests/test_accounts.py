@@ -138,3 +138,15 @@ def test_system_administrator_cannot_make_anyone_a_superuser(client, password):
     response = client.get(f"/admin/accounts/user/{target.pk}/change/")
     assert response.status_code == 200
     assert b'name="is_superuser"' not in response.content
+
+
+@pytest.mark.parametrize("role", [Role.APPLICANT, Role.COMMERCE_REVIEWER, Role.AUDITOR])
+def test_someone_the_admin_site_is_not_for_gets_403_there_not_a_redirect_loop(client, role):
+    """SECURITY.md row 12 on the admin path: logged in (staff with their code given) without the
+    right to the admin site."""
+    user = make_user(role, username=f"no_admin_{role.value}")
+    client.force_login(user)
+    for url in ("/admin/", "/admin/accounts/user/", "/admin/audit/auditevent/"):
+        response = client.get(url, follow=True)
+        assert response.status_code == 403, (url, response.redirect_chain)
+        assert "_auth_user_id" in client.session  # refused, not logged out

@@ -75,14 +75,20 @@ def test_a_successful_login_resets_the_count(client, applicant, password):
 
 
 def test_a_session_ends_twelve_hours_after_login_however_active(client, applicant, password):
-    client.login(username=applicant.username, password=password)
-    assert client.get("/accounts/password_change/").status_code == 200
-    session = client.session
-    session["login_at"] = time.time() - 12 * 3600 - 1
-    session.save()
-    response = client.get("/accounts/password_change/")
-    assert response.status_code == 302 and response.url.startswith("/accounts/login/")
-    assert "_auth_user_id" not in client.session
+    from hengyang_cbec.accounts.roles import Role
+    from tests.factories import make_user
+
+    admin = make_user(Role.POLICY_ADMINISTRATOR, username="long_admin", is_staff=True)
+    for user, page in ((applicant, "/accounts/password_change/"), (admin, "/admin/")):
+        client.login(username=user.username, password=password)
+        assert client.get(page).status_code == 200
+        session = client.session
+        session["login_at"] = time.time() - 12 * 3600 - 1
+        session.save()
+        response = client.get(page)
+        assert response.status_code == 302
+        assert response.url.startswith(("/accounts/login/", "/admin/login/"))
+        assert "_auth_user_id" not in client.session
 
 
 def test_a_deactivated_user_is_logged_out_at_the_next_request(client, applicant, password):

@@ -20,6 +20,7 @@ URLS = [
     ("applications:enterprise", False, False, "get"),
     ("applications:enterprise_create", False, False, "get"),
     ("applications:enterprise_join", False, False, "get"),
+    ("applications:verification", False, False, "get"),
     ("applications:members", False, False, "get"),
     ("applications:notifications", False, False, "get"),
     ("applications:application_list", False, False, "get"),

@@ -96,7 +96,10 @@ def _check_member(user, application: Application) -> None:
 def prior_awards_for(
     enterprise_id: int, *, exclude_application_id: int | None = None
 ) -> list[PriorAward]:
-    """The enterprise's awards the engine must know about (I-3, I-4, I-6): approved and paid."""
+    """The enterprise's awards the engine must know about (I-3, I-4, I-6): approved and paid.
+
+    Read as values (the measure's scope fact from its JSON in the database), not as model objects
+    with their measure's whole definition: a dashboard and a review page read them every time."""
     rows = (
         Application.objects.filter(
             enterprise_id=enterprise_id,
@@ -104,10 +107,43 @@ def prior_awards_for(
             approved_amount_cny__isnull=False,
         )
         .exclude(pk=exclude_application_id)
-        .select_related("measure__policy", "policy")
-        .defer(*UNREAD_BY_PRIOR_AWARD)
+        .values_list(
+            "measure__code",
+            "measure__data__scope_fact",
+            "scope_key",
+            "approved_components",
+            "estimate__components",
+            "year",
+            "reference",
+            "approved_amount_cny",
+            "policy__code",
+            "measure__policy__code",
+        )
     )
-    return [prior_award(row, row.approved_amount_cny) for row in rows]
+    return [
+        _prior_award(
+            code=code,
+            scope=scope,
+            scope_key=scope_key,
+            components=approved or {c["name"]: c["amount_cny"] for c in (estimated or [])},
+            year=year,
+            reference=reference,
+            amount_cny=amount,
+            policy=policy or measure_policy,
+        )
+        for (
+            code,
+            scope,
+            scope_key,
+            approved,
+            estimated,
+            year,
+            reference,
+            amount,
+            policy,
+            measure_policy,
+        ) in rows
+    ]
 
 
 # What `prior_award` never reads of an application: its large text and JSON columns.
@@ -132,26 +168,48 @@ def prior_award(
     ones stored at approval, else the submitted estimate's. They are scaled down to `amount_cny`
     the way the engine reduces components (the last ones first).
     """
-    scope = application.measure.data.get("scope_fact")
-    key = application.scope_key or None
     if components is None:
         components = application.approved_components or {
             c["name"]: c["amount_cny"] for c in application.estimate.get("components", [])
         }
+    policy = application.policy or application.measure.policy
+    return _prior_award(
+        code=application.measure.code,
+        scope=application.measure.data.get("scope_fact"),
+        scope_key=application.scope_key,
+        components=components,
+        year=application.year,
+        reference=application.reference,
+        amount_cny=amount_cny,
+        policy=policy.code,
+    )
+
+
+def _prior_award(
+    *,
+    code: str,
+    scope: str | None,
+    scope_key: str,
+    components: Mapping[str, Any],
+    year: int,
+    reference: str | None,
+    amount_cny: Decimal,
+    policy: str,
+) -> PriorAward:
+    key = scope_key or None
     parts = [(str(name), Decimal(str(value))) for name, value in components.items()]
     if parts and sum((a for _, a in parts), Decimal(0)) > amount_cny:
         parts = reduce_components(parts, amount_cny)
-    policy = application.policy or application.measure.policy
     return PriorAward(
-        measure=application.measure.code,
-        year=application.year,
+        measure=code,
+        year=year,
         amount_cny=amount_cny,
         store_id=key if scope == "store_id" else None,
         warehouse_id=key if scope == "warehouse_id" else None,
-        reference=application.reference,
+        reference=reference,
         components=tuple(name for name, _ in parts) if parts else None,
         component_amounts=dict(parts) if parts else None,
-        policy=policy.code,
+        policy=policy,
     )
 
 

@@ -4,6 +4,8 @@ disbursement officers' confirmation of bank results sent through the API."""
 from __future__ import annotations
 
 import json
+import secrets
+from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -13,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from hengyang_cbec import formatting
 from hengyang_cbec.accounts.permissions import role_required
 from hengyang_cbec.accounts.roles import Role
 from hengyang_cbec.audit.services import client_ip
@@ -47,6 +50,9 @@ def reference(request: HttpRequest) -> HttpResponse:
 def keys(request: HttpRequest) -> HttpResponse:
     form = KeyForm(request.POST or None)
     secret = None
+    if request.method == "POST" and _sent_twice(request):
+        messages.info(request, _("This form was sent already; no second key was created."))
+        return redirect("api_keys")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -66,9 +72,33 @@ def keys(request: HttpRequest) -> HttpResponse:
             return render(
                 request,
                 "api/keys.html",
-                {"form": form, "keys": _keys(), "secret": secret, "new_key": key},
+                {
+                    "form": form,
+                    "keys": _keys(),
+                    "secret": secret,
+                    "new_key": key,
+                    "once": _once(request),
+                },
             )
-    return render(request, "api/keys.html", {"form": form, "keys": _keys(), "secret": None})
+    return render(
+        request,
+        "api/keys.html",
+        {"form": form, "keys": _keys(), "secret": None, "once": _once(request)},
+    )
+
+
+_ONCE = "api_key_form_once"
+
+
+def _sent_twice(request: HttpRequest) -> bool:
+    """True for a form sent again (reload, back button): it must not create a second key."""
+    expected = request.session.pop(_ONCE, None)
+    return not expected or request.POST.get("once") != expected
+
+
+def _once(request: HttpRequest) -> str:
+    request.session[_ONCE] = value = secrets.token_urlsafe(16)
+    return value
 
 
 def _keys():
@@ -101,6 +131,9 @@ def tokens(request: HttpRequest) -> HttpResponse:
     """An applicant's own read-only tokens for their enterprise's applications."""
     form = TokenForm(request.POST or None)
     secret = None
+    if request.method == "POST" and _sent_twice(request):
+        messages.info(request, _("This form was sent already; no second key was created."))
+        return redirect("api_tokens")
     if request.method == "POST" and form.is_valid():
         try:
             _key, secret = key_services.token_create(
@@ -114,7 +147,11 @@ def tokens(request: HttpRequest) -> HttpResponse:
                 request, _("The token was created. Copy it now: it is not shown again.")
             )
     mine = ApiKey.objects.filter(owner=request.user)[:50]
-    return render(request, "api/tokens.html", {"form": form, "tokens": mine, "secret": secret})
+    return render(
+        request,
+        "api/tokens.html",
+        {"form": form, "tokens": mine, "secret": secret, "once": _once(request)},
+    )
 
 
 @role_required(Role.APPLICANT)
@@ -177,7 +214,32 @@ def result_detail(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, str(exc))
             return redirect("api_result", pk=proposal.pk)
     lines = {line.line_reference: line for line in proposal.batch.lines.all()}
-    rows = [{**row, "known": lines.get(row.get("line", ""))} for row in proposal.rows]
+    rows = [
+        {
+            **row,
+            "known": lines.get(row.get("line", "")),
+            "amount_shown": _bank_amount(row.get("amount", "")),
+            "status_shown": _bank_status(row.get("status", "")),
+        }
+        for row in proposal.rows
+    ]
     return render(
         request, "api/result_detail.html", {"proposal": proposal, "rows": rows, "form": form}
     )
+
+
+def _bank_amount(text: str) -> str:
+    """The bank's amount as a reader expects it (500,000.00 元), or as the bank wrote it."""
+    try:
+        return formatting.cny(Decimal(text.replace(",", "")))
+    except (InvalidOperation, ValueError):
+        return text
+
+
+def _bank_status(text: str) -> str:
+    status = text.strip().lower()
+    if status in {"paid", "success", "成功", "已支付"}:
+        return _("Paid by the bank")
+    if status in {"failed", "failure", "失败", "退回"}:
+        return _("Refused by the bank")
+    return text

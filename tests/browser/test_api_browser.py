@@ -39,3 +39,85 @@ def test_the_reference_page_lists_the_operations_from_the_portals_own_files(
     opened = page.locator(".opblock-post.is-open").inner_text()
     assert "与 manage.py assess 相同" in opened
     assert "HTTP 400" in opened and "cbec_export_volume_usd" in opened
+
+
+def test_a_key_shown_once_and_a_bank_result_confirmed_by_an_officer(
+    page, live_server, catalogue, login, password, look
+):
+    from applications.workflow import State
+    from hengyang_cbec.accounts.roles import Role
+    from reviews.models import Award, DisbursementLine
+    from reviews.services import finance
+    from reviews.tests.factories import (
+        Crew,
+        advance,
+        make_application,
+        make_enterprise,
+        make_member,
+        make_staff,
+    )
+
+    enterprise = make_enterprise("衡阳湘南跨境贸易有限公司", bank_account="0622020903001234567")
+    application = make_application(enterprise=enterprise, submitter=make_member(enterprise))
+    advance(application, State.APPROVED, crew=Crew())
+    award = Award.objects.get(application=application, status=Award.Status.FIXED)
+    maker = make_staff(Role.DISBURSEMENT_OFFICER, "maker")
+    checker = make_staff(Role.DISBURSEMENT_OFFICER, "checker")
+    batch = finance.batch_create(user=maker, award_ids=[award.pk])
+    batch = finance.batch_confirm(user=checker, batch=batch)
+    line = batch.lines.get()
+    make_staff(Role.SECURITY_ADMINISTRATOR, "security")
+
+    login("security", password)
+    page.goto(f"{live_server.url}/staff/security/")
+    page.click("text=外部系统的 API 密钥")
+    page.fill("#id_name", "工商银行衡阳分行")
+    page.check("input[value=exchange_payments]")
+    page.fill("#id_days", "30")
+    page.click("main form button.btn-primary")
+    page.wait_for_load_state("networkidle")
+    secret = page.locator("#new-key").inner_text()
+    assert secret.startswith("hyk_")
+    assert "密钥已签发。请立即复制：密钥不会再次显示。" in page.locator("main").inner_text()
+    look("key created and shown once")
+    page.reload()  # the browser sends the form again: no second key, the secret is gone
+    assert secret not in page.content()
+    assert "没有再次签发" in page.locator("main").inner_text()
+    row = page.locator("tbody tr", has_text="工商银行衡阳分行")
+    assert "交换拨付文件" in row.inner_text()
+
+    sent = page.request.post(
+        f"{live_server.url}/api/v1/disbursement-batches/{batch.number}/results",
+        headers={"X-API-Key": secret},
+        data={
+            "rows": [
+                {
+                    "line": line.line_reference,
+                    "account": "0622020903001234567",
+                    "amount": "100000.00",
+                    "reference": "ICBC-2026-118",
+                    "status": "paid",
+                }
+            ]
+        },
+    )
+    assert sent.status == 202 and sent.json()["status"] == "pending"
+
+    page.context.clear_cookies()
+    login("maker", password)
+    page.goto(f"{live_server.url}/finance/disbursements/")
+    page.click("text=经接口提交的银行结果")
+    assert "待确认" in page.locator("tbody").inner_text()
+    look("bank results awaiting confirmation")
+    page.click(f"text={batch.number}")
+    table = page.locator("main table").inner_text()
+    assert "衡阳湘南跨境贸易有限公司" in table and "ICBC-2026-118" in table
+    assert table.count("100,000.00 元") == 2  # the batch's amount beside the bank's
+    assert "银行已支付" in table
+    look("bank result to confirm")
+    page.click("text=确认并对账")
+    page.wait_for_load_state("networkidle")
+    assert "对账完成：1 笔支付成功，0 笔支付失败。" in page.locator("main").inner_text()
+    assert "已确认并对账" in page.locator("main").inner_text()
+    look("bank result reconciled")
+    assert DisbursementLine.objects.get(pk=line.pk).state == DisbursementLine.State.PAID

@@ -19,14 +19,23 @@ from .conftest import key_of
 pytestmark = pytest.mark.django_db
 
 
+def _once(client, path: str) -> str:
+    """The one-time value the form carries (read as the browser would, from the page)."""
+    html = client.get(path).content.decode()
+    return html.split('name="once" value="')[1].split('"')[0]
+
+
 def test_the_security_administrator_creates_a_key_shown_once_and_stored_hashed(
     client, security_admin
 ):
     client.force_login(security_admin)
-    response = client.post(
-        "/staff/security/api-keys/",
-        {"name": "省政务服务平台", "scopes": [Scope.READ_STATUSES], "days": "30"},
-    )
+    form = {
+        "name": "省政务服务平台",
+        "scopes": [Scope.READ_STATUSES],
+        "days": "30",
+        "once": _once(client, "/staff/security/api-keys/"),
+    }
+    response = client.post("/staff/security/api-keys/", form)
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     html = response.content.decode()
@@ -38,6 +47,10 @@ def test_the_security_administrator_creates_a_key_shown_once_and_stored_hashed(
     assert key.key_hash != secret and secret not in str(ApiKey.objects.values().get())
     assert not AuditEvent.objects.filter(data__icontains=secret.split("_", 2)[2]).exists()
     assert secret not in client.get("/staff/security/api-keys/").content.decode()
+    # Sent again (a reload of the answer): no second key, and the secret is not shown again.
+    again = client.post("/staff/security/api-keys/", form, follow=True)
+    assert ApiKey.objects.count() == 1
+    assert secret not in again.content.decode()
     event = AuditEvent.objects.get(action="api.key_create")
     assert event.actor == security_admin
     assert event.data["scopes"] == [Scope.READ_STATUSES]
@@ -152,7 +165,9 @@ def test_an_applicant_creates_a_token_that_reads_only_their_enterprise(client, c
     mine = make_application(enterprise=ours, submitter=member)
     make_application(enterprise=theirs)
     client.force_login(member)
-    response = client.post("/my/api-tokens/", {"days": "30"})
+    response = client.post(
+        "/my/api-tokens/", {"days": "30", "once": _once(client, "/my/api-tokens/")}
+    )
     assert "no-store" in response["Cache-Control"]
     html = response.content.decode()
     secret = html.split('id="new-token"')[1].split(">")[1].split("<")[0]

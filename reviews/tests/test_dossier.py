@@ -524,3 +524,29 @@ def test_the_progress_is_polled_as_a_fragment(auditor, disbursed, client):
     fragment = response.content.decode()
     assert fragment.lstrip().startswith('<div id="dossier-progress" data-dossier-status="pending"')
     assert "hx-trigger" in fragment and "<html" not in fragment
+
+
+def test_the_standalone_script_needs_only_the_standard_library(
+    auditor, disbursed, capture, tmp_path, settings
+):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    job = build(capture, auditor, scope="application", application=disbursed)
+    path = local_copy(job, tmp_path)
+    script = Path(verify.__file__)
+    key_id, secret = next(iter(settings.AUDIT_HMAC_KEYS.items()))
+    keys = tmp_path / "keys"
+    keys.write_text(f"{key_id}={secret}")
+    # -I -S: isolated, no site-packages (so no Django), run from elsewhere.
+    command = [sys.executable, "-I", "-S", str(script), path, "--keys-file", str(keys)]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "OK: the dossier is intact" in done.stdout and ", 0 HMACs" not in done.stdout
+    with zipfile.ZipFile(path) as archive:  # the copy inside the dossier is the same script
+        assert archive.read("verify.py") == script.read_bytes()
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"not a zip")
+    done = subprocess.run([*command[:4], str(broken)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "cannot read" in done.stderr

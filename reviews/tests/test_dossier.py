@@ -252,6 +252,13 @@ def test_a_removed_event_breaks_the_chain(auditor, disbursed, capture, tmp_path)
     following = json.loads(lines[2])["id"]
     assert f"audit event {following}: the link to the previous event is broken" in report.problems
     assert removed["id"] != following
+    # Cutting the first event off is seen too: the excerpt starts elsewhere than the manifest says.
+    kept = b"\n".join(lines[1:]) + b"\n"
+    report = verify.verify(rewrite(path, change))
+    second = json.loads(lines[1])["id"]
+    assert f"audit event {second}: the excerpt does not start where the manifest says" in (
+        report.problems
+    )
 
 
 def test_the_dossier_is_an_audit_event_with_its_row_count_and_sha256(

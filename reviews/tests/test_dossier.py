@@ -557,3 +557,11 @@ def test_the_standalone_script_needs_only_the_standard_library(
     broken.write_bytes(b"not a zip")
     done = subprocess.run([*command[:4], str(broken)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "cannot read" in done.stderr
+
+
+def test_the_dossier_page_reads_in_english_too(auditor, client, catalogue):
+    client.force_login(auditor)
+    client.cookies["portal_language"] = "en"
+    page = client.get(reverse("reviews:dossiers")).content.decode()
+    assert "Ask for a dossier" in page and "can be downloaded for 24 hours" in page
+    assert "For a disbursement batch, for example PB-2026-0001." in page

@@ -120,6 +120,10 @@ def _check_chain(
                 report.problems.append(f"{path} line {number}: not an event")
                 return
             where = f"audit event {event_id}"
+            if prev is None and chain.get("first_prev_hash") not in (None, prev_hash):
+                report.problems.append(
+                    f"{where}: the excerpt does not start where the manifest says"
+                )
             if event_id <= last_id:
                 report.problems.append(f"{where}: out of order")
             if prev is not None and prev_hash != prev:

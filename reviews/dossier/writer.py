@@ -221,16 +221,32 @@ def _paid(payments: list[dict]) -> str:
     return f"{sum(paid, Decimal('0.00')):.2f}" if paid else ""
 
 
-def _event_rows(application_ids: set[int], first: int, last: int) -> Iterator[tuple[bytes, bool]]:
-    """The chain from `first` to `last`: the applications' events in full, others as links."""
+def _span(application_ids: set[int]) -> dict:
+    """The first and last audit event of the applications (asked in slices: SQLite's limit)."""
+    ordered, first, last = sorted(application_ids), None, None
+    for start in range(0, len(ordered), 500):
+        found = AuditEvent.objects.filter(
+            application_id__in=ordered[start : start + 500]
+        ).aggregate(first=Min("pk"), last=Max("pk"))
+        if found["first"] is not None:
+            first = found["first"] if first is None else min(first, found["first"])
+            last = found["last"] if last is None else max(last, found["last"])
+    return {"first": first, "last": last}
+
+
+def _event_rows(
+    application_ids: set[int], first: int, last: int
+) -> Iterator[tuple[bytes, str | None]]:
+    """The chain from `first` to `last`: the applications' events in full (with their key id),
+    the others as links (None)."""
     events = AuditEvent.objects.filter(pk__gte=first, pk__lte=last).order_by("pk")
     for event in events.iterator(chunk_size=2000):
         row = {"id": event.pk, "prev_hash": event.prev_hash, "hash": event.hash}
-        full = event.application_id in application_ids
-        if full:
-            row["key_id"] = event.key_id
+        key_id = None
+        if event.application_id in application_ids:
+            key_id = row["key_id"] = event.key_id
             row["event"] = event.canonical()
-        yield (json.dumps(row, ensure_ascii=False) + "\n").encode(), full
+        yield (json.dumps(row, ensure_ascii=False) + "\n").encode(), key_id
 
 
 def _index_csv(applications: list[dict]) -> bytes:
@@ -300,18 +316,16 @@ def _write_all(dossier: DossierZip, applications, *, scope, built_by, progress) 
         ids.add(application.pk)
         if progress:
             progress(done)
-    span = (
-        AuditEvent.objects.filter(application_id__in=ids).aggregate(first=Min("pk"), last=Max("pk"))
-        if ids
-        else {"first": None, "last": None}
-    )
+    span = _span(ids)
     chain = {}
     if span["first"] is not None:
-        path, counts = "audit/events.jsonl", {"full": 0, "links": 0}
+        path, counts, key_ids = "audit/events.jsonl", {"full": 0, "links": 0}, set()
 
         def counted():
-            for row, full in _event_rows(ids, span["first"], span["last"]):
-                counts["full" if full else "links"] += 1
+            for row, key_id in _event_rows(ids, span["first"], span["last"]):
+                counts["links" if key_id is None else "full"] += 1
+                if key_id:
+                    key_ids.add(key_id)
                 yield row
 
         dossier.write(path, counted())
@@ -325,14 +339,7 @@ def _write_all(dossier: DossierZip, applications, *, scope, built_by, progress) 
             "last_hash": last.hash,
             "events": counts["full"],
             "links": counts["links"],
-            "key_ids": sorted(
-                set(
-                    AuditEvent.objects.filter(application_id__in=ids)
-                    .exclude(key_id="")
-                    .values_list("key_id", flat=True)
-                    .distinct()
-                )
-            ),
+            "key_ids": sorted(key_ids),
             "hash": "HMAC-SHA256(key, key_id + '\\n' + prev_hash + '\\n' + event); "
             "events without key_id: SHA-256(prev_hash + '\\n' + event)",
         }

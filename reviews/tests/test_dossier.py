@@ -252,6 +252,13 @@ def test_a_removed_event_breaks_the_chain(auditor, disbursed, capture, tmp_path)
     following = json.loads(lines[2])["id"]
     assert f"audit event {following}: the link to the previous event is broken" in report.problems
     assert removed["id"] != following
+    # Cutting the first event off is seen too: the excerpt starts elsewhere than the manifest says.
+    kept = b"\n".join(lines[1:]) + b"\n"
+    report = verify.verify(rewrite(path, change))
+    second = json.loads(lines[1])["id"]
+    assert f"audit event {second}: the excerpt does not start where the manifest says" in (
+        report.problems
+    )
 
 
 def test_the_dossier_is_an_audit_event_with_its_row_count_and_sha256(
@@ -524,3 +531,37 @@ def test_the_progress_is_polled_as_a_fragment(auditor, disbursed, client):
     fragment = response.content.decode()
     assert fragment.lstrip().startswith('<div id="dossier-progress" data-dossier-status="pending"')
     assert "hx-trigger" in fragment and "<html" not in fragment
+
+
+def test_the_standalone_script_needs_only_the_standard_library(
+    auditor, disbursed, capture, tmp_path, settings
+):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    job = build(capture, auditor, scope="application", application=disbursed)
+    path = local_copy(job, tmp_path)
+    script = Path(verify.__file__)
+    key_id, secret = next(iter(settings.AUDIT_HMAC_KEYS.items()))
+    keys = tmp_path / "keys"
+    keys.write_text(f"{key_id}={secret}")
+    # -I -S: isolated, no site-packages (so no Django), run from elsewhere.
+    command = [sys.executable, "-I", "-S", str(script), path, "--keys-file", str(keys)]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "OK: the dossier is intact" in done.stdout and ", 0 HMACs" not in done.stdout
+    with zipfile.ZipFile(path) as archive:  # the copy inside the dossier is the same script
+        assert archive.read("verify.py") == script.read_bytes()
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"not a zip")
+    done = subprocess.run([*command[:4], str(broken)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "cannot read" in done.stderr
+
+
+def test_the_dossier_page_reads_in_english_too(auditor, client, catalogue):
+    client.force_login(auditor)
+    client.cookies["portal_language"] = "en"
+    page = client.get(reverse("reviews:dossiers")).content.decode()
+    assert "Ask for a dossier" in page and "can be downloaded for 24 hours" in page
+    assert "For a disbursement batch, for example PB-2026-0001." in page

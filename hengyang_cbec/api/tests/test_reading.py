@@ -8,7 +8,7 @@ import pytest
 from applications.workflow import State
 from hengyang_cbec.accounts.roles import Role
 from hengyang_cbec.api.models import Scope
-from policies.services import add_parameter_value
+from policies.changes import add_parameter_value
 from reviews.models import Award
 from reviews.tests.factories import (
     Crew,

@@ -352,4 +352,5 @@ def report_export(request: HttpRequest, table: str) -> HttpResponse:
         f"report-{table}-{timezone.localdate()}.xlsx"
     )
     response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
     return response

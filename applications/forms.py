@@ -133,6 +133,23 @@ class EnterpriseForm(forms.ModelForm):
         if self.instance.pk:
             # The code identifies the enterprise; it is never changed here.
             self.fields["uscc"].disabled = True
+            # The stored account is never shown again in full (it is decrypted only for the bank
+            # export and the masked display): the field starts empty, shows the last digits, and
+            # left empty keeps the account.
+            account = self.fields["bank_account"]
+            account.required = False
+            self.initial["bank_account"] = ""
+            account.widget.attrs["placeholder"] = self.instance.masked_bank_account
+            account.help_text = _(
+                "The account the award is paid into; digits only. Leave it empty to keep the "
+                "account ending %(last)s."
+            ) % {"last": self.instance.bank_account[-4:]}
+
+    def clean_bank_account(self):
+        value = self.cleaned_data["bank_account"].strip()
+        if not value and self.instance.pk:
+            return self.instance.bank_account  # left empty: unchanged
+        return value
 
     def clean_uscc(self):
         # A code registered already is not an error: the claim becomes a dispute

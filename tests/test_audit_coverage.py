@@ -213,7 +213,14 @@ def test_every_file_download_writes_an_audit_event(client, catalogue, settings):
         last = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         response = client.get(url)
         assert response.status_code == 200, (name, url, response.status_code)
-        assert response.get("Content-Disposition"), (name, "is not a file")
+        # SECURITY.md 21: a named attachment (an image shown on the review page: inline), never
+        # sniffed, never kept in a shared cache.
+        disposition = response.get("Content-Disposition", "")
+        inline = name == "reviews:evidence_inline"
+        assert disposition.startswith("inline;" if inline else "attachment;"), (name, disposition)
+        assert "filename*=UTF-8''" in disposition, (name, disposition)
+        assert response.get("X-Content-Type-Options") == "nosniff", name
+        assert "no-store" in response.get("Cache-Control", ""), name
         b"".join(response.streaming_content)  # the whole file leaves
         written = set(AuditEvent.objects.filter(pk__gt=last).values_list("action", flat=True))
         if expect not in written:

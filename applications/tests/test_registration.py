@@ -262,3 +262,18 @@ def test_the_newest_mail_is_one_command_away_in_the_embedded_setup(tmp_path, set
     out = StringIO()
     call_command("latest_mail", stdout=out)
     assert "third" in out.getvalue()
+
+
+def test_the_profile_page_never_shows_the_stored_account_and_empty_keeps_it(
+    client, member, enterprise, password
+):
+    client.login(username=member.username, password=password)
+    html = client.get(reverse("applications:enterprise")).content.decode()
+    assert "0123456789012345678" not in html  # decrypted only for the export and the mask
+    assert "•••• 5678" in html
+    form = profile(uscc=enterprise.uscc, name=enterprise.name, bank_account="")
+    form.update(contact_name="赵新二", contact_phone=enterprise.contact_phone)
+    response = client.post(reverse("applications:enterprise"), form)
+    assert response.status_code == 302
+    enterprise.refresh_from_db()
+    assert (enterprise.bank_account, enterprise.contact_name) == ("0123456789012345678", "赵新二")

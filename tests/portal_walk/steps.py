@@ -123,7 +123,8 @@ def _password_reset_confirm(w: World) -> list[Step]:
 
 
 def _register_resend(w: World) -> list[Step]:
-    from hengyang_cbec.accounts import registration
+    """A sign-up waiting for its confirmation asks for the link again (the address is in the
+    session the sign-up left)."""
 
     def signed_up(client):
         client.post(
@@ -138,7 +139,6 @@ def _register_resend(w: World) -> list[Step]:
             },
         )
 
-    assert registration  # the view sends the link again for the address in the session
     return [
         Step(
             None,

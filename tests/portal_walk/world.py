@@ -38,8 +38,8 @@ class World:
         """An applicant without an enterprise yet."""
         return make_user(Role.APPLICANT, username="walk-newcomer")
 
-    def staff(self, role: Role, name: str):
-        return make_user(role, username=f"walk-{name}")
+    def staff(self, role: Role, name: str, **fields):
+        return make_user(role, username=f"walk-{name}", **fields)
 
     @cached_property
     def officers(self):

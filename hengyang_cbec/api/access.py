@@ -7,6 +7,7 @@ settings and counters as the pages (hengyang_cbec.ratelimits).
 
 from __future__ import annotations
 
+import logging
 from functools import wraps
 
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +19,8 @@ from hengyang_cbec.ratelimits import limit_exceeded
 from .errors import ApiError
 from .keys import KeyCheck, audit_call, check_key
 from .models import ApiKey
+
+logger = logging.getLogger(__name__)
 
 _REFUSALS = {
     "unknown": (401, "unknown_key", _("This API key is not known.")),
@@ -47,13 +50,18 @@ class KeyAuth(APIKeyHeader):
         check = check_key(key, self.scope)
         request.api_key = check.key
         over = limit_exceeded(request, "api_key")
-        audit_call(
-            KeyCheck(check.key, "rate") if over and not check.refusal else check,
-            scope=self.scope,
-            method=request.method,
-            path=request.path,
-            ip=client_ip(request),
-        )
+        if over and check.key is None:
+            # Guessing keys from one address: refused without an audit row each time, so that a
+            # flood cannot fill the audit log (the rate limit itself is logged).
+            logger.warning("API calls with unknown keys over the limit from %s", client_ip(request))
+        else:
+            audit_call(
+                KeyCheck(check.key, "rate") if over and not check.refusal else check,
+                scope=self.scope,
+                method=request.method,
+                path=request.path,
+                ip=client_ip(request),
+            )
         if over:
             raise ApiError(429, "too_many_requests")
         if check.refusal:

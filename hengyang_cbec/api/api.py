@@ -12,7 +12,8 @@ DESCRIPTION = """\
 衡阳市跨境电商资助平台的开放接口。公开部分无需密钥：政策版本、措施、事实、参数、解读、测算、公示和批复通知核验。\
 其他系统使用安全管理员签发的 API 密钥（请求头 `X-API-Key`），每个密钥限定范围：\
 `read_statuses`（申报状态）、`import_statistics`（统计数据导入，待人工批准）、\
-`exchange_payments`（拨付批次与银行结果，待人工确认）。每次调用都记入审计日志并按密钥限流。\
+`exchange_payments`（拨付批次与银行结果，待人工确认）。凡使用密钥的调用都记入审计日志，\
+并按密钥限流。申报人也可自行创建只读令牌，查询本企业的申报（`read_own_applications`）。\
 金额一律为两位小数的字符串（元）。
 
 The open API of the Hengyang cross-border e-commerce subsidy portal. Public, without a key: policy \
@@ -20,8 +21,9 @@ versions, measures, facts, parameters, interpretations, the calculator, public n
 verification of approval notices. Other systems use an API key issued by the security \
 administrator (header `X-API-Key`), limited to scopes: `read_statuses`, `import_statistics` \
 (proposals a person approves), `exchange_payments` (batches, and the bank's result as a proposal \
-a person confirms). Every call is audited and rate-limited per key. Money is a string with two \
-decimals (CNY).
+a person confirms). Every call made with a key is audited and rate-limited per key. An \
+applicant may create a read-only token for their enterprise's applications \
+(`read_own_applications`). Money is a string with two decimals (CNY).
 """
 
 

@@ -121,3 +121,42 @@ def test_a_key_shown_once_and_a_bank_result_confirmed_by_an_officer(
     assert "已确认并对账" in page.locator("main").inner_text()
     look("bank result reconciled")
     assert DisbursementLine.objects.get(pk=line.pk).state == DisbursementLine.State.PAID
+
+
+def test_an_applicant_creates_a_token_and_their_software_reads_the_applications(
+    page, live_server, catalogue, login, password, look
+):
+    from reviews.tests.factories import make_application, make_enterprise, make_member
+
+    enterprise = make_enterprise("衡阳湘南跨境贸易有限公司")
+    member = make_member(enterprise, "owner")
+    application = make_application(enterprise=enterprise, submitter=member)
+
+    login("owner", password)
+    page.goto(f"{live_server.url}/my/")
+    page.click("text=我的接口令牌")
+    assert "令牌只能查询" in page.locator("main").inner_text()
+    page.fill("#id_days", "30")
+    page.click("main form button.btn-primary")
+    page.wait_for_load_state("networkidle")
+    secret = page.locator("#new-token").inner_text()
+    assert "令牌已创建。请立即复制：令牌不会再次显示。" in page.locator("main").inner_text()
+    look("token created")
+
+    answer = page.request.get(
+        f"{live_server.url}/api/v1/my/applications", headers={"X-API-Key": secret}
+    )
+    assert answer.status == 200
+    assert [a["reference"] for a in answer.json()] == [application.reference]
+    assert answer.json()[0]["state_zh"] == "已提交"
+
+    page.goto(f"{live_server.url}/my/api-tokens/")
+    page.click("tbody button")
+    page.wait_for_load_state("networkidle")
+    assert "令牌已吊销。" in page.locator("main").inner_text()
+    look("token revoked")
+    refused = page.request.get(
+        f"{live_server.url}/api/v1/my/applications", headers={"X-API-Key": secret}
+    )
+    assert refused.status == 401
+    assert refused.json()["code"] == "key_revoked"

@@ -69,7 +69,7 @@ def test_a_list_and_english_answer_as_the_command(client, catalogue, tmp_path):
     assert response.status_code == 200
     assert response.json() == expected
     assert all(isinstance(item["amount_cny"], str) for item in expected)
-    assert all(item["amount_cny"].split(".")[1].__len__() == 2 for item in expected)
+    assert all(len(item["amount_cny"].split(".")[1]) == 2 for item in expected)
 
 
 def test_a_bad_item_of_a_list_is_named_like_the_command_names_it(client, catalogue, tmp_path):

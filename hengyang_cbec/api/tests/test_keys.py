@@ -206,3 +206,19 @@ def test_an_applicant_revokes_their_own_token_only(client, catalogue, make_key):
     assert token.revoked_at is not None
     assert AuditEvent.objects.filter(action="api.token_revoke", actor=member).exists()
     assert client.get("/api/v1/my/applications", HTTP_X_API_KEY=secret).status_code == 401
+
+
+def test_guessing_keys_from_one_address_is_stopped_without_flooding_the_audit_log(
+    client, settings, catalogue
+):
+    limits = copy.deepcopy(settings.RATE_LIMITS)
+    limits["api_key"] = {"address": "3/m", "account": "120/m"}
+    settings.RATE_LIMITS = limits
+    statuses = [
+        client.get(
+            "/api/v1/applications/HY-CBEC-2026-000001", HTTP_X_API_KEY=f"hyk_{n:08x}_guess"
+        ).status_code
+        for n in range(6)
+    ]
+    assert statuses == [401, 401, 401, 429, 429, 429]
+    assert AuditEvent.objects.filter(action="api.call", data__refusal="unknown").count() == 3

@@ -141,3 +141,18 @@ def test_statuses_by_reference_and_by_credit_code(client, approved, make_key):
     bad = client.get("/api/v1/applications?uscc=123", HTTP_X_API_KEY=secret)
     assert bad.status_code == 400
     assert bad.json()["code"] == "bad_uscc"
+
+
+@pytest.mark.parametrize(
+    ("limit", "path"),
+    [("api_public", "/api/v1/policies"), ("verify_notice", "/api/v1/notices/sha256/" + "e" * 64)],
+)
+def test_public_reading_is_limited_per_address(client, catalogue, settings, limit, path):
+    import copy
+
+    limits = copy.deepcopy(settings.RATE_LIMITS)
+    limits[limit] = {"address": "2/m", "account": ""}
+    settings.RATE_LIMITS = limits
+    statuses = [client.get(path).status_code for _ in range(3)]
+    assert statuses[2] == 429
+    assert statuses[:2] != [429, 429]

@@ -92,10 +92,21 @@ def test_a_session_ends_twelve_hours_after_login_however_active(client, applican
 
 
 def test_a_deactivated_user_is_logged_out_at_the_next_request(client, applicant, password):
-    client.login(username=applicant.username, password=password)
-    applicant.is_active = False
-    applicant.save(update_fields=["is_active"])
-    assert client.get("/accounts/password_change/").status_code == 302
+    from hengyang_cbec.accounts.roles import Role
+    from tests.factories import make_user
+
+    admin = make_user(Role.POLICY_ADMINISTRATOR, username="gone_admin", is_staff=True)
+    for user, page in ((applicant, "/accounts/password_change/"), (admin, "/admin/")):
+        client.login(username=user.username, password=password)
+        assert client.get(page).status_code == 200
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        assert client.get(page).status_code == 302
+        # The session is ended, not only refused: reactivating the account does not revive it.
+        assert "_auth_user_id" not in client.session
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+        assert client.get(page).status_code == 302
 
 
 def test_thirty_idle_minutes_log_out_on_the_portal_and_on_the_admin_site(client, password):

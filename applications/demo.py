@@ -12,7 +12,7 @@ from policies.models import Place
 from policies.services import current_catalogue
 
 from . import enterprises, services
-from .models import Application, Enterprise, EnterpriseDocument, Membership
+from .models import Application, Enterprise, EnterpriseClaim, EnterpriseDocument, Membership
 
 DEMO_ENTERPRISES = (
     {
@@ -61,6 +61,15 @@ DEMO_ENTERPRISES = (
     },
 )
 DEMO_VERIFIER = "commerce2"
+# Someone who says she, not enterprise2's administrator, represents 衡阳雁城电子商务有限公司: a
+# dispute in the bureau's queue.
+DEMO_DISPUTE = {
+    "username": "disputer",
+    "enterprise": DEMO_ENTERPRISES[1],
+    "statement": (
+        "本人为公司法定代表人李明授权的经办人，原平台管理员李强已离职，请将企业管理员变更为本人。"
+    ),
+}
 
 
 @cache
@@ -136,6 +145,7 @@ def seed() -> None:
                 role=Membership.Role.ADMINISTRATOR,
                 status=Membership.Status.ACTIVE,
             )
+    _seed_dispute()
     first = Enterprise.objects.get(uscc=DEMO_ENTERPRISES[0]["uscc"])
     user = User.objects.get(username="enterprise")
     if not Application.objects.filter(enterprise=first, measure__code="M16").exists():
@@ -178,3 +188,24 @@ def seed() -> None:
             declared=True,
             version=application.version,
         )
+
+
+def _seed_dispute() -> None:
+    user = User.objects.get(username=DEMO_DISPUTE["username"])
+    if EnterpriseClaim.objects.filter(claimant=user).exists():
+        return
+    spec = DEMO_DISPUTE["enterprise"]
+    data = {k: v for k, v in spec.items() if k not in {"username", "uscc", "district", "verified"}}
+    data.update(
+        entity_type="enterprise",
+        district=_place(spec["district"]),
+        **dict.fromkeys(Enterprise.GENERAL_FACTS, True),
+    )
+    claim = enterprises.enterprise_register(
+        user=user,
+        uscc=spec["uscc"],
+        data=data,
+        documents=_documents(spec, user.full_name.split("（")[0]),
+        statement=DEMO_DISPUTE["statement"],
+    )
+    EnterpriseDocument.objects.filter(claim=claim).update(scan_state="clean", scan_detail="demo")

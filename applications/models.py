@@ -7,6 +7,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from hengyang_cbec.fieldcrypto import EncryptedTextField, KeyedHashField, KeyedHashMixin
 
@@ -160,8 +161,8 @@ class EnterpriseClaim(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for the Bureau of Commerce")
         RETURNED = "returned", _("Returned: new documents are needed")
-        VERIFIED = "verified", _("Verified")
-        REJECTED = "rejected", _("Rejected")
+        VERIFIED = "verified", pgettext_lazy("enterprise claim", "Verified")
+        REJECTED = "rejected", pgettext_lazy("enterprise claim", "Rejected")
         KEPT = "kept", _("Decided: the current administrator stays")
         TRANSFERRED = "transferred", _("Decided: the administration passed to the claimant")
 

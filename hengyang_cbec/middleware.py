@@ -1,7 +1,7 @@
 import time
 
 from django.conf import settings
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.views import redirect_to_login
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
@@ -31,7 +31,8 @@ class ChineseFirstLocaleMiddleware:
 
 
 class AbsoluteSessionTimeoutMiddleware:
-    """Log out a session 12 hours after login however active it is (SECURITY.md row 8).
+    """Log out a session 12 hours after login however active it is, and end a session whose
+    account was deactivated (SECURITY.md row 8).
 
     The idle timeout is SESSION_COOKIE_AGE renewed on every request; this is the other bound.
     """
@@ -41,6 +42,10 @@ class AbsoluteSessionTimeoutMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
+        if user is not None and not user.is_authenticated and SESSION_KEY in request.session:
+            # The account behind this session was deactivated (or deleted): end the session, so
+            # that reactivating the account does not bring it back (SECURITY.md row 8).
+            request.session.flush()
         if user is not None and user.is_authenticated:
             started = request.session.setdefault("login_at", time.time())
             if time.time() - started > settings.SESSION_ABSOLUTE_SECONDS:

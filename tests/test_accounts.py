@@ -150,3 +150,23 @@ def test_someone_the_admin_site_is_not_for_gets_403_there_not_a_redirect_loop(cl
         response = client.get(url, follow=True)
         assert response.status_code == 403, (url, response.redirect_chain)
         assert "_auth_user_id" in client.session  # refused, not logged out
+
+
+def test_a_password_reset_link_is_short_lived(client, applicant, settings):
+    """SECURITY.md row 7: the link dies after PASSWORD_RESET_TIMEOUT (one hour)."""
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    assert settings.PASSWORD_RESET_TIMEOUT == 3600
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        client.post("/accounts/password_reset/", {"email": applicant.email})
+    link = next(line for line in mail.outbox[0].body.splitlines() if "/reset/" in line)
+    path = "/" + link.split("://", 1)[1].split("/", 1)[1]
+    with time_machine.travel(start + timedelta(minutes=59), tick=False):
+        assert client.get(path, follow=True).context["validlink"]
+    client.cookies.clear()
+    with time_machine.travel(start + timedelta(minutes=61), tick=False):
+        assert not client.get(path, follow=True).context["validlink"]

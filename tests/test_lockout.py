@@ -92,10 +92,21 @@ def test_a_session_ends_twelve_hours_after_login_however_active(client, applican
 
 
 def test_a_deactivated_user_is_logged_out_at_the_next_request(client, applicant, password):
-    client.login(username=applicant.username, password=password)
-    applicant.is_active = False
-    applicant.save(update_fields=["is_active"])
-    assert client.get("/accounts/password_change/").status_code == 302
+    from hengyang_cbec.accounts.roles import Role
+    from tests.factories import make_user
+
+    admin = make_user(Role.POLICY_ADMINISTRATOR, username="gone_admin", is_staff=True)
+    for user, page in ((applicant, "/accounts/password_change/"), (admin, "/admin/")):
+        client.login(username=user.username, password=password)
+        assert client.get(page).status_code == 200
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        assert client.get(page).status_code == 302
+        # The session is ended, not only refused: reactivating the account does not revive it.
+        assert "_auth_user_id" not in client.session
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+        assert client.get(page).status_code == 302
 
 
 def test_thirty_idle_minutes_log_out_on_the_portal_and_on_the_admin_site(client, password):
@@ -131,3 +142,30 @@ def test_thirty_idle_minutes_log_out_on_the_portal_and_on_the_admin_site(client,
             # The admin site's login page is the portal's (it redirects there).
             assert response.url.startswith(("/accounts/login/", "/admin/login/"))
             assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.real_second_factor
+def test_lock_cool_off_and_forged_header_hold_on_the_admin_path(client, password, settings):
+    """Rows 1-3 for an administrator logging in for /admin/ (whose login is the portal's)."""
+    from hengyang_cbec.accounts.roles import Role
+    from tests.factories import make_user
+
+    admin = make_user(Role.POLICY_ADMINISTRATOR, username="adm_lock", is_staff=True)
+    settings.LOGIN_COOL_OFF_SECONDS = 1
+    url = "/accounts/login/?next=/admin/"
+    for n in range(5):
+        client.post(
+            url,
+            {"username": admin.username, "password": "wrong"},
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{n}",
+            REMOTE_ADDR="10.0.0.8",
+        )
+    right = {"username": admin.username, "password": password}
+    assert client.post(url, right, REMOTE_ADDR="10.0.0.9").status_code == 200  # locked
+    assert client.get("/admin/").status_code == 302
+    failed = AuditEvent.objects.filter(action="login_failed")
+    assert set(failed.values_list("ip", flat=True)) == {"10.0.0.8"}  # the header changed nothing
+    assert AuditEvent.objects.filter(action="account_locked").count() == 1
+    time.sleep(1.2)
+    response = client.post(url, right, REMOTE_ADDR="10.0.0.9")
+    assert response.status_code == 302 and response.url == "/accounts/code/"  # on to the code

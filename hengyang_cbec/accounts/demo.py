@@ -25,6 +25,8 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("enterprise2", "李强（衡阳雁城电子商务有限公司）", (Role.APPLICANT,)),
     # Its enterprise waits for the Bureau of Commerce's verification (the queue's demo).
     DemoAccount("enterprise3", "赵新（衡阳蒸湘新创跨境科技有限公司）", (Role.APPLICANT,)),
+    # Disputes who administers enterprise2's enterprise (the queue's 争议 tab).
+    DemoAccount("disputer", "孙敏（衡阳雁城电子商务有限公司经办人）", (Role.APPLICANT,)),
     DemoAccount("commerce", "张伟（市商务局）", (Role.COMMERCE_REVIEWER,)),
     DemoAccount("commerce2", "刘洋（市商务局）", (Role.COMMERCE_REVIEWER,)),
     DemoAccount("finance", "陈静（市财政局）", (Role.FINANCE_REVIEWER, Role.DISBURSEMENT_OFFICER)),

@@ -255,3 +255,16 @@ def test_the_bureau_keeps_its_own_evidence_with_a_dispute_decision(client, comme
     client.force_login(disputer)
     url = reverse("applications:enterprise_document", args=[document.pk])
     assert client.get(url).status_code == 404
+
+
+def test_a_dispute_page_shows_both_sides_documents(client, commerce, claim, claimant):
+    claim_verify(user=commerce, claim=claim)
+    disputer = make_user(Role.APPLICANT, username="disputer")
+    dispute = register(disputer, uscc=claim.enterprise.uscc)
+    checker = make_staff(Role.COMMERCE_REVIEWER, "checker")
+    client.force_login(checker)
+    page = client.get(reverse("reviews:verification_detail", args=[dispute.pk])).content.decode()
+    earlier = page[page.index(f'data-earlier-claim="{claim.pk}"') :]
+    for document in claim.documents.all():
+        assert reverse("reviews:verification_document", args=[document.pk]) in earlier
+    assert "已核验通过" in earlier  # the earlier registration, by its status

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -116,10 +116,18 @@ def verification_detail(request: HttpRequest, pk: int) -> HttpResponse:
         role=Membership.Role.ADMINISTRATOR,
         status=Membership.Status.ACTIVE,
     ).select_related("user")
+    # Earlier claims with their documents: in a dispute, the current administrator's papers.
     history = (
         EnterpriseClaim.objects.filter(enterprise=enterprise)
         .exclude(pk=claim.pk)
         .select_related("claimant", "decided_by")
+        .prefetch_related(
+            Prefetch(
+                "documents",
+                queryset=EnterpriseDocument.objects.filter(superseded_at__isnull=True),
+                to_attr="current_documents",
+            )
+        )
         .order_by("-created_at")
     )
     return render(

@@ -106,6 +106,8 @@ def walk_everything(page, live_server, look, demo) -> None:
         f"/staff/applications/{demo[State.RETURNED].pk}/",
         "/staff/enterprises/",
         f"/staff/enterprises/{pending_claim()}/",
+        "/staff/enterprises/?tab=disputes",
+        f"/staff/enterprises/{pending_claim('dispute')}/",
         "/staff/enterprises/?tab=decided",
     ):
         visit(page, live_server, look, path, f"commerce {path}")
@@ -134,10 +136,10 @@ def walk_everything(page, live_server, look, demo) -> None:
     walk_access_pages(page, live_server, look)
 
 
-def pending_claim() -> int:
+def pending_claim(kind: str = "registration") -> int:
     from applications.models import EnterpriseClaim
 
-    return EnterpriseClaim.objects.get(enterprise__verification="pending").pk
+    return EnterpriseClaim.objects.get(kind=kind, status="pending").pk
 
 
 def walk_access_pages(page, live_server, look, prefix: str = "") -> None:

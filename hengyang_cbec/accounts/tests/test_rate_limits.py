@@ -128,3 +128,16 @@ def test_objections_are_limited_per_account(client, catalogue):
         for n in range(7)
     ]
     assert 429 not in statuses[:5] and statuses[5:] == [429, 429]
+
+
+def test_enterprise_document_uploads_are_limited_per_account(client, catalogue):
+    """Registering with documents and sending new ones after a return count as uploads."""
+    user = make_user(Role.APPLICANT, username="uploader")
+    client.force_login(user)
+    statuses = [
+        client.post(url, {}, REMOTE_ADDR=f"10.8.0.{n}").status_code
+        for n in range(32)
+        for url in ["/my/enterprise/new/" if n % 2 else "/my/enterprise/verification/"]
+    ]
+    # RATE_LIMITS["upload"]["account"] = 30/m, over both pages together.
+    assert 429 not in statuses[:30] and statuses[30:] == [429, 429]

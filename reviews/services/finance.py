@@ -35,7 +35,7 @@ from hengyang_cbec.statetables import move
 from ..exports import Column
 from ..models import Award, DisbursementBatch, DisbursementLine
 from ..numerals import amount_in_capitals
-from ..transitions import BATCH
+from ..transitions import BATCH, LINE
 
 ZERO = Decimal("0.00")
 
@@ -276,23 +276,23 @@ def _pay(user, line: DisbursementLine, *, paid_on: date, reference: str, ip=None
         raise FinanceError(_("Line %(n)s is paid already.") % {"n": line.sequence})
     application = Application.objects.select_for_update().get(pk=line.award.application_id)
     transition = transition_for(application.state, Action.DISBURSE, Role.DISBURSEMENT_OFFICER)
-    line.state = DisbursementLine.State.PAID
     line.paid_on = paid_on
     line.bank_reference = reference[:80]
     line.failure_reason = ""
     line.recorded_by = user
-    line.save(update_fields=["state", "paid_on", "bank_reference", "failure_reason", "recorded_by"])
-    move_application(application, transition)
-    record_action(
+    move(
         line,
-        "finance.pay",
-        user,
-        Role.DISBURSEMENT_OFFICER,
+        LINE,
+        "pay",
+        user=user,
+        role=Role.DISBURSEMENT_OFFICER,
+        fields=("paid_on", "bank_reference", "failure_reason", "recorded_by"),
         ip=ip,
         application_id=application.pk,
         data={"amount_cny": f"{line.amount_cny:.2f}", "paid_on": paid_on, "reference": reference},
         visible=True,
     )
+    move_application(application, transition)
     notify(
         application,
         "award_paid",

@@ -1,8 +1,8 @@
 """Transition tables for the states of the objects around an application.
 
 An application changes state through applications.workflow.TRANSITIONS. Awards, disbursement
-batches and approval notices have tables of their own (reviews/transitions.py), and change state
-only through `move`, which checks the table, saves and writes the audit event
+batches and lines, and approval notices have tables of their own (reviews/transitions.py) and
+change state only through `move`, which checks the table, saves and writes the audit event
 `<table.event><action>` in the caller's transaction. Grep `move(` to find every state change.
 """
 

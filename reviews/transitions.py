@@ -1,4 +1,4 @@
-"""The transition tables of awards, disbursement batches and approval notices.
+"""The transition tables of awards, disbursement batches and lines, and approval notices.
 
 Each state change of these objects is one `move(obj, TABLE, action, ...)` (from
 hengyang_cbec.statetables), checked against the table here and audited as `<event><action>`.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from hengyang_cbec.statetables import StateTable
 
-from .models import Award, DisbursementBatch, Notice
+from .models import Award, DisbursementBatch, DisbursementLine, Notice
 
 _A = Award.Status
 AWARD = StateTable(
@@ -31,6 +31,16 @@ BATCH = StateTable(
     moves={
         (_B.OPEN, "confirm"): _B.CONFIRMED,  # the checker, never the preparer
         (_B.CONFIRMED, "close"): _B.PAID,  # its last line is paid
+    },
+)
+
+_L = DisbursementLine.State
+LINE = StateTable(
+    event="finance.",
+    field="state",
+    states=_L,
+    moves={
+        (_L.TO_PAY, "pay"): _L.PAID,  # the bank's reference recorded, by hand or from its file
     },
 )
 

@@ -75,7 +75,7 @@ def english_words(text: str) -> list[str]:
 def recorded_actions() -> set[str]:
     """Every audit action the code records, read from the source (also through helpers)."""
     from applications.workflow import TRANSITIONS
-    from reviews.transitions import AWARD, BATCH, NOTICE
+    from reviews.transitions import AWARD, BATCH, LINE, NOTICE
 
     actions: set[str] = set()
     sources = {
@@ -90,7 +90,7 @@ def recorded_actions() -> set[str]:
         actions.update(re.findall(r'action="([a-z_]+\.[a-z_]+)"', source))
         for call in re.findall(r"record_action\(\s*[\w.]+,\s*((?:[^,]|\n)+?),\s*\w+,", source):
             actions.update(re.findall(r'"([a-z_]+\.[a-z_]+)"', call))
-    for table in (AWARD, BATCH, NOTICE):
+    for table in (AWARD, BATCH, LINE, NOTICE):
         actions.update(f"{table.event}{action}" for (_state, action) in table.moves)
     for _state, action in TRANSITIONS:
         actions.add(f"review.{action.value}")

@@ -15,7 +15,8 @@ from hengyang_cbec.accounts.roles import Role, has_role
 from hengyang_cbec.audit.services import record
 from reviews.models import DisbursementBatch
 from reviews.services import finance
-from reviews.services.finance import RESULT_COLUMNS, FinanceError, ReconciliationReport
+from reviews.services.bank_files import RESULT_COLUMNS
+from reviews.services.finance import FinanceError, ReconciliationReport
 
 from .models import ApiKey, BankResultProposal
 

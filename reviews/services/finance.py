@@ -8,10 +8,6 @@ audit in the same transaction, tell the applicant after commit.
 from __future__ import annotations
 
 import csv
-import io
-import re
-import unicodedata
-import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -27,7 +23,6 @@ from applications.services import notify
 from applications.workflow import Action, State, move_application, transition_for
 from hengyang_cbec.accounts.roles import Role, has_role
 from hengyang_cbec.audit.services import record, record_action
-from hengyang_cbec.errors import PortalError
 from hengyang_cbec.fieldcrypto import hash_candidates
 from hengyang_cbec.numbering.services import DISBURSEMENT_BATCH, next_number
 from hengyang_cbec.statetables import move
@@ -35,13 +30,18 @@ from hengyang_cbec.statetables import move
 from ..exports import Column
 from ..models import Award, DisbursementBatch, DisbursementLine
 from ..numerals import amount_in_capitals
-from ..transitions import BATCH
+from ..transitions import BATCH, LINE
+from .bank_files import (
+    FAILED_WORDS,
+    PAID_WORDS,
+    RESULT_MAX_EXTRA_ROWS,
+    has_control_characters,
+    parse_bank_amount,
+    read_result_file,
+)
+from .steps import FinanceError
 
 ZERO = Decimal("0.00")
-
-
-class FinanceError(PortalError):
-    """A refused finance action; the message is shown as it is."""
 
 
 def _require_officer(user) -> None:
@@ -276,23 +276,23 @@ def _pay(user, line: DisbursementLine, *, paid_on: date, reference: str, ip=None
         raise FinanceError(_("Line %(n)s is paid already.") % {"n": line.sequence})
     application = Application.objects.select_for_update().get(pk=line.award.application_id)
     transition = transition_for(application.state, Action.DISBURSE, Role.DISBURSEMENT_OFFICER)
-    line.state = DisbursementLine.State.PAID
     line.paid_on = paid_on
     line.bank_reference = reference[:80]
     line.failure_reason = ""
     line.recorded_by = user
-    line.save(update_fields=["state", "paid_on", "bank_reference", "failure_reason", "recorded_by"])
-    move_application(application, transition)
-    record_action(
+    move(
         line,
-        "finance.pay",
-        user,
-        Role.DISBURSEMENT_OFFICER,
+        LINE,
+        "pay",
+        user=user,
+        role=Role.DISBURSEMENT_OFFICER,
+        fields=("paid_on", "bank_reference", "failure_reason", "recorded_by"),
         ip=ip,
         application_id=application.pk,
         data={"amount_cny": f"{line.amount_cny:.2f}", "paid_on": paid_on, "reference": reference},
         visible=True,
     )
+    move_application(application, transition)
     notify(
         application,
         "award_paid",
@@ -369,19 +369,6 @@ def _close_if_done(user, batch: DisbursementBatch, *, ip=None) -> None:
 
 # --- Reconciliation with the bank's result file --------------------------------------------------
 
-# `line` is the line reference printed on the export (明细编号); `reference` the bank's own.
-RESULT_COLUMNS = ("line", "account", "amount", "reference", "status", "reason")
-REQUIRED_RESULT_COLUMNS = RESULT_COLUMNS[:5]
-_PAID = {"paid", "success", "成功", "已支付"}
-_FAILED = {"failed", "failure", "失败", "退回"}
-# Amounts as a bank writes them: digits, an optional thousands comma, at most two decimals.
-_AMOUNT = re.compile(r"[0-9]{1,3}(?:,?[0-9]{3}){0,4}(?:\.[0-9]{1,2})?")
-# An XLSX result file is judged by what it expands to before it is parsed.
-RESULT_XLSX_MAX_UNCOMPRESSED = 50 * 1024 * 1024
-RESULT_XLSX_MAX_ENTRIES = 200
-RESULT_CSV_MAX_BYTES = 5 * 1024 * 1024
-RESULT_MAX_EXTRA_ROWS = 100  # blank or repeated rows tolerated beyond one row per line
-
 
 @dataclass
 class ReconciliationReport:
@@ -393,84 +380,6 @@ class ReconciliationReport:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-
-def read_result_file(upload, *, max_rows: int) -> list[dict[str, str]]:
-    """The bank's result file as rows of text (CSV in UTF-8 with or without BOM, or XLSX).
-
-    At most `max_rows` rows after the header; an XLSX is refused by its uncompressed size and
-    number of parts before it is parsed.
-    """
-    head = upload.read(4)
-    upload.seek(0)
-    if head.startswith(b"PK"):
-        rows = _xlsx_rows(upload, max_rows=max_rows)
-    else:
-        data = upload.read(RESULT_CSV_MAX_BYTES + 1)
-        if len(data) > RESULT_CSV_MAX_BYTES:
-            raise FinanceError(_("The result file is too large."))
-        rows = []
-        for row in csv.reader(io.StringIO(data.decode("utf-8-sig"))):
-            rows.append([cell.strip() for cell in row])
-            if len(rows) > max_rows + 1:
-                raise _too_many_rows(max_rows)
-    if not rows:
-        return []
-    header = [cell.lower() for cell in rows[0]]
-    if not set(REQUIRED_RESULT_COLUMNS) <= set(header):
-        raise FinanceError(
-            _("The first row must name the columns: line, account, amount, reference, status.")
-        )
-    index = {name: header.index(name) for name in RESULT_COLUMNS if name in header}
-    return [
-        {name: (row[i] if i < len(row) else "") for name, i in index.items()}
-        for row in rows[1:]
-        if any(row)
-    ]
-
-
-def _too_many_rows(max_rows: int) -> FinanceError:
-    return FinanceError(
-        _("The result file has more rows than the batch has lines (%(n)s).") % {"n": max_rows}
-    )
-
-
-def _xlsx_rows(upload, *, max_rows: int) -> list[list[str]]:
-    import openpyxl
-
-    try:
-        with zipfile.ZipFile(upload) as archive:
-            infos = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError):
-        raise FinanceError(_("The result file is not a valid XLSX or CSV file.")) from None
-    expanded = sum(info.file_size for info in infos)
-    if len(infos) > RESULT_XLSX_MAX_ENTRIES or expanded > RESULT_XLSX_MAX_UNCOMPRESSED:
-        raise FinanceError(
-            _("The XLSX file expands to more than %(mb)s MB: it cannot be a result file.")
-            % {"mb": RESULT_XLSX_MAX_UNCOMPRESSED // (1024 * 1024)}
-        )
-    upload.seek(0)
-    try:
-        workbook = openpyxl.load_workbook(upload, read_only=True, data_only=True)
-    except Exception:  # any parser failure on an untrusted file is a refusal, not a 500
-        raise FinanceError(_("The result file is not a valid XLSX or CSV file.")) from None
-    rows = []
-    try:
-        for row in workbook.active.iter_rows(values_only=True):
-            rows.append(["" if cell is None else str(cell).strip() for cell in row])
-            if len(rows) > max_rows + 1:
-                raise _too_many_rows(max_rows)
-    except FinanceError:
-        raise
-    except Exception:
-        raise FinanceError(_("The result file is not a valid XLSX or CSV file.")) from None
-    finally:
-        workbook.close()
-    return rows
-
-
-def _has_control_characters(row: dict[str, str]) -> bool:
-    return any(unicodedata.category(ch) == "Cc" for value in row.values() for ch in value)
 
 
 @transaction.atomic
@@ -519,7 +428,7 @@ def reconcile(*, user, batch: DisbursementBatch, upload, ip=None) -> Reconciliat
         return _refused(user, batch, report, ip=ip)
     today = timezone.localdate()
     for line, row in planned:
-        if row["status"].strip().lower() in _PAID:
+        if row["status"].strip().lower() in PAID_WORDS:
             _pay(user, line, paid_on=today, reference=row["reference"], ip=ip)
             report.paid += 1
         else:
@@ -560,7 +469,7 @@ def _lines_of_other_batches(
         if row["line"]
         and row["line"] not in lines
         and len(row["line"]) <= 30
-        and not _has_control_characters(row)
+        and not has_control_characters(row)
     }
     if not unknown:
         return {}
@@ -573,7 +482,7 @@ def _lines_of_other_batches(
 
 def _row_error(row: dict[str, str], lines: dict[str, DisbursementLine], seen: set[str]) -> str:
     """Why this row of the result file cannot be applied, or "" when it can."""
-    if _has_control_characters(row):
+    if has_control_characters(row):
         return _("the row contains control characters.")
     line = lines.get(row["line"])
     if not row["line"]:
@@ -582,7 +491,7 @@ def _row_error(row: dict[str, str], lines: dict[str, DisbursementLine], seen: se
         return _("no line of this batch has the line reference %(ref)s.") % {"ref": row["line"]}
     if row["line"] in seen:
         return _("this line appears twice.")
-    amount = _parse_amount(row["amount"])
+    amount = parse_bank_amount(row["amount"])
     if amount is None:
         return _("the amount is not a number.")
     # The account is compared by its keyed hash: reconciliation decrypts no account.
@@ -595,16 +504,8 @@ def _row_error(row: dict[str, str], lines: dict[str, DisbursementLine], seen: se
     if line.state == DisbursementLine.State.PAID:
         return _("this line is paid already.")
     status = row["status"].strip().lower()
-    if status not in _PAID | _FAILED:
+    if status not in PAID_WORDS | FAILED_WORDS:
         return _("the status must be paid or failed.")
-    if status in _PAID and not row["reference"]:
+    if status in PAID_WORDS and not row["reference"]:
         return _("a paid line needs the bank's reference.")
     return ""
-
-
-def _parse_amount(text: str) -> Decimal | None:
-    """A bank's amount, or None: no exponent, no infinity or NaN, no more than two decimals."""
-    text = text.strip()
-    if not _AMOUNT.fullmatch(text):
-        return None
-    return Decimal(text.replace(",", "")).quantize(Decimal("0.01"))

@@ -44,6 +44,10 @@ class ReviewError(PortalError):
     """A refused reviewer action; the message is shown to the user as it is."""
 
 
+class FinanceError(PortalError):
+    """A refused finance action; the message is shown as it is."""
+
+
 class FourEyesViolation(ReviewError):
     pass
 

@@ -14,7 +14,7 @@ from hengyang_cbec.statetables import move
 from reviews.models import Award, DisbursementBatch
 from reviews.services import finance
 from reviews.services.review import application_return_to_commerce
-from reviews.transitions import AWARD, BATCH, NOTICE
+from reviews.transitions import AWARD, BATCH, LINE, NOTICE
 
 from .factories import advance, make_staff
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_every_table_moves_between_states_of_its_own_model():
-    for table in (AWARD, BATCH, NOTICE):
+    for table in (AWARD, BATCH, LINE, NOTICE):
         values = set(table.states.values)
         for (source, _action), target in table.moves.items():
             assert source in values and target in values

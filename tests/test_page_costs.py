@@ -133,3 +133,16 @@ def test_the_queue_tab_counts_are_the_numbers_of_rows_each_tab_lists(seeded):
                 tab.key,
             )
             assert counts[tab.key] > 0, (queue.key, tab.key)
+
+
+def test_the_reports_cover_the_current_year_unless_all_years_are_asked(client, seeded):
+    from django.utils import timezone
+
+    seeded(40)
+    client.force_login(User.objects.get(username="volume-officer"))
+    submitted = Application.objects.exclude(state="draft").exclude(submitted_at=None)
+    this_year = submitted.filter(year=timezone.localdate().year).count()
+    assert 0 < this_year < submitted.count()
+    for query, expected in (("", this_year), ("?year=", submitted.count())):
+        html = client.get(reverse("reviews:finance_reports") + query).content.decode()
+        assert f'data-total="applications">{expected}<' in html, query

@@ -121,7 +121,7 @@ def prior_awards_for(
         )
     )
     return [
-        _prior_award(
+        prior_award_of(
             code=code,
             scope=scope,
             scope_key=scope_key,
@@ -146,16 +146,6 @@ def prior_awards_for(
     ]
 
 
-# What `prior_award` never reads of an application: its large text and JSON columns.
-UNREAD_BY_PRIOR_AWARD = (
-    "draft_facts",
-    "declared_facts",
-    "return_message",
-    "return_fields",
-    "return_documents",
-)
-
-
 def prior_award(
     application: Application,
     amount_cny: Decimal,
@@ -173,7 +163,7 @@ def prior_award(
             c["name"]: c["amount_cny"] for c in application.estimate.get("components", [])
         }
     policy = application.policy or application.measure.policy
-    return _prior_award(
+    return prior_award_of(
         code=application.measure.code,
         scope=application.measure.data.get("scope_fact"),
         scope_key=application.scope_key,
@@ -185,7 +175,7 @@ def prior_award(
     )
 
 
-def _prior_award(
+def prior_award_of(
     *,
     code: str,
     scope: str | None,

@@ -133,3 +133,43 @@ def test_the_queue_tab_counts_are_the_numbers_of_rows_each_tab_lists(seeded):
                 tab.key,
             )
             assert counts[tab.key] > 0, (queue.key, tab.key)
+
+
+def test_the_reports_cover_the_current_year_unless_all_years_are_asked(client, seeded):
+    from django.utils import timezone
+
+    seeded(40)
+    client.force_login(User.objects.get(username="volume-officer"))
+    submitted = Application.objects.exclude(state="draft").exclude(submitted_at=None)
+    this_year = submitted.filter(year=timezone.localdate().year).count()
+    assert 0 < this_year < submitted.count()
+    for query, expected in (("", this_year), ("?year=", submitted.count())):
+        html = client.get(reverse("reviews:finance_reports") + query).content.decode()
+        assert f'data-total="applications">{expected}<' in html, query
+
+
+def test_a_page_reads_the_catalogue_version_once_and_sees_a_change_on_the_next_request(
+    client, seeded, monkeypatch
+):
+    """The review page formats dozens of facts by the catalogue: one cache read per request."""
+    from policies import services
+
+    seeded(10)
+    client.force_login(User.objects.get(username="volume-commerce"))
+    application = Application.objects.filter(state="submitted").order_by("pk").first()
+    url = reverse("reviews:review_detail", args=[application.pk])
+    client.get(url)
+    reads = []
+    real_get = services.cache.get
+
+    def counting_get(key, *args, **kwargs):
+        if key == services._VERSION_KEY:
+            reads.append(key)
+        return real_get(key, *args, **kwargs)
+
+    monkeypatch.setattr(services.cache, "get", counting_get)
+    assert client.get(url).status_code == 200
+    assert len(reads) == 1
+    services.bump_catalogue_version()
+    assert client.get(url).status_code == 200
+    assert len(reads) == 2

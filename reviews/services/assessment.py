@@ -14,9 +14,8 @@ from django.utils.translation import ngettext
 
 from applications.models import Application, Enterprise, Evidence
 from applications.services import (
-    UNREAD_BY_PRIOR_AWARD,
     application_catalogue,
-    prior_award,
+    prior_award_of,
     prior_awards_for,
     reference_for,
 )
@@ -41,18 +40,41 @@ def prior_awards(application: Application) -> list[PriorAward]:
             application__enterprise_id=application.enterprise_id, status=Award.Status.COMMITTED
         )
         .exclude(application_id=application.pk)
-        .select_related("application__measure__policy", "application__policy", "assessment")
-        .defer(
-            *(f"application__{name}" for name in UNREAD_BY_PRIOR_AWARD),
-            "assessment__verified_facts",
-            "assessment__prior_awards",
-            "assessment__result_en",
-            "assessment__parameters_used",
+        .values_list(
+            "application__measure__code",
+            "application__measure__data__scope_fact",
+            "application__scope_key",
+            "assessment__result_zh__components",
+            "application__year",
+            "application__reference",
+            "amount_cny",
+            "application__policy__code",
+            "application__measure__policy__code",
         )
     )
+    # As values: the components of the assessment the award rests on (I-9), not its whole trace.
     awards.extend(
-        prior_award(award.application, award.amount_cny, award_components(award))
-        for award in committed
+        prior_award_of(
+            code=code,
+            scope=scope,
+            scope_key=scope_key,
+            components={c["name"]: c["amount_cny"] for c in components or []},
+            year=year,
+            reference=reference,
+            amount_cny=amount,
+            policy=policy or measure_policy,
+        )
+        for (
+            code,
+            scope,
+            scope_key,
+            components,
+            year,
+            reference,
+            amount,
+            policy,
+            measure_policy,
+        ) in committed
     )
     return awards
 

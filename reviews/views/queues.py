@@ -167,7 +167,7 @@ def queue_counts(queue: Queue) -> dict[str, int]:
         Application.objects.filter(state__in=all_states)
         .order_by()
         .values_list("state")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))  # COUNT(*): an index-only scan of the state index
     )
     counts = {}
     for tab in queue.tabs:

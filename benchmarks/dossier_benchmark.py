@@ -10,7 +10,7 @@ of them (default 10) go through every step to approval, so their approval notice
 
 The dossier is then built by a separate process, exactly as a worker would: `dossier_request` for an
 auditor, whose task runs in-process after the commit and writes the ZIP into a temporary file and
-then into storage. That process reports its peak resident memory (ru_maxrss), the time, the ZIP's
+then into storage. That process reports its peak resident memory (VmHWM), the time, the ZIP's
 size, and verifies the ZIP offline (every SHA-256, the chain, the HMACs).
 
 Memory bound: the building process's peak resident memory stays under 400 MB (MEMORY_BOUND_MB),
@@ -47,7 +47,13 @@ def _setup_django(workdir: Path) -> None:
 
 
 def peak_mb() -> float:
-    """This process's peak resident memory (ru_maxrss is in KB on Linux, bytes on macOS)."""
+    """This process's peak resident memory: VmHWM on Linux (ru_maxrss there keeps the parent's
+    peak across exec), else ru_maxrss (KB on Linux, bytes on macOS)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 1024 / 1024 if sys.platform == "darwin" else peak / 1024
 

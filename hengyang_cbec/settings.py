@@ -656,8 +656,8 @@ CELERY_BEAT_SCHEDULE["sweep-notice-files"] = {
 
 # A built dossier can be downloaded this long; then beat deletes its file.
 DOSSIER_EXPIRY_HOURS = env_int("DOSSIER_EXPIRY_HOURS", 24, minimum=1)
-# A measure-year dossier renders one summary PDF per application: it may take a while.
-DOSSIER_SOFT_TIME_LIMIT = env_int("DOSSIER_SOFT_TIME_LIMIT", 3600, minimum=60)
+# A measure-year dossier renders one summary PDF per application (0.5-3 s each): hours at most.
+DOSSIER_SOFT_TIME_LIMIT = env_int("DOSSIER_SOFT_TIME_LIMIT", 14400, minimum=60)
 CELERY_BEAT_SCHEDULE["sweep-dossiers"] = {
     "task": "reviews.tasks.sweep_dossiers",
     "schedule": 300,

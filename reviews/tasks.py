@@ -188,3 +188,16 @@ def write_export(self, job_id: int) -> str:
             status=ExportJob.Status.FAILED, error=str(exc)[:300], finished_at=timezone.now()
         )
         raise
+
+
+# --- Entitlements from official statistics (免申即享) ---------------------------------------
+
+
+@shared_task(soft_time_limit=540, time_limit=600)
+def match_entitlements(keys: list[list] | None = None) -> dict:
+    """Run the engine on the imported statistics: all pairs, or the (credit code, year) pairs an
+    approved import touched. Idempotent: a second run changes nothing."""
+    from .services.entitlements import match
+
+    pairs = None if keys is None else [(str(uscc), int(year)) for uscc, year in keys]
+    return match(pairs).as_dict()

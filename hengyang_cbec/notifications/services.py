@@ -83,6 +83,36 @@ def notify(application, event: str | None = None, /, **context) -> list[Notifica
     return rows
 
 
+def notify_enterprise(enterprise_id: int, event: str, /, **context) -> list[Notification]:
+    """Tell every active member of an enterprise about something that is not (yet) an
+    application, such as an entitlement found from official statistics."""
+    from applications.models import Membership
+
+    texts = render_message(event, context)
+    members = (
+        Membership.objects.filter(enterprise_id=enterprise_id, status=Membership.Status.ACTIVE)
+        .select_related("user")
+        .order_by("pk")
+    )
+    rows = Notification.objects.bulk_create(
+        Notification(
+            user=member.user,
+            message_zh=texts["zh-hans"],
+            message_en=texts["en"],
+            email_state=(
+                Notification.EmailState.PENDING
+                if member.user.email
+                else Notification.EmailState.NONE
+            ),
+        )
+        for member in members
+    )
+    ids = [row.pk for row in rows if row.email_state == Notification.EmailState.PENDING]
+    if ids:
+        transaction.on_commit(lambda: enqueue_emails(ids))
+    return rows
+
+
 def enqueue_emails(notification_ids) -> int:
     """Hand e-mails to the task; stop at the first the broker refuses (the sweep resends)."""
     from .tasks import send_notification_email
@@ -125,7 +155,11 @@ def send_email(notification_id: int) -> str:
                 "reference": reference,
             },
         )
-        subject = _("Your subsidy application %(reference)s") % {"reference": reference}
+        subject = (
+            _("Your subsidy application %(reference)s") % {"reference": reference}
+            if reference
+            else _("A message from the subsidy portal")
+        )
     Notification.objects.filter(pk=notification_id).update(email_attempts=F("email_attempts") + 1)
     try:
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])

@@ -6,6 +6,7 @@ and their render jobs; finance: disbursement batches, lines and export jobs.
 """
 
 from .awards import ApprovalBatch, Award, BudgetAllocation
+from .entitlements import Entitlement
 from .finance import DisbursementBatch, DisbursementCounter, DisbursementLine, ExportJob
 from .notices import Notice, NoticeCounter, NoticeOutbox, NoticeQuerySet
 from .publicity import Objection, PublicNoticeBatch, PublicNoticeItem
@@ -18,6 +19,7 @@ from .review import (
     ReviewOpinion,
     Stage,
 )
+from .statistics import StatisticsImport, StatisticsRecord, StatisticsSource
 
 __all__ = [
     "ApplicationActors",
@@ -30,6 +32,7 @@ __all__ = [
     "DisbursementBatch",
     "DisbursementCounter",
     "DisbursementLine",
+    "Entitlement",
     "ExportJob",
     "Notice",
     "NoticeCounter",
@@ -41,4 +44,7 @@ __all__ = [
     "ReviewDecision",
     "ReviewOpinion",
     "Stage",
+    "StatisticsImport",
+    "StatisticsRecord",
+    "StatisticsSource",
 ]

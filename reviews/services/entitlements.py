@@ -1,0 +1,430 @@
+"""Matching (免申即享): the rules engine run on the imported statistics, for every enterprise and
+every measure whose figures the sources hold, giving the entitlement list (可享清单).
+
+`COVERAGE` says, per measure, which sources must hold a record, how each fact is read from them,
+which facts the enterprise still answers itself (`open_facts`, assumed for the offer and named in
+its trace) and which documents the source record replaces. `match` is idempotent: an entitlement
+is written only when what the engine read or found changed, so running it twice changes nothing,
+and a correction re-assesses exactly the (credit code, year) pairs it touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from applications.models import Application, Enterprise
+from applications.services import prior_award
+from applications.workflow import State
+from hengyang_cbec.audit.services import record
+from hengyang_cbec.notifications.services import notify_enterprise
+from policies.engine import AssessInputError, Context, PriorAward
+from policies.engine import assess as engine_assess
+from policies.models import Measure
+from policies.services import current_versions
+
+from ..models import Award, Entitlement, StatisticsRecord, StatisticsSource
+
+CUSTOMS = StatisticsSource.CUSTOMS
+SOCIAL = StatisticsSource.SOCIAL_SECURITY
+SOURCE_NAMES = {
+    CUSTOMS: ("海关统计", "customs statistics"),
+    SOCIAL: ("社保缴费记录", "social-security records"),
+}
+# The credit code found in an official record identifies the enterprise: no business licence.
+IDENTITY_DOCUMENTS = ("business_licence",)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    sources: tuple[str, ...]
+    # (records by source, earlier customs records of the enterprise) -> {fact: (value, record)}
+    read: Callable[[Mapping[str, StatisticsRecord], list[StatisticsRecord]], dict]
+    documents: tuple[str, ...]
+    open_facts: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _m05(records, earlier):
+    customs = records[CUSTOMS]
+    facts = {"cbec_export_volume_usd": (customs.export_usd or Decimal(0), customs)}
+    before = next((r for r in earlier if r.export_usd and r.export_usd > 0), None)
+    if before is not None:  # the source answers I-12 itself
+        facts["had_cbec_exports_before"] = (True, before)
+    return facts
+
+
+def _m08(records, earlier):
+    customs = records[CUSTOMS]
+    volume = (customs.export_usd or Decimal(0)) + (customs.import_usd or Decimal(0))
+    return {"cbec_volume_usd": (volume, customs)}
+
+
+def _m16(records, earlier):
+    social = records[SOCIAL]
+    return {"social_security_paid_cny": (social.contributions_cny or Decimal(0), social)}
+
+
+COVERAGE: dict[str, Coverage] = {
+    "M05": Coverage((CUSTOMS,), _m05, ("customs_export_certificate",)),
+    "M08": Coverage(
+        (CUSTOMS,), _m08, ("customs_volume_statistics",), {"introduced_this_year": True}
+    ),
+    "M16": Coverage((SOCIAL,), _m16, ("social_security_certificate",)),
+}
+# What an enterprise not yet registered is assumed to be (it confirms it when it registers).
+UNREGISTERED_FACTS = {
+    "registered_in_hengyang": True,
+    "pays_taxes": True,
+    "independent_legal_person": True,
+    "entity_type": "enterprise",
+}
+# Applications that already claim a measure and year: no offer beside them.
+_CLAIMING = [
+    s for s in State if s not in (State.DRAFT, State.WITHDRAWN, State.REJECTED, State.LAPSED)
+]
+
+
+def replaced_documents(measure_code: str) -> tuple[str, ...]:
+    coverage = COVERAGE.get(measure_code)
+    return (*IDENTITY_DOCUMENTS, *coverage.documents) if coverage else ()
+
+
+@dataclass
+class MatchReport:
+    assessed: int = 0
+    offered: int = 0
+    updated: int = 0
+    expired: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+def provenance(rec: StatisticsRecord) -> dict[str, Any]:
+    imp = rec.statistics_import
+    approver = imp.approved_by
+    return {
+        "source": rec.source,
+        "record": rec.pk,
+        "import": imp.pk,
+        "line": rec.line,
+        "imported_at": timezone.localdate(imp.approved_at or imp.imported_at).isoformat(),
+        "approved_by": (approver.get_full_name() or approver.username) if approver else "",
+    }
+
+
+def _note(name: str, label: tuple[str, str], value: Any, rec: StatisticsRecord) -> tuple:
+    p = provenance(rec)
+    zh_source, en_source = SOURCE_NAMES[rec.source]
+    shown = "是" if value is True else f"{value:,.2f}" if isinstance(value, Decimal) else value
+    shown_en = "yes" if value is True else shown
+    return (
+        "",
+        f"{label[0]} {shown} 来自{zh_source}：导入第 {p['import']} 号第 {p['line']} 行"
+        f"（{rec.year} 年，{p['imported_at']} 由 {p['approved_by']} 核准）",
+        f"{label[1]} {shown_en} from {en_source}: import no. {p['import']}, line {p['line']} "
+        f"({rec.year}, approved on {p['imported_at']} by {p['approved_by']})",
+    )
+
+
+def _load_records(keys: set[tuple[str, int]] | None) -> dict[str, list[StatisticsRecord]]:
+    rows = StatisticsRecord.objects.filter(current=True).select_related(
+        "statistics_import__approved_by"
+    )
+    by_uscc: dict[str, list[StatisticsRecord]] = defaultdict(list)
+    if keys is None:
+        for rec in rows.iterator(chunk_size=2000):
+            by_uscc[rec.uscc].append(rec)
+        return by_uscc
+    usccs = sorted({uscc for uscc, _year in keys})
+    for start in range(0, len(usccs), 500):
+        for rec in rows.filter(uscc__in=usccs[start : start + 500]):
+            by_uscc[rec.uscc].append(rec)
+    return by_uscc
+
+
+def _priors(enterprise_ids: list[int]) -> dict[int, list[PriorAward]]:
+    """What the engine counts for each enterprise (I-3, I-4, I-6): approved and paid awards, and
+    awards committed to a budget (as the review page counts them)."""
+    priors: dict[int, list[PriorAward]] = defaultdict(list)
+    for start in range(0, len(enterprise_ids), 500):
+        chunk = enterprise_ids[start : start + 500]
+        for row in Application.objects.filter(
+            enterprise_id__in=chunk,
+            state__in=[State.APPROVED, State.DISBURSED],
+            approved_amount_cny__isnull=False,
+        ).select_related("measure__policy", "policy"):
+            priors[row.enterprise_id].append(prior_award(row, row.approved_amount_cny))
+        for award in Award.objects.filter(
+            application__enterprise_id__in=chunk, status=Award.Status.COMMITTED
+        ).select_related("application__measure__policy", "application__policy", "assessment"):
+            components = {
+                c["name"]: c["amount_cny"]
+                for c in (award.assessment.result_zh or {}).get("components", [])
+            }
+            priors[award.application.enterprise_id].append(
+                prior_award(award.application, award.amount_cny, components)
+            )
+    return priors
+
+
+def _fingerprint(facts: dict, open_facts: list, priors: list[PriorAward], result) -> str:
+    data = {
+        "facts": facts,
+        "open": open_facts,
+        "priors": sorted(p.describe()[1] for p in priors),
+        "eligible": result.eligible,
+        "amount": str(result.amount_cny),
+        "rules": result.rules_version,
+        "reasons": [r.text_en for r in result.reasons],
+    }
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def match(
+    keys: Iterable[tuple[str, int]] | None = None, *, today: date | None = None
+) -> MatchReport:
+    """Assess every covered measure for the (credit code, year) pairs in `keys` (all when None)
+    and bring the entitlement list up to date. Idempotent."""
+    today = today or timezone.localdate()
+    versions = current_versions()
+    catalogue = versions.in_force(today)
+    report = MatchReport()
+    if catalogue is None:
+        return report
+    wanted = None if keys is None else {(str(u), int(y)) for u, y in keys}
+    records = _load_records(wanted)
+    enterprises = {
+        e.uscc: e
+        for start in range(0, len(records), 500)
+        for e in Enterprise.objects.filter(uscc__in=list(records)[start : start + 500])
+    }
+    priors = _priors(sorted(e.pk for e in enterprises.values()))
+    measures = {
+        m.code: m
+        for m in Measure.objects.filter(policy__code=catalogue.policy_code, code__in=COVERAGE)
+    }
+    claimed = set(
+        Application.objects.filter(
+            enterprise__in=list(enterprises.values()), state__in=_CLAIMING
+        ).values_list("enterprise__uscc", "measure__code", "year")
+    )
+    existing = {
+        (e.uscc, e.measure.code, e.year): e
+        for e in Entitlement.objects.filter(
+            uscc__in=list(records), measure__policy__code=catalogue.policy_code
+        ).select_related("measure")
+    }
+    labels = {name: (f.label_zh, f.label_en) for name, f in catalogue.facts.items()}
+    now = timezone.now()
+    created, changed, to_notify = [], [], []
+    for uscc, recs in records.items():
+        by_year: dict[int, dict[str, StatisticsRecord]] = defaultdict(dict)
+        for rec in recs:
+            by_year[rec.year][rec.source] = rec
+        enterprise = enterprises.get(uscc)
+        general = enterprise.general_facts() if enterprise else dict(UNREGISTERED_FACTS)
+        for year, found in by_year.items():
+            if wanted is not None and (uscc, year) not in wanted:
+                continue
+            earlier = sorted(
+                (r for r in recs if r.source == CUSTOMS and r.year < year), key=lambda r: r.year
+            )
+            for code, coverage in COVERAGE.items():
+                if code not in measures or not all(s in found for s in coverage.sources):
+                    continue
+                if (uscc, code, year) in claimed:
+                    report.skipped += 1
+                    continue
+                entry = existing.get((uscc, code, year))
+                outcome = _assess_one(
+                    catalogue=versions,
+                    code=code,
+                    coverage=coverage,
+                    found=found,
+                    earlier=earlier,
+                    general=general,
+                    registered=enterprise is not None,
+                    year=year,
+                    today=today,
+                    priors=priors.get(enterprise.pk, []) if enterprise else [],
+                    labels=labels,
+                )
+                if outcome is None:
+                    continue
+                report.assessed += 1
+                result, sourced, fingerprint = outcome
+                offer = result.eligible and (result.amount_cny or 0) > 0
+                if entry is None:
+                    if not offer:
+                        continue
+                    entry = Entitlement(
+                        uscc=uscc,
+                        measure=measures[code],
+                        year=year,
+                        enterprise=enterprise,
+                        assessed_at=now,
+                    )
+                    _fill(entry, result, sourced, coverage, fingerprint, found)
+                    created.append(entry)
+                    report.offered += 1
+                    if enterprise is not None:
+                        to_notify.append(entry)
+                    continue
+                if entry.fingerprint == fingerprint and entry.enterprise_id == (
+                    enterprise.pk if enterprise else None
+                ):
+                    report.unchanged += 1
+                    continue
+                amount_before = entry.amount_cny
+                _fill(entry, result, sourced, coverage, fingerprint, found)
+                entry.enterprise = enterprise
+                entry.assessed_at = now
+                entry.reassessed += 1
+                if entry.status in (Entitlement.Status.OFFERED, Entitlement.Status.EXPIRED):
+                    if offer:
+                        news = entry.status == Entitlement.Status.EXPIRED or (
+                            amount_before != entry.amount_cny
+                        )
+                        if news and enterprise is not None:
+                            to_notify.append(entry)
+                        entry.status = Entitlement.Status.OFFERED
+                        report.updated += 1
+                    else:
+                        entry.status = Entitlement.Status.EXPIRED
+                        report.expired += 1
+                else:
+                    report.updated += 1
+                changed.append(entry)
+    with transaction.atomic():
+        Entitlement.objects.bulk_create(created, batch_size=1000)
+        Entitlement.objects.bulk_update(
+            changed,
+            [
+                "amount_cny",
+                "sourced_facts",
+                "open_facts",
+                "result_zh",
+                "result_en",
+                "rules_version",
+                "fingerprint",
+                "status",
+                "enterprise",
+                "name",
+                "assessed_at",
+                "reassessed",
+            ],
+            batch_size=1000,
+        )
+        for entry in to_notify:
+            _notify_offer(entry)
+        record(
+            action="entitlements.match",
+            actor_role="system",
+            object_type="reviews.entitlement",
+            data={
+                "pairs": "all" if wanted is None else len(wanted),
+                "on_date": today,
+                **report.as_dict(),
+            },
+        )
+    return report
+
+
+def _assess_one(
+    *, catalogue, code, coverage, found, earlier, general, registered, year, today, priors, labels
+):
+    read = coverage.read(found, earlier)
+    facts: dict[str, Any] = {**general, "year": year}
+    notes = []
+    sourced: dict[str, Any] = {}
+    # Presence in the customs statistics answers the general facts of Art. I (I-1) for it.
+    customs = found.get(CUSTOMS)
+    if customs is not None:
+        volume = (customs.export_usd or 0) + (customs.import_usd or 0)
+        read.setdefault("in_customs_cbec_statistics", (True, customs))
+        if volume > 0:
+            read.setdefault("has_cbec_performance", (True, customs))
+    for name, (value, rec) in read.items():
+        facts[name] = str(value) if isinstance(value, Decimal) else value
+        sourced[name] = {"value": facts[name], **provenance(rec)}
+        notes.append(_note(name, labels.get(name, (name, name)), value, rec))
+    for name, assumed in coverage.open_facts.items():
+        facts[name] = assumed
+        label = labels.get(name, (name, name))
+        notes.append(
+            (
+                "",
+                f"{label[0]}：统计数据不含此项，按“是”测算，申请时由企业确认",
+                f"{label[1]}: not in the statistics; assumed “yes”, the enterprise confirms it "
+                "when it applies",
+            )
+        )
+    if not registered:
+        notes.append(
+            (
+                "",
+                "企业尚未在本平台注册：一般条件按“符合”测算，注册后以企业信息为准",
+                "The enterprise has not registered on the portal: the general conditions are "
+                "assumed met until it registers",
+            )
+        )
+    context = Context(on_date=today, prior_awards=tuple(priors), notes=tuple(notes))
+    try:
+        result = engine_assess(catalogue, code, facts, context)
+    except AssessInputError:
+        return None
+    fingerprint = _fingerprint(facts, sorted(coverage.open_facts), priors, result)
+    return result, sourced, fingerprint
+
+
+def _fill(entry: Entitlement, result, sourced, coverage, fingerprint, found) -> None:
+    entry.amount_cny = (result.amount_cny or Decimal("0.00")) if result.eligible else Decimal(0)
+    entry.sourced_facts = sourced
+    entry.open_facts = sorted(coverage.open_facts)
+    entry.result_zh = result.to_dict("zh-hans")
+    entry.result_en = result.to_dict("en")
+    entry.rules_version = result.rules_version
+    entry.fingerprint = fingerprint
+    names = [r.name for r in found.values() if r.name]
+    entry.name = names[0] if names else entry.name
+
+
+def _notify_offer(entry: Entitlement) -> None:
+    source = next(iter(entry.sourced_facts.values()), {}).get("source", CUSTOMS)
+    notify_enterprise(
+        entry.enterprise_id,
+        "entitlement_offered",
+        entitlement=entry,
+        source_zh=SOURCE_NAMES.get(source, SOURCE_NAMES[CUSTOMS])[0],
+        source_en=SOURCE_NAMES.get(source, SOURCE_NAMES[CUSTOMS])[1],
+    )
+
+
+def request_matching(keys: Iterable[tuple[str, int]] | None = None) -> bool:
+    """Start the matching job (in-process in the embedded setup)."""
+    from hengyang_cbec.queueing import publish
+
+    from ..tasks import match_entitlements
+
+    payload = None if keys is None else [[u, y] for u, y in keys]
+    return publish(match_entitlements, payload)
+
+
+def entitlements_for(enterprise: Enterprise):
+    return (
+        Entitlement.objects.filter(enterprise=enterprise)
+        .select_related("measure", "application")
+        .order_by("-year", "measure__code")
+    )

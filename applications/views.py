@@ -30,6 +30,7 @@ from policies.models import Measure
 from policies.services import version_in_force
 
 from . import services
+from .entitlements import entitlements_of
 from .forms import (
     DeclarationForm,
     EnterpriseForm,
@@ -209,6 +210,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "applications": open_applications,
             "notifications": unread,
             "pending_members": pending_members,
+            "entitlements": entitlements_of(enterprise).filter(status="offered"),
             "policy": catalogue,
             "closed_reason": None if catalogue else services.between_versions_message(today),
         },

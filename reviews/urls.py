@@ -9,7 +9,7 @@ from django.urls import path
 
 from hengyang_cbec.audit.views import audit_log
 
-from .views import budgets, finance, notices, publicity, queues, review
+from .views import budgets, finance, notices, publicity, queues, review, statistics
 
 app_name = "reviews"
 
@@ -56,6 +56,30 @@ urlpatterns = [
     # Budgets and the audit log
     path("staff/budgets/", budgets.budgets, name="budgets"),
     path("staff/audit/", audit_log, name="audit_log"),
+    # Official statistics and the entitlements found from them (免申即享)
+    path("staff/statistics/", statistics.statistics_list, name="statistics"),
+    path("staff/statistics/<int:pk>/", statistics.statistics_detail, name="statistics_detail"),
+    path(
+        "staff/statistics/<int:pk>/approve/",
+        statistics.statistics_approve,
+        name="statistics_approve",
+    ),
+    path(
+        "staff/statistics/<int:pk>/reject/", statistics.statistics_reject, name="statistics_reject"
+    ),
+    path("staff/statistics/<int:pk>/file/", statistics.statistics_file, name="statistics_file"),
+    path(
+        "staff/statistics/template/<str:source>.xlsx",
+        statistics.statistics_template,
+        name="statistics_template",
+    ),
+    path("staff/entitlements/", statistics.entitlement_list, name="entitlements"),
+    path(
+        "staff/applications/<int:pk>/dispute-source/",
+        statistics.dispute_source,
+        name="dispute_source",
+    ),
+    path("staff/entitlements/match/", statistics.entitlement_match, name="entitlement_match"),
     # Public notice, for everyone
     path("notices/", publicity.public_notices, name="public_notices"),
     path("notices/<int:pk>/object/", publicity.lodge_objection, name="lodge_objection"),

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from applications.models import Application, Enterprise
 from applications.services import prior_award
@@ -428,3 +429,38 @@ def entitlements_for(enterprise: Enterprise):
         .select_related("measure", "application")
         .order_by("-year", "measure__code")
     )
+
+
+@transaction.atomic
+def source_dispute(*, user, application: Application, reason: str, ip=None) -> Entitlement:
+    """A commerce reviewer doubts a source record of a 免申即享 application: flagged and audited
+    (the bureau checks it with the source; a correction import re-assesses it)."""
+    from hengyang_cbec.accounts.roles import Role, has_role
+
+    from .steps import ReviewError
+
+    if not has_role(user, Role.COMMERCE_REVIEWER):
+        raise ReviewError(_("Only commerce reviewers may flag a source."))
+    entitlement = Entitlement.objects.select_for_update().filter(application=application).first()
+    if entitlement is None:
+        raise ReviewError(_("This application has no figures from official statistics."))
+    reason = (reason or "").strip()[:300]
+    if not reason:
+        raise ReviewError(_("Give the reason for the dispute."))
+    entitlement.disputed_at = timezone.now()
+    entitlement.disputed_by = user
+    entitlement.dispute_reason = reason
+    entitlement.save(update_fields=["disputed_at", "disputed_by", "dispute_reason"])
+    record(
+        action="entitlement.dispute_source",
+        actor=user,
+        actor_role=Role.COMMERCE_REVIEWER,
+        ip=ip,
+        obj=entitlement,
+        application_id=application.pk,
+        data={
+            "reason": reason,
+            "records": sorted({item["record"] for item in entitlement.sourced_facts.values()}),
+        },
+    )
+    return entitlement

@@ -26,13 +26,13 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from applications.validators import validate_uscc
 from hengyang_cbec.accounts.roles import Role, has_role
 from hengyang_cbec.audit.services import record
 
-from ..models import StatisticsImport, StatisticsRecord, StatisticsSource
+from ..models import StatisticsImport, StatisticsRecord
+from .statistics_columns import COLUMNS, VALUE_FIELDS, Column
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 100_000
@@ -43,112 +43,6 @@ FIRST_YEAR = 2015
 ABSURD_USD = Decimal("100000000000")  # 100 billion USD
 ABSURD_CNY = Decimal("10000000000")  # 10 billion CNY
 _NUMBER = re.compile(r"\d{1,3}(,\d{3})+(\.\d{1,2})?|\d+(\.\d{1,2})?")
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: Any  # lazy translated header, as the template shows it
-    kind: str  # "uscc", "text", "year", "usd", "cny"
-    required: bool = True
-    help: Any = ""
-    example: str = ""
-    # The Chinese header of the template, recognised whatever language the importer reads.
-    header_zh: str = ""
-
-
-COLUMNS: dict[str, tuple[Column, ...]] = {
-    StatisticsSource.CUSTOMS: (
-        Column(
-            "uscc",
-            gettext_lazy("Unified social credit code"),
-            "uscc",
-            help=gettext_lazy("18 characters, capital letters, with its check character."),
-            example="91430400MA4L1A2B3Y",
-            header_zh="统一社会信用代码",
-        ),
-        Column(
-            "name",
-            gettext_lazy("Enterprise name"),
-            "text",
-            help=gettext_lazy("As registered."),
-            example="衡阳湘南跨境贸易有限公司",
-            header_zh="企业名称",
-        ),
-        Column(
-            "year",
-            gettext_lazy("Year"),
-            "year",
-            help=gettext_lazy("The statistical year, four digits."),
-            example="2026",
-            header_zh="年度",
-        ),
-        Column(
-            "export_usd",
-            gettext_lazy("CBEC exports (USD)"),
-            "usd",
-            help=gettext_lazy("US dollars, at most two decimals, no currency sign."),
-            example="1250000.00",
-            header_zh="跨境电商出口额（美元）",
-        ),
-        Column(
-            "import_usd",
-            gettext_lazy("CBEC imports (USD)"),
-            "usd",
-            help=gettext_lazy("US dollars, at most two decimals, no currency sign."),
-            example="300000.00",
-            header_zh="跨境电商进口额（美元）",
-        ),
-        Column(
-            "customs_office",
-            gettext_lazy("Customs office"),
-            "text",
-            required=False,
-            help=gettext_lazy("The customs office that keeps the statistics."),
-            example="衡阳海关",
-            header_zh="海关",
-        ),
-    ),
-    StatisticsSource.SOCIAL_SECURITY: (
-        Column(
-            "uscc",
-            gettext_lazy("Unified social credit code"),
-            "uscc",
-            help=gettext_lazy("18 characters, capital letters, with its check character."),
-            example="91430400MA4L1A2B3Y",
-            header_zh="统一社会信用代码",
-        ),
-        Column(
-            "name",
-            gettext_lazy("Enterprise name"),
-            "text",
-            required=False,
-            help=gettext_lazy("As registered (optional: identifies the enterprise in lists)."),
-            example="衡阳湘南跨境贸易有限公司",
-            header_zh="企业名称",
-        ),
-        Column(
-            "year",
-            gettext_lazy("Year"),
-            "year",
-            help=gettext_lazy("The year the contributions were paid for, four digits."),
-            example="2026",
-            header_zh="年度",
-        ),
-        Column(
-            "contributions_cny",
-            gettext_lazy("Contributions paid (CNY)"),
-            "cny",
-            help=gettext_lazy("Yuan, at most two decimals, no currency sign."),
-            example="520000.00",
-            header_zh="缴纳社会保险费（元）",
-        ),
-    ),
-}
-VALUE_FIELDS = {
-    StatisticsSource.CUSTOMS: ("name", "export_usd", "import_usd", "customs_office"),
-    StatisticsSource.SOCIAL_SECURITY: ("name", "contributions_cny"),
-}
 
 
 class StatisticsError(Exception):

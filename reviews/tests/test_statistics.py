@@ -210,6 +210,7 @@ def test_social_security_contributions_offer_m16(importer, approver):
         [{"uscc": DEMO_USCC, "year": 2026, "contributions_cny": "520000"}],
         source="social_security",
     )
+    match()
     entitlement = Entitlement.objects.get(uscc=DEMO_USCC, measure__code="M16")
     assert entitlement.amount_cny == Decimal("52000.00")
     assert set(entitlement.sourced_facts) >= {"social_security_paid_cny"}

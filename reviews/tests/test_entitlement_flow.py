@@ -1,0 +1,133 @@
+"""免申即享 from the enterprise's click to the reviewer's page: sourced facts filled, locked and
+shown with their provenance; only the declaration and two documents are asked for."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from applications import services as applicant_services
+from applications.entitlements import entitlement_confirm, entitlement_decline
+from applications.services import ApplicationError, required_documents
+from applications.workflow import State
+from hengyang_cbec.accounts.roles import Role
+from hengyang_cbec.audit.models import AuditEvent
+from reviews.models import Entitlement
+from reviews.services.entitlements import match
+from reviews.services.review import application_take
+from reviews.services.statistics import import_approve, import_create
+
+from .factories import add_evidence, make_enterprise, make_member, make_staff
+
+pytestmark = pytest.mark.django_db
+USCC = "91430400MA4L1A2B3Y"
+
+
+@pytest.fixture
+def offered(catalogue):
+    enterprise = make_enterprise("衡阳湘南跨境贸易有限公司", uscc=USCC)
+    applicant = make_member(enterprise, "applicant-flow")
+    importer = make_staff(Role.COMMERCE_REVIEWER, "importer-flow")
+    approver = make_staff(Role.COMMERCE_REVIEWER, "approver-flow")
+    rows = [
+        {"uscc": USCC, "name": enterprise.name, "year": 2026, "export_usd": "1250000",
+         "import_usd": "300000", "customs_office": "衡阳海关"},
+    ]  # fmt: skip
+    statistics_import = import_create(user=importer, source="customs", rows=rows)
+    import_approve(user=approver, statistics_import=statistics_import)
+    match()
+    return Entitlement.objects.get(uscc=USCC, measure__code="M05"), applicant
+
+
+def test_confirming_opens_an_application_with_the_sourced_facts_locked(offered):
+    entitlement, applicant = offered
+    application = entitlement_confirm(user=applicant, entitlement=entitlement)
+    assert application.draft_facts["cbec_export_volume_usd"] == "1250000.00"
+    assert application.sourced_facts["cbec_export_volume_usd"]["line"] == 2
+    form = applicant_services.application_form(application)
+    assert form.fields["cbec_export_volume_usd"].disabled
+    assert not form.fields["had_cbec_exports_before"].disabled
+    # Typing over a sourced figure changes nothing.
+    applicant_services.application_autosave(
+        user=applicant, application=application, values={"cbec_export_volume_usd": "1"}
+    )
+    application.refresh_from_db()
+    assert application.draft_facts["cbec_export_volume_usd"] == "1250000.00"
+    assert required_documents(application) == ["credit_commitment_letter", "bank_account_proof"]
+    entitlement.refresh_from_db()
+    assert entitlement.status == Entitlement.Status.CONFIRMED
+    assert entitlement.application == application
+
+
+def test_the_enterprise_submits_with_only_the_declaration_and_two_documents(offered, client):
+    entitlement, applicant = offered
+    application = entitlement_confirm(user=applicant, entitlement=entitlement)
+    application = applicant_services.application_autosave(
+        user=applicant, application=application, values={"had_cbec_exports_before": "no"}
+    )
+    for document_type in ("credit_commitment_letter", "bank_account_proof"):
+        add_evidence(application, document_type=document_type, frozen=False, sha256="c1" * 32)
+    submitted = applicant_services.application_submit(
+        user=applicant,
+        application=application,
+        signer_name="王芳",
+        declared=True,
+        version=application.version,
+    )
+    assert submitted.state == State.SUBMITTED
+    assert submitted.estimate_cny == Decimal("500000.00")
+    reviewer = make_staff(Role.COMMERCE_REVIEWER, "reviewer-flow")
+    application_take(user=reviewer, application=submitted, version=submitted.version)
+    client.force_login(reviewer)
+    page = client.get(reverse("reviews:review_detail", args=[submitted.pk]))
+    text = page.content.decode()
+    assert 'data-provenance="cbec_export_volume_usd"' in text
+    number = entitlement.sourced_facts["cbec_export_volume_usd"]["import"]
+    assert f"导入第 {number} 号第 2 行" in text
+    assert "data-proactive" in text
+
+
+def test_declining_needs_a_reason_and_is_kept(offered):
+    entitlement, applicant = offered
+    with pytest.raises(ApplicationError):
+        entitlement_decline(user=applicant, entitlement=entitlement, reason=" ")
+    entitlement_decline(user=applicant, entitlement=entitlement, reason="已另行申报")
+    entitlement.refresh_from_db()
+    assert (entitlement.status, entitlement.decline_reason) == ("declined", "已另行申报")
+    assert AuditEvent.objects.filter(action="entitlement.decline").exists()
+    # Matching again does not offer it again.
+    match()
+    entitlement.refresh_from_db()
+    assert entitlement.status == Entitlement.Status.DECLINED
+
+
+def test_another_enterprise_cannot_confirm(offered):
+    entitlement, _applicant = offered
+    outsider = make_member(make_enterprise(), "outsider-flow")
+    with pytest.raises(ApplicationError):
+        entitlement_confirm(user=outsider, entitlement=entitlement)
+
+
+def test_the_dashboard_lists_the_offer_with_its_amount(offered, client):
+    entitlement, applicant = offered
+    client.force_login(applicant)
+    text = client.get(reverse("applications:dashboard")).content.decode()
+    assert f'data-entitlement="{entitlement.pk}"' in text
+    assert "500,000.00 元" in text
+
+
+def test_staff_pages_answer(offered, client):
+    reviewer = make_staff(Role.COMMERCE_REVIEWER, "reader-flow")
+    client.force_login(reviewer)
+    for url in (
+        reverse("reviews:statistics"),
+        reverse("reviews:entitlements"),
+        reverse("reviews:entitlements") + "?registered=no",
+        reverse("reviews:statistics_detail", args=[1]),
+        reverse("reviews:statistics_template", args=["customs"]),
+    ):
+        response = client.get(url)
+        assert response.status_code in (200, 404), url
+    assert client.get(reverse("reviews:statistics_template", args=["x"])).status_code == 404

@@ -8,6 +8,7 @@ DEMO_STEPS = (
     "applications.demo.seed",
     "reviews.demo.seed",
     "reviews.demo.seed_disbursements",
+    "reviews.demo.seed_statistics",
 )
 
 

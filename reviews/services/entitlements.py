@@ -121,20 +121,21 @@ def provenance(rec: StatisticsRecord) -> dict[str, Any]:
         "import": imp.pk,
         "line": rec.line,
         "imported_at": timezone.localdate(imp.approved_at or imp.imported_at).isoformat(),
-        "approved_by": (approver.get_full_name() or approver.username) if approver else "",
+        "approved_by": str(approver) if approver else "",
     }
 
 
-def _note(name: str, label: tuple[str, str], value: Any, rec: StatisticsRecord) -> tuple:
+def _note(fact, value: Any, rec: StatisticsRecord, clause: str) -> tuple:
+    """The trace step naming the source record a fact was read from."""
     p = provenance(rec)
     zh_source, en_source = SOURCE_NAMES[rec.source]
-    shown = "是" if value is True else f"{value:,.2f}" if isinstance(value, Decimal) else value
-    shown_en = "yes" if value is True else shown
+    shown_zh, shown_en = fact.show(value) if fact is not None else (str(value), str(value))
+    label_zh, label_en = (fact.label_zh, fact.label_en) if fact is not None else ("", "")
     return (
-        "",
-        f"{label[0]} {shown} 来自{zh_source}：导入第 {p['import']} 号第 {p['line']} 行"
+        clause,
+        f"{label_zh} {shown_zh} 来自{zh_source}：导入第 {p['import']} 号第 {p['line']} 行"
         f"（{rec.year} 年，{p['imported_at']} 由 {p['approved_by']} 核准）",
-        f"{label[1]} {shown_en} from {en_source}: import no. {p['import']}, line {p['line']} "
+        f"{label_en} {shown_en} from {en_source}: import no. {p['import']}, line {p['line']} "
         f"({rec.year}, approved on {p['imported_at']} by {p['approved_by']})",
     )
 
@@ -227,7 +228,6 @@ def match(
             uscc__in=list(records), measure__policy__code=catalogue.policy_code
         ).select_related("measure")
     }
-    labels = {name: (f.label_zh, f.label_en) for name, f in catalogue.facts.items()}
     now = timezone.now()
     created, changed, to_notify = [], [], []
     for uscc, recs in records.items():
@@ -260,7 +260,7 @@ def match(
                     year=year,
                     today=today,
                     priors=priors.get(enterprise.pk, []) if enterprise else [],
-                    labels=labels,
+                    in_force=catalogue,
                 )
                 if outcome is None:
                     continue
@@ -344,7 +344,7 @@ def match(
 
 
 def _assess_one(
-    *, catalogue, code, coverage, found, earlier, general, registered, year, today, priors, labels
+    *, catalogue, code, coverage, found, earlier, general, registered, year, today, priors, in_force
 ):
     read = coverage.read(found, earlier)
     facts: dict[str, Any] = {**general, "year": year}
@@ -357,25 +357,29 @@ def _assess_one(
         read.setdefault("in_customs_cbec_statistics", (True, customs))
         if volume > 0:
             read.setdefault("has_cbec_performance", (True, customs))
+    measure_clause = in_force.measures[code].clause
+    general_facts = set(in_force.general_must_be_true)
     for name, (value, rec) in read.items():
         facts[name] = str(value) if isinstance(value, Decimal) else value
         sourced[name] = {"value": facts[name], **provenance(rec)}
-        notes.append(_note(name, labels.get(name, (name, name)), value, rec))
+        clause = in_force.general_clause if name in general_facts else measure_clause
+        notes.append(_note(in_force.facts.get(name), value, rec, clause))
     for name, assumed in coverage.open_facts.items():
         facts[name] = assumed
-        label = labels.get(name, (name, name))
+        fact = in_force.facts.get(name)
         notes.append(
             (
-                "",
-                f"{label[0]}：统计数据不含此项，按“是”测算，申请时由企业确认",
-                f"{label[1]}: not in the statistics; assumed “yes”, the enterprise confirms it "
-                "when it applies",
+                measure_clause,
+                f"{fact.label_zh if fact else name}：统计数据不含此项，按“是”测算，"
+                "申请时由企业确认",
+                f"{fact.label_en if fact else name}: not in the statistics; assumed “yes”, the "
+                "enterprise confirms it when it applies",
             )
         )
     if not registered:
         notes.append(
             (
-                "",
+                in_force.general_clause,
                 "企业尚未在本平台注册：一般条件按“符合”测算，注册后以企业信息为准",
                 "The enterprise has not registered on the portal: the general conditions are "
                 "assumed met until it registers",

@@ -242,13 +242,13 @@ def match(
             earlier = sorted(
                 (r for r in recs if r.source == CUSTOMS and r.year < year), key=lambda r: r.year
             )
+            outcomes: dict[str, tuple] = {}
             for code, coverage in COVERAGE.items():
                 if code not in measures or not all(s in found for s in coverage.sources):
                     continue
                 if (uscc, code, year) in claimed:
                     report.skipped += 1
                     continue
-                entry = existing.get((uscc, code, year))
                 outcome = _assess_one(
                     catalogue=versions,
                     code=code,
@@ -265,8 +265,14 @@ def match(
                 if outcome is None:
                     continue
                 report.assessed += 1
-                result, sourced, fingerprint = outcome
-                offer = result.eligible and (result.amount_cny or 0) > 0
+                outcomes[code] = outcome
+            beaten = _beaten_in_overlap(catalogue, outcomes)
+            for code, (result, sourced, fingerprint) in outcomes.items():
+                coverage = COVERAGE[code]
+                entry = existing.get((uscc, code, year))
+                offer = result.eligible and (result.amount_cny or 0) > 0 and code not in beaten
+                if code in beaten:
+                    fingerprint = hashlib.sha256(f"{fingerprint}:beaten".encode()).hexdigest()
                 if entry is None:
                     if not offer:
                         continue
@@ -392,6 +398,20 @@ def _assess_one(
         return None
     fingerprint = _fingerprint(facts, sorted(coverage.open_facts), priors, result)
     return result, sourced, fingerprint
+
+
+def _beaten_in_overlap(catalogue, outcomes: Mapping[str, tuple]) -> set[str]:
+    """I-6 "support the better one": of the measures of one overlap group found for the same
+    enterprise and year, only the largest is offered (the engine counts awards, not offers)."""
+    beaten: set[str] = set()
+    for code in outcomes:
+        for group in catalogue.measures[code].overlap_groups:
+            rivals = [c for c in outcomes if c in group.members and outcomes[c][0].eligible]
+            if len(rivals) < 2:
+                continue
+            best = max(rivals, key=lambda c: (outcomes[c][0].amount_cny or 0, c))
+            beaten.update(c for c in rivals if c != best)
+    return beaten
 
 
 def _fill(entry: Entitlement, result, sourced, coverage, fingerprint, found) -> None:

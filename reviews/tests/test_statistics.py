@@ -225,3 +225,16 @@ def test_the_template_is_a_workbook_with_the_columns_and_their_notes():
     header = [cell.value for cell in workbook.worksheets[0][1]]
     assert header[0] == "Unified social credit code" and len(header) == 6
     assert workbook.worksheets[1].max_row >= 7
+
+
+def test_of_an_overlap_group_only_the_better_measure_is_offered(importer, approver):
+    """I-6: M05 and M08 reward the same volume; the larger of the two is offered."""
+    rows = customs_rows({(0, "export_usd"): "80000000", (0, "import_usd"): "40000000"})
+    applied(importer, approver, rows)
+    match()
+    offered = Entitlement.objects.filter(uscc=DEMO_USCC, status=Entitlement.Status.OFFERED)
+    assert [(e.measure.code, e.amount_cny) for e in offered] == [("M08", Decimal("1000000.00"))]
+    assert Entitlement.objects.get(uscc=DEMO_USCC, measure__code="M08").open_facts == [
+        "introduced_this_year"
+    ]
+    assert match().offered == 0  # still idempotent

@@ -131,3 +131,30 @@ def test_staff_pages_answer(offered, client):
         response = client.get(url)
         assert response.status_code in (200, 404), url
     assert client.get(reverse("reviews:statistics_template", args=["x"])).status_code == 404
+
+
+def test_the_queue_filters_proactive_applications_with_a_shorter_target(
+    offered, client, settings, django_assert_max_num_queries
+):
+    from django.utils import timezone
+
+    from .factories import make_application
+
+    entitlement, applicant = offered
+    application = entitlement_confirm(user=applicant, entitlement=entitlement)
+    application.state = State.SUBMITTED
+    application.submitted_at = timezone.now() - timezone.timedelta(days=7)
+    application.reference = "HY-CBEC-2026-990001"
+    application.save(update_fields=["state", "submitted_at", "reference"])
+    other = make_application(enterprise=make_enterprise(), submitted_days_ago=7)
+    reviewer = make_staff(Role.COMMERCE_REVIEWER, "queue-flow")
+    client.force_login(reviewer)
+    settings.PROACTIVE_REVIEW_TARGET_DAYS = 5
+    page = client.get(reverse("reviews:commerce_queue") + "?proactive=yes").content.decode()
+    assert f'data-application="{application.pk}" class="table-warning"' in page
+    assert f'data-application="{other.pk}"' not in page
+    with django_assert_max_num_queries(30):
+        page = client.get(reverse("reviews:commerce_queue")).content.decode()
+    # Seven days is late for 免申即享 (target 5) but not for an ordinary application (20).
+    assert f'data-application="{other.pk}" class="table-warning"' not in page
+    assert f'data-application="{other.pk}"' in page

@@ -25,7 +25,15 @@ from hengyang_cbec.params import optional_int
 from policies.models import Measure, Place
 from policies.services import policy_years
 
-from ..models import Assignment, Award, CoReviewRequest, Objection, PublicNoticeItem, Stage
+from ..models import (
+    Assignment,
+    Award,
+    CoReviewRequest,
+    Entitlement,
+    Objection,
+    PublicNoticeItem,
+    Stage,
+)
 
 COMMERCE = Role.COMMERCE_REVIEWER
 FINANCE = Role.FINANCE_REVIEWER
@@ -238,6 +246,10 @@ def _queue_page(request: HttpRequest, queue: Queue) -> HttpResponse:
         rows = rows.filter(Exists(held.filter(assignee_id=assignee_id)))
     if assignee:
         filters["assignee"] = assignee
+    # 免申即享: applications confirmed from an entitlement (figures verified at the source).
+    if params.get("proactive") == "yes":
+        rows = rows.filter(Exists(Entitlement.objects.filter(application=OuterRef("pk"))))
+        filters["proactive"] = "yes"
     now = timezone.now()
     overdue_days = settings.REVIEW_OVERDUE_DAYS
     age = params.get("age", "")
@@ -261,13 +273,21 @@ def _queue_page(request: HttpRequest, queue: Queue) -> HttpResponse:
     can_act = has_role(request.user, stage_role)
     row_actions = can_act and queue.key != "registrar"
     state_labels = dict(State.choices)
+    proactive = set(
+        Entitlement.objects.filter(application_id__in=[item.pk for item in items]).values_list(
+            "application_id", flat=True
+        )
+    )
     for item in items:
+        item.proactive = item.pk in proactive
+        # A 免申即享 application carries a shorter target time.
+        target_days = settings.PROACTIVE_REVIEW_TARGET_DAYS if item.proactive else overdue_days
         item.age_days = (now - item.submitted_at).days if item.submitted_at else None
         # Overdue is the bureau's own delay: never once on notice, approved or later.
         item.overdue = (
             item.state in _UNDER_REVIEW
             and item.age_days is not None
-            and item.age_days > overdue_days
+            and item.age_days > target_days
         )
         item.assignee_name = item.assignee_full_name or item.assignee_name
         amount = item.award_cny if item.award_cny is not None else item.estimate_cny
@@ -302,6 +322,7 @@ def _queue_page(request: HttpRequest, queue: Queue) -> HttpResponse:
         and tab.key in {"to_publish", "to_approve"},
         "english": english,
         "overdue_days": overdue_days,
+        "proactive_days": settings.PROACTIVE_REVIEW_TARGET_DAYS,
         "detail_prefix": reverse("reviews:review_detail", args=[0])[:-2],
     }
     return render(request, "reviews/queue.html", context)

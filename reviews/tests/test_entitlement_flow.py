@@ -158,3 +158,71 @@ def test_the_queue_filters_proactive_applications_with_a_shorter_target(
     # Seven days is late for 免申即享 (target 5) but not for an ordinary application (20).
     assert f'data-application="{other.pk}" class="table-warning"' not in page
     assert f'data-application="{other.pk}"' in page
+
+
+STATISTICS_READ = {"commerce": 200, "finance": 200, "auditor": 200}
+# (name, method, args, expected by persona); unnamed personas get 403, anonymous 302.
+STATISTICS_MATRIX = [
+    ("statistics", "get", None, STATISTICS_READ),
+    ("statistics_detail", "get", "import", STATISTICS_READ),
+    ("statistics_approve", "post", "import", {"commerce": 302}),
+    ("statistics_reject", "post", "import", {"commerce": 302}),
+    ("statistics_file", "get", "import", {"commerce": 200, "finance": 200, "auditor": 200}),
+    ("statistics_template", "get", "customs", STATISTICS_READ),
+    ("entitlements", "get", None, STATISTICS_READ),
+    ("entitlement_match", "post", None, {"commerce": 302}),
+    ("dispute_source", "post", "application", {"commerce": 302}),
+]
+PERSONAS = ("anonymous", "applicant", "commerce", "finance", "registrar", "auditor")
+
+
+def test_every_statistics_url_is_in_its_matrix():
+    from reviews.urls import urlpatterns
+    from reviews.views import statistics
+
+    names = {p.name for p in urlpatterns if p.callback.__module__ == statistics.__name__}
+    assert names == {name for name, *_rest in STATISTICS_MATRIX}
+
+
+@pytest.mark.parametrize(
+    ("name", "method", "arg", "allowed"), STATISTICS_MATRIX, ids=[m[0] for m in STATISTICS_MATRIX]
+)
+def test_statistics_permission_matrix(client, offered, name, method, arg, allowed):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from reviews.models import StatisticsImport
+    from tests.factories import make_user
+
+    from .factories import make_application
+
+    entitlement, applicant = offered
+    importer = StatisticsImport.objects.get().imported_by
+    upload = SimpleUploadedFile(
+        "s.csv",
+        "统一社会信用代码,年度,缴纳社会保险费（元）\n%s,2026,1000\n".encode() % USCC.encode(),
+    )
+    pending = import_create(user=importer, source="social_security", upload=upload)
+    args = {
+        None: [],
+        "import": [pending.pk],
+        "customs": ["customs"],
+        "application": [make_application(enterprise=entitlement.enterprise).pk],
+    }[arg]
+    users = {
+        "anonymous": None,
+        "applicant": applicant,
+        "commerce": make_staff(Role.COMMERCE_REVIEWER, "matrix-commerce"),
+        "finance": make_staff(Role.FINANCE_REVIEWER, "matrix-finance"),
+        "registrar": make_staff(Role.APPROVAL_REGISTRAR, "matrix-registrar"),
+        "auditor": make_user(Role.AUDITOR, username="matrix-auditor"),
+    }
+    wrong = []
+    for persona in PERSONAS:
+        client.logout()
+        if users[persona] is not None:
+            client.force_login(users[persona])
+        expected = allowed.get(persona, 302 if persona == "anonymous" else 403)
+        response = getattr(client, method)(reverse(f"reviews:{name}", args=args))
+        if response.status_code != expected:
+            wrong.append(f"{persona}: {response.status_code} (expected {expected})")
+    assert not wrong, f"{name}: " + "; ".join(wrong)

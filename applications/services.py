@@ -191,6 +191,10 @@ def enterprise_register(*, user, uscc: str, data: Mapping[str, Any], ip=None) ->
         decided_at=timezone.now(),
     )
     record(action="enterprise.register", actor=user, actor_role=APPLICANT, ip=ip, obj=enterprise)
+    # What official statistics already found for this credit code is now the enterprise's.
+    from reviews.services.entitlements import match_registered
+
+    transaction.on_commit(lambda: match_registered(uscc))
     return enterprise
 
 

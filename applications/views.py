@@ -95,6 +95,10 @@ def _base_url(request: HttpRequest) -> str:
 
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
+    invited = request.GET.get("uscc", "").strip().upper()
+    if invited and len(invited) == 18 and invited.isalnum():
+        # An invitation from the bureau (免申即享): the enterprise form starts with this code.
+        request.session["invited_uscc"] = invited
     if request.user.is_authenticated:
         return redirect("applications:dashboard")
     form = SignUpForm(request.POST or None)
@@ -222,7 +226,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def enterprise_create(request: HttpRequest) -> HttpResponse:
     if _membership_or_none(request) is not None:
         return redirect("applications:enterprise")
-    form = EnterpriseForm(request.POST or None)
+    invited = request.session.get("invited_uscc", "")
+    form = EnterpriseForm(request.POST or None, initial={"uscc": invited} if invited else None)
     if request.method == "POST" and not form.is_valid() and form.has_error("uscc", "exists"):
         messages.info(
             request,

@@ -295,14 +295,17 @@ def match(
                     report.unchanged += 1
                     continue
                 amount_before = entry.amount_cny
+                newly_bound = entry.enterprise_id is None and enterprise is not None
                 _fill(entry, result, sourced, coverage, fingerprint, found)
                 entry.enterprise = enterprise
                 entry.assessed_at = now
                 entry.reassessed += 1
                 if entry.status in (Entitlement.Status.OFFERED, Entitlement.Status.EXPIRED):
                     if offer:
-                        news = entry.status == Entitlement.Status.EXPIRED or (
-                            amount_before != entry.amount_cny
+                        news = (
+                            newly_bound
+                            or entry.status == Entitlement.Status.EXPIRED
+                            or amount_before != entry.amount_cny
                         )
                         if news and enterprise is not None:
                             to_notify.append(entry)
@@ -488,3 +491,11 @@ def source_dispute(*, user, application: Application, reason: str, ip=None) -> E
         },
     )
     return entitlement
+
+
+def match_registered(uscc: str) -> bool:
+    """An enterprise registered with this credit code: bind what was found for it and assess it
+    again with its own profile (the invitation link brings it here)."""
+    years = StatisticsRecord.objects.filter(uscc=uscc, current=True).values_list("year", flat=True)
+    keys = sorted({(uscc, year) for year in years})
+    return request_matching(keys) if keys else False

@@ -238,3 +238,36 @@ def test_of_an_overlap_group_only_the_better_measure_is_offered(importer, approv
         "introduced_this_year"
     ]
     assert match().offered == 0  # still idempotent
+
+
+def test_registering_with_an_invited_credit_code_binds_the_entitlement(
+    importer, approver, django_capture_on_commit_callbacks
+):
+    from applications.models import Enterprise
+    from applications.services import enterprise_register
+    from policies.models import Place
+    from tests.factories import make_user
+
+    applied(importer, approver, customs_rows())
+    match()
+    waiting = Entitlement.objects.get(uscc=OTHER_USCC)
+    assert waiting.enterprise is None
+    user = make_user(Role.APPLICANT, username="invited")
+    data = {
+        "name": "衡阳南岳山货出口有限公司",
+        "entity_type": "enterprise",
+        "district": Place.objects.first(),
+        "registered_address": "衡阳市南岳区",
+        "legal_representative": "刘一",
+        "contact_name": "刘二",
+        "contact_phone": "13800000001",
+        "bank_name": "中国银行衡阳分行",
+        "bank_account": "62170000000000000001",
+        "customs_code": "",
+        **dict.fromkeys(Enterprise.GENERAL_FACTS, True),
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        enterprise = enterprise_register(user=user, uscc=OTHER_USCC, data=data)
+    waiting.refresh_from_db()
+    assert waiting.enterprise == enterprise and waiting.status == Entitlement.Status.OFFERED
+    assert "M05" in Notification.objects.get(user=user).message_zh

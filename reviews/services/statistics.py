@@ -205,7 +205,7 @@ def validate_rows(source: str, rows: Iterable[Mapping[str, Any]]) -> list[dict[s
         item: dict[str, Any] = {"line": line}
         for column in COLUMNS[source]:
             raw = row.get(column.key)
-            text = "" if raw is None else str(raw).strip()
+            text = "" if raw is None else _text_of(raw)
             if not text:
                 if column.required:
                     errors.append(LineError(line, _("%(column)s is missing.") % _named(column)))
@@ -234,6 +234,14 @@ def validate_rows(source: str, rows: Iterable[Mapping[str, Any]]) -> list[dict[s
     if errors:
         raise StatisticsInvalid(sorted(errors, key=lambda e: e.line))
     return cleaned
+
+
+def _text_of(raw: Any) -> str:
+    """A cell as text; an API payload may send Decimals (Decimal("0E-10") is written 0.00)."""
+    if isinstance(raw, Decimal) and raw.is_finite():
+        cents = raw.quantize(Decimal("0.01"))
+        return format(cents if cents == raw else raw, "f")
+    return str(raw).strip()
 
 
 def _named(column: Column) -> dict[str, str]:
@@ -444,10 +452,7 @@ def import_create(
             line=row["line"],
             uscc=row["uscc"],
             year=row["year"],
-            **{
-                name: row.get(name) or ("" if name in ("name", "customs_office") else None)
-                for name in VALUE_FIELDS[source]
-            },
+            **{name: _stored(name, row.get(name)) for name in VALUE_FIELDS[source]},
         )
         for row in cleaned
     )
@@ -464,6 +469,13 @@ def import_create(
         ip,
     )
     return statistics_import
+
+
+def _stored(name: str, value: Any) -> Any:
+    """A cleaned value as the record keeps it: 0 stays 0, an absent text is empty."""
+    if value is None and name in ("name", "customs_office"):
+        return ""
+    return value
 
 
 def _locked(statistics_import: StatisticsImport) -> StatisticsImport:

@@ -271,3 +271,10 @@ def test_registering_with_an_invited_credit_code_binds_the_entitlement(
     waiting.refresh_from_db()
     assert waiting.enterprise == enterprise and waiting.status == Entitlement.Status.OFFERED
     assert "M05" in Notification.objects.get(user=user).message_zh
+
+
+def test_a_zero_is_kept_as_zero_and_an_api_may_send_numbers(importer, approver):
+    rows = customs_rows({(1, "import_usd"): Decimal("0E-2"), (1, "export_usd"): 650000})
+    applied(importer, approver, rows)
+    record = StatisticsRecord.objects.get(uscc=OTHER_USCC, current=True)
+    assert (record.import_usd, record.export_usd) == (Decimal("0.00"), Decimal("650000.00"))

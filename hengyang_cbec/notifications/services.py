@@ -86,27 +86,50 @@ def notify(application, event: str | None = None, /, **context) -> list[Notifica
 def notify_enterprise(enterprise_id: int, event: str, /, **context) -> list[Notification]:
     """Tell every active member of an enterprise about something that is not (yet) an
     application, such as an entitlement found from official statistics."""
+    return notify_enterprises([(enterprise_id, event, context, None)])
+
+
+def notify_enterprises(messages) -> list[Notification]:
+    """`notify_enterprise` for many at once (a matching run): `messages` are (enterprise id,
+    event, context, key); messages with the same key are rendered once. Inside the caller's
+    transaction; e-mail after commit."""
     from applications.models import Membership
 
-    texts = render_message(event, context)
-    members = (
-        Membership.objects.filter(enterprise_id=enterprise_id, status=Membership.Status.ACTIVE)
-        .select_related("user")
-        .order_by("pk")
-    )
-    rows = Notification.objects.bulk_create(
-        Notification(
-            user=member.user,
-            message_zh=texts["zh-hans"],
-            message_en=texts["en"],
-            email_state=(
-                Notification.EmailState.PENDING
-                if member.user.email
-                else Notification.EmailState.NONE
-            ),
+    messages = list(messages)
+    members: dict[int, list] = {}
+    ids = sorted({enterprise_id for enterprise_id, *_rest in messages})
+    for start in range(0, len(ids), 500):
+        for member in (
+            Membership.objects.filter(
+                enterprise_id__in=ids[start : start + 500], status=Membership.Status.ACTIVE
+            )
+            .select_related("user")
+            .order_by("pk")
+        ):
+            members.setdefault(member.enterprise_id, []).append(member)
+    rendered: dict = {}
+    pending = []
+    for enterprise_id, event, context, key in messages:
+        if key is None or key not in rendered:
+            texts = render_message(event, context)
+            if key is not None:
+                rendered[key] = texts
+        else:
+            texts = rendered[key]
+        pending.extend(
+            Notification(
+                user=member.user,
+                message_zh=texts["zh-hans"],
+                message_en=texts["en"],
+                email_state=(
+                    Notification.EmailState.PENDING
+                    if member.user.email
+                    else Notification.EmailState.NONE
+                ),
+            )
+            for member in members.get(enterprise_id, [])
         )
-        for member in members
-    )
+    rows = Notification.objects.bulk_create(pending, batch_size=1000)
     ids = [row.pk for row in rows if row.email_state == Notification.EmailState.PENDING]
     if ids:
         transaction.on_commit(lambda: enqueue_emails(ids))

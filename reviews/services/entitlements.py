@@ -27,7 +27,7 @@ from applications.models import Application, Enterprise
 from applications.services import prior_award
 from applications.workflow import State
 from hengyang_cbec.audit.services import record
-from hengyang_cbec.notifications.services import notify_enterprise
+from hengyang_cbec.notifications.services import notify_enterprises
 from policies.engine import AssessInputError, Context, PriorAward
 from policies.engine import assess as engine_assess
 from policies.models import Measure
@@ -113,9 +113,14 @@ class MatchReport:
 
 
 def provenance(rec: StatisticsRecord) -> dict[str, Any]:
+    """Where a fact came from: source, record, import, line, date and approver (kept on the
+    record object for the rest of the run: one record serves several facts and measures)."""
+    cached = getattr(rec, "_provenance", None)
+    if cached is not None:
+        return cached
     imp = rec.statistics_import
     approver = imp.approved_by
-    return {
+    rec._provenance = {
         "source": rec.source,
         "record": rec.pk,
         "import": imp.pk,
@@ -123,6 +128,7 @@ def provenance(rec: StatisticsRecord) -> dict[str, Any]:
         "imported_at": timezone.localdate(imp.approved_at or imp.imported_at).isoformat(),
         "approved_by": str(approver) if approver else "",
     }
+    return rec._provenance
 
 
 def _note(fact, value: Any, rec: StatisticsRecord, clause: str) -> tuple:
@@ -337,8 +343,7 @@ def match(
             ],
             batch_size=1000,
         )
-        for entry in to_notify:
-            _notify_offer(entry)
+        notify_enterprises(_offer_message(entry) for entry in to_notify)
         record(
             action="entitlements.match",
             actor_role="system",
@@ -429,15 +434,12 @@ def _fill(entry: Entitlement, result, sourced, coverage, fingerprint, found) -> 
     entry.name = names[0] if names else entry.name
 
 
-def _notify_offer(entry: Entitlement) -> None:
+def _offer_message(entry: Entitlement) -> tuple:
     source = next(iter(entry.sourced_facts.values()), {}).get("source", CUSTOMS)
-    notify_enterprise(
-        entry.enterprise_id,
-        "entitlement_offered",
-        entitlement=entry,
-        source_zh=SOURCE_NAMES.get(source, SOURCE_NAMES[CUSTOMS])[0],
-        source_en=SOURCE_NAMES.get(source, SOURCE_NAMES[CUSTOMS])[1],
-    )
+    zh, en = SOURCE_NAMES.get(source, SOURCE_NAMES[CUSTOMS])
+    key = (source, entry.measure.code, entry.year, entry.amount_cny)
+    context = {"entitlement": entry, "source_zh": zh, "source_en": en}
+    return entry.enterprise_id, "entitlement_offered", context, key
 
 
 def request_matching(keys: Iterable[tuple[str, int]] | None = None) -> bool:

@@ -471,6 +471,11 @@ def import_create(
     return statistics_import
 
 
+def _update(ids: list[int], **values: Any) -> None:
+    for start in range(0, len(ids), 500):
+        StatisticsRecord.objects.filter(pk__in=ids[start : start + 500]).update(**values)
+
+
 def _stored(name: str, value: Any) -> Any:
     """A cleaned value as the record keeps it: 0 stays 0, an absent text is empty."""
     if value is None and name in ("name", "customs_office"):
@@ -509,10 +514,11 @@ def import_approve(*, user, statistics_import: StatisticsImport, ip=None) -> Sta
         row.current = True
         applied.append(row)
     # The records replaced stop being current before their successors start.
-    StatisticsRecord.objects.bulk_update(superseded, ["current"], batch_size=1000)
-    StatisticsRecord.objects.bulk_update(applied, ["current", "change"], batch_size=1000)
-    StatisticsRecord.objects.bulk_update(superseded, ["superseded_by"], batch_size=1000)
-    StatisticsRecord.objects.bulk_update(unchanged, ["change"], batch_size=1000)
+    _update([r.pk for r in superseded], current=False)
+    for change in (StatisticsRecord.Change.NEW, StatisticsRecord.Change.CHANGED):
+        _update([r.pk for r in applied if r.change == change], current=True, change=change)
+    _update([r.pk for r in unchanged], change=StatisticsRecord.Change.UNCHANGED)
+    StatisticsRecord.objects.bulk_update(superseded, ["superseded_by"], batch_size=500)
     statistics_import.state = StatisticsImport.State.APPLIED
     statistics_import.approved_by = user
     statistics_import.approved_at = timezone.now()

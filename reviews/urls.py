@@ -9,7 +9,7 @@ from django.urls import path
 
 from hengyang_cbec.audit.views import audit_log
 
-from .views import budgets, finance, notices, publicity, queues, review, statistics
+from .views import budgets, finance, forecast, notices, publicity, queues, review, statistics
 
 app_name = "reviews"
 
@@ -98,6 +98,8 @@ urlpatterns = [
         name="finance_export_job_download",
     ),
     path("finance/reports/", finance.reports, name="finance_reports"),
+    path("finance/forecast/", forecast.forecast_page, name="forecast"),
+    path("finance/forecast.xlsx", forecast.forecast_export, name="forecast_export"),
     path("finance/reports/<str:table>.xlsx", finance.report_export, name="finance_report_export"),
 ]
 

@@ -172,15 +172,18 @@ STATISTICS_MATRIX = [
     ("entitlements", "get", None, STATISTICS_READ),
     ("entitlement_match", "post", None, {"commerce": 302}),
     ("dispute_source", "post", "application", {"commerce": 302}),
+    ("forecast", "get", None, STATISTICS_READ),
+    ("forecast_export", "get", None, STATISTICS_READ),
 ]
 PERSONAS = ("anonymous", "applicant", "commerce", "finance", "registrar", "auditor")
 
 
 def test_every_statistics_url_is_in_its_matrix():
     from reviews.urls import urlpatterns
-    from reviews.views import statistics
+    from reviews.views import forecast, statistics
 
-    names = {p.name for p in urlpatterns if p.callback.__module__ == statistics.__name__}
+    own = (statistics.__name__, forecast.__name__)
+    names = {p.name for p in urlpatterns if p.callback.__module__ in own}
     assert names == {name for name, *_rest in STATISTICS_MATRIX}
 
 
@@ -226,3 +229,35 @@ def test_statistics_permission_matrix(client, offered, name, method, arg, allowe
         if response.status_code != expected:
             wrong.append(f"{persona}: {response.status_code} (expected {expected})")
     assert not wrong, f"{name}: " + "; ".join(wrong)
+
+
+def test_the_forecast_sets_entitlements_against_the_budget(offered, client):
+    import io
+
+    import openpyxl
+
+    from reviews.services.forecast import forecast
+
+    from .factories import make_allocation
+
+    entitlement, applicant = offered
+    make_allocation("300000")
+    tables = forecast(2026)
+    measure = next(row for row in tables["by_measure"] if row["measure__code"] == "M05")
+    assert (measure["offered"], measure["offered_cny"]) == (1, Decimal("500000.00"))
+    year = tables["by_year"][0]
+    assert (year["potential_cny"], year["remaining"], year["shortfall"]) == (
+        Decimal("500000.00"),
+        Decimal("300000.00"),
+        Decimal("200000.00"),
+    )
+    entitlement_decline(user=applicant, entitlement=entitlement, reason="不需要")
+    assert forecast(2026)["by_year"][0]["shortfall"] == Decimal("0.00")
+    client.force_login(make_staff(Role.FINANCE_REVIEWER, "forecast-finance"))
+    page = client.get(reverse("reviews:forecast")).content.decode()
+    assert "<svg" in page and 'data-measure="M05"' in page
+    workbook = openpyxl.load_workbook(
+        io.BytesIO(b"".join(client.get(reverse("reviews:forecast_export")).streaming_content))
+    )
+    values = [cell.value for cell in workbook.active[2]]
+    assert values[:3] == [2026, "M05", "general budget of the year"]

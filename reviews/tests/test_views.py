@@ -167,11 +167,11 @@ MATRIX = [
 
 def test_every_reviews_url_is_in_the_matrix():
     from reviews.urls import urlpatterns
-    from reviews.views import finance, statistics
+    from reviews.views import finance, forecast, statistics
 
-    # The finance and statistics pages have their own matrices (test_finance.py,
+    # The finance, forecast and statistics pages have their own matrices (test_finance.py,
     # test_entitlement_flow.py).
-    own = (finance.__name__, statistics.__name__)
+    own = (finance.__name__, forecast.__name__, statistics.__name__)
     names = {p.name for p in urlpatterns} - {
         p.name for p in urlpatterns if p.callback.__module__ in own
     }

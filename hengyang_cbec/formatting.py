@@ -220,6 +220,14 @@ EVENT_SENTENCES = {
     "finance.payment_failed": gettext_lazy("%(actor)s recorded that the payment failed."),
     "finance.reconcile": gettext_lazy("%(actor)s reconciled the payment with the bank's file."),
     "finance.reconcile_refused": gettext_lazy("The bank's file could not be reconciled."),
+    "entitlement.confirm": gettext_lazy(
+        "%(actor)s confirmed an entitlement found from official statistics (免申即享)."
+    ),
+    "entitlement.decline": gettext_lazy("%(actor)s declined an entitlement (免申即享)."),
+    "entitlement.dispute_source": gettext_lazy("%(actor)s flagged a source record as disputed."),
+    "statistics.import": gettext_lazy("%(actor)s imported official statistics."),
+    "statistics.approve": gettext_lazy("%(actor)s approved an import of official statistics."),
+    "statistics.reject": gettext_lazy("%(actor)s rejected an import of official statistics."),
 }
 
 
@@ -260,6 +268,8 @@ _STEP_LABELS = {
     "payment_failed": gettext_lazy("Payment failed"),
     "reconcile": gettext_lazy("Payment reconciled"),
     "reconcile_refused": gettext_lazy("Reconciliation refused"),
+    "confirm": gettext_lazy("Entitlement confirmed (免申即享)"),
+    "dispute_source": gettext_lazy("Source record disputed"),
 }
 
 

@@ -75,7 +75,11 @@ def _m16(records, earlier):
 
 
 COVERAGE: dict[str, Coverage] = {
-    "M05": Coverage((CUSTOMS,), _m05, ("customs_export_certificate",)),
+    # I-12: an earlier year's record answers "had exports before"; without one the offer
+    # assumes a first export year, and the enterprise answers it when it applies.
+    "M05": Coverage(
+        (CUSTOMS,), _m05, ("customs_export_certificate",), {"had_cbec_exports_before": False}
+    ),
     "M08": Coverage(
         (CUSTOMS,), _m08, ("customs_volume_statistics",), {"introduced_this_year": True}
     ),
@@ -273,8 +277,7 @@ def match(
                 report.assessed += 1
                 outcomes[code] = outcome
             beaten = _beaten_in_overlap(catalogue, outcomes)
-            for code, (result, sourced, fingerprint) in outcomes.items():
-                coverage = COVERAGE[code]
+            for code, (result, sourced, fingerprint, open_facts) in outcomes.items():
                 entry = existing.get((uscc, code, year))
                 offer = result.eligible and (result.amount_cny or 0) > 0 and code not in beaten
                 if code in beaten:
@@ -289,7 +292,7 @@ def match(
                         enterprise=enterprise,
                         assessed_at=now,
                     )
-                    _fill(entry, result, sourced, coverage, fingerprint, found)
+                    _fill(entry, result, sourced, open_facts, fingerprint, found)
                     created.append(entry)
                     report.offered += 1
                     if enterprise is not None:
@@ -302,7 +305,7 @@ def match(
                     continue
                 amount_before = entry.amount_cny
                 newly_bound = entry.enterprise_id is None and enterprise is not None
-                _fill(entry, result, sourced, coverage, fingerprint, found)
+                _fill(entry, result, sourced, open_facts, fingerprint, found)
                 entry.enterprise = enterprise
                 entry.assessed_at = now
                 entry.reassessed += 1
@@ -378,16 +381,18 @@ def _assess_one(
         sourced[name] = {"value": facts[name], **provenance(rec)}
         clause = in_force.general_clause if name in general_facts else measure_clause
         notes.append(_note(in_force.facts.get(name), value, rec, clause))
-    for name, assumed in coverage.open_facts.items():
-        facts[name] = assumed
+    open_facts = sorted(name for name in coverage.open_facts if name not in read)
+    for name in open_facts:
+        facts[name] = assumed = coverage.open_facts[name]
         fact = in_force.facts.get(name)
+        shown_zh, shown_en = ("是", "yes") if assumed else ("否", "no")
         notes.append(
             (
                 measure_clause,
-                f"{fact.label_zh if fact else name}：统计数据不含此项，按“是”测算，"
+                f"{fact.label_zh if fact else name}：统计数据不含此项，按“{shown_zh}”测算，"
                 "申请时由企业确认",
-                f"{fact.label_en if fact else name}: not in the statistics; assumed “yes”, the "
-                "enterprise confirms it when it applies",
+                f"{fact.label_en if fact else name}: not in the statistics; assumed “{shown_en}”, "
+                "the enterprise confirms it when it applies",
             )
         )
     if not registered:
@@ -404,8 +409,8 @@ def _assess_one(
         result = engine_assess(catalogue, code, facts, context)
     except AssessInputError:
         return None
-    fingerprint = _fingerprint(facts, sorted(coverage.open_facts), priors, result)
-    return result, sourced, fingerprint
+    fingerprint = _fingerprint(facts, open_facts, priors, result)
+    return result, sourced, fingerprint, open_facts
 
 
 def _beaten_in_overlap(catalogue, outcomes: Mapping[str, tuple]) -> set[str]:
@@ -422,10 +427,10 @@ def _beaten_in_overlap(catalogue, outcomes: Mapping[str, tuple]) -> set[str]:
     return beaten
 
 
-def _fill(entry: Entitlement, result, sourced, coverage, fingerprint, found) -> None:
+def _fill(entry: Entitlement, result, sourced, open_facts, fingerprint, found) -> None:
     entry.amount_cny = (result.amount_cny or Decimal("0.00")) if result.eligible else Decimal(0)
     entry.sourced_facts = sourced
-    entry.open_facts = sorted(coverage.open_facts)
+    entry.open_facts = open_facts
     entry.result_zh = result.to_dict("zh-hans")
     entry.result_en = result.to_dict("en")
     entry.rules_version = result.rules_version

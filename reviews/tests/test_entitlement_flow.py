@@ -260,4 +260,4 @@ def test_the_forecast_sets_entitlements_against_the_budget(offered, client):
         io.BytesIO(b"".join(client.get(reverse("reviews:forecast_export")).streaming_content))
     )
     values = [cell.value for cell in workbook.active[2]]
-    assert values[:3] == [2026, "M05", "general budget of the year"]
+    assert values[:3] == [2026, "M05", "当年统筹预算"]

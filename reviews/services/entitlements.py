@@ -234,9 +234,12 @@ def match(
     )
     existing = {
         (e.uscc, e.measure.code, e.year): e
+        # What decides whether to write is the fingerprint: the stored texts are not read.
         for e in Entitlement.objects.filter(
             uscc__in=list(records), measure__policy__code=catalogue.policy_code
-        ).select_related("measure")
+        )
+        .select_related("measure")
+        .defer("result_zh", "result_en", "sourced_facts", "open_facts")
     }
     now = timezone.now()
     created, changed, to_notify = [], [], []

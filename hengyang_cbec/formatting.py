@@ -225,6 +225,9 @@ EVENT_SENTENCES = {
     ),
     "entitlement.decline": gettext_lazy("%(actor)s declined an entitlement (免申即享)."),
     "entitlement.dispute_source": gettext_lazy("%(actor)s flagged a source record as disputed."),
+    "entitlement.source_changed": gettext_lazy(
+        "A correction of the official statistics changed a sourced figure of this application."
+    ),
     "statistics.import": gettext_lazy("%(actor)s imported official statistics."),
     "statistics.approve": gettext_lazy("%(actor)s approved an import of official statistics."),
     "statistics.reject": gettext_lazy("%(actor)s rejected an import of official statistics."),

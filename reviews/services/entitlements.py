@@ -242,7 +242,7 @@ def match(
         .defer("result_zh", "result_en", "sourced_facts", "open_facts")
     }
     now = timezone.now()
-    created, changed, to_notify = [], [], []
+    created, changed, to_notify, confirmed = [], [], [], []
     for uscc, recs in records.items():
         by_year: dict[int, dict[str, StatisticsRecord]] = defaultdict(dict)
         for rec in recs:
@@ -328,6 +328,8 @@ def match(
                         report.expired += 1
                 else:
                     report.updated += 1
+                    if entry.application_id is not None:
+                        confirmed.append(entry)
                 changed.append(entry)
     with transaction.atomic():
         Entitlement.objects.bulk_create(created, batch_size=1000)
@@ -350,6 +352,8 @@ def match(
             batch_size=1000,
         )
         notify_enterprises(_offer_message(entry) for entry in to_notify)
+        for entry in confirmed:
+            _source_changed(entry)
         record(
             action="entitlements.match",
             actor_role="system",
@@ -414,6 +418,37 @@ def _assess_one(
         return None
     fingerprint = _fingerprint(facts, open_facts, priors, result)
     return result, sourced, fingerprint, open_facts
+
+
+def _source_changed(entry: Entitlement) -> None:
+    """A confirmed entitlement's source changed (a correction): a draft takes the new figures;
+    a submitted application keeps what was declared, and the record says what changed, for the
+    reviewer (who may flag the source or return the application)."""
+    application = Application.objects.select_for_update().get(pk=entry.application_id)
+    fields = set(application.sourced_facts or {})
+    new = {name: item for name, item in entry.sourced_facts.items() if name in fields}
+    changes = {
+        name: [application.sourced_facts[name]["value"], item["value"]]
+        for name, item in new.items()
+        if application.sourced_facts[name]["value"] != item["value"]
+    }
+    if not changes:
+        return
+    if application.state == State.DRAFT:
+        application.sourced_facts = {**application.sourced_facts, **new}
+        application.draft_facts = {
+            **application.draft_facts,
+            **{name: str(item["value"]) for name, item in new.items()},
+        }
+        application.version += 1
+        application.save(update_fields=["sourced_facts", "draft_facts", "version", "updated_at"])
+    record(
+        action="entitlement.source_changed",
+        actor_role="system",
+        obj=entry,
+        application_id=application.pk,
+        data={"changes": changes, "draft_updated": application.state == State.DRAFT},
+    )
 
 
 def _beaten_in_overlap(catalogue, outcomes: Mapping[str, tuple]) -> set[str]:

@@ -261,3 +261,26 @@ def test_the_forecast_sets_entitlements_against_the_budget(offered, client):
     )
     values = [cell.value for cell in workbook.active[2]]
     assert values[:3] == [2026, "M05", "当年统筹预算"]
+
+
+def test_a_correction_reaches_a_confirmed_draft_and_is_recorded(
+    offered, django_capture_on_commit_callbacks
+):
+    from reviews.models import StatisticsImport
+
+    entitlement, applicant = offered
+    application = entitlement_confirm(user=applicant, entitlement=entitlement)
+    first = StatisticsImport.objects.get()
+    rows = [
+        {"uscc": USCC, "name": "衡阳湘南跨境贸易有限公司", "year": 2026, "export_usd": "1300000",
+         "import_usd": "300000", "customs_office": "衡阳海关"},
+    ]  # fmt: skip
+    correction = import_create(user=first.imported_by, source="customs", rows=rows, corrects=first)
+    with django_capture_on_commit_callbacks(execute=True):
+        import_approve(user=first.approved_by, statistics_import=correction)
+    application.refresh_from_db()
+    assert application.draft_facts["cbec_export_volume_usd"] == "1300000.00"
+    assert application.sourced_facts["cbec_export_volume_usd"]["import"] == correction.pk
+    event = AuditEvent.objects.get(action="entitlement.source_changed")
+    assert event.application_id == application.pk
+    assert event.data["changes"]["cbec_export_volume_usd"] == ["1250000.00", "1300000.00"]

@@ -278,3 +278,30 @@ def test_a_zero_is_kept_as_zero_and_an_api_may_send_numbers(importer, approver):
     applied(importer, approver, rows)
     record = StatisticsRecord.objects.get(uscc=OTHER_USCC, current=True)
     assert (record.import_usd, record.export_usd) == (Decimal("0.00"), Decimal("650000.00"))
+
+
+def test_the_staff_lists_keep_a_constant_number_of_queries(
+    importer, approver, client, django_assert_max_num_queries
+):
+    from django.urls import reverse
+
+    from .factories import make_uscc
+
+    client.force_login(approver)
+    applied(importer, approver, customs_rows())
+    match()
+    with django_assert_max_num_queries(25):
+        client.get(reverse("reviews:entitlements"))
+    rows = [
+        {"uscc": make_uscc(900 + n), "name": f"企业{n}", "year": 2026,
+         "export_usd": "650000", "import_usd": "0"}
+        for n in range(30)
+    ]  # fmt: skip
+    applied(importer, approver, rows)
+    match()
+    assert Entitlement.objects.count() > 30
+    with django_assert_max_num_queries(25):
+        page = client.get(reverse("reviews:entitlements")).content.decode()
+    assert page.count("data-entitlement=") > 30
+    with django_assert_max_num_queries(25):
+        client.get(reverse("reviews:statistics"))

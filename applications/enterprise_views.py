@@ -29,7 +29,8 @@ def enterprise_create(request: HttpRequest) -> HttpResponse:
         return redirect("applications:enterprise")
     if enterprises.open_claim(request.user) is not None:
         return redirect("applications:verification")
-    form = EnterpriseForm(request.POST or None)
+    invited = request.session.get("invited_uscc", "")
+    form = EnterpriseForm(request.POST or None, initial={"uscc": invited} if invited else None)
     documents = ClaimDocumentsForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid() and documents.is_valid():
         try:

@@ -160,6 +160,10 @@ def enterprise_register(
     added = _add_documents(user=user, claim=claim, documents=documents)
     record(action="enterprise.register", actor=user, actor_role=APPLICANT, ip=ip, obj=enterprise)
     _audit("claim", user, claim, ip=ip, data={"documents": added})
+    # What official statistics already found for this credit code is now the enterprise's.
+    from reviews.services.entitlements import match_registered
+
+    transaction.on_commit(lambda: match_registered(uscc))
     return claim
 
 

@@ -284,4 +284,12 @@ def application_form(application: Application, data=None, *, for_display=False) 
     for name, field in form.fields.items():
         if name not in allowed:
             field.disabled = True
+    if application.sourced_facts:
+        from hengyang_cbec.i18n import english_active
+
+        from .entitlements import source_label
+
+        for name, item in application.sourced_facts.items():
+            if name in form.fields:
+                form.fields[name].help_text = source_label(item, english_active())
     return form

@@ -268,6 +268,9 @@ class Application(models.Model):
     # What the applicant typed, as typed (so nothing is lost, even if not yet valid).
     draft_facts = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     draft_saved_at = models.DateTimeField(null=True, blank=True)
+    # Facts taken from imported official statistics (免申即享): locked on the form, verified at
+    # the source. {fact: {"value", "source", "record", "import", "line", "imported_at", ...}}
+    sourced_facts = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     # Frozen at submission: the validated facts as the engine read them.
     declared_facts = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     estimate_cny = models.DecimalField(

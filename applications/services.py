@@ -423,7 +423,8 @@ def _open_application(enterprise, measure_code, year, scope_key) -> Application 
 
 def editable_fields(application: Application, form_fields: Iterable[str]) -> set[str]:
     """The fact fields the applicant may change now: all in a draft, the named ones if returned."""
-    names = set(form_fields)
+    # Facts taken from official statistics are verified at their source: never typed over.
+    names = set(form_fields) - set(application.sourced_facts or {})
     if application.state == State.DRAFT:
         # The year and the store or warehouse identify the application; they are fixed at start.
         return names - {"year", application.measure.data.get("scope_fact")}
@@ -468,7 +469,14 @@ def application_autosave(
 
 
 def required_documents(application: Application) -> list[str]:
-    return list(application.measure.evidence_types)
+    documents = list(application.measure.evidence_types)
+    if application.sourced_facts:
+        # The official record identifies the enterprise and proves the sourced figures.
+        from reviews.services.entitlements import replaced_documents
+
+        replaced = set(replaced_documents(application.measure.code))
+        documents = [code for code in documents if code not in replaced]
+    return documents
 
 
 def evidence_allowed(application: Application, document_type: str) -> bool:

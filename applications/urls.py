@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import enterprise_views, views
+from . import enterprise_views, entitlement_views, views
 
 app_name = "applications"
 
@@ -21,6 +21,16 @@ urlpatterns = [
     path("my/enterprise/join/", views.enterprise_join, name="enterprise_join"),
     path("my/enterprise/members/", views.members, name="members"),
     path("my/notifications/", views.notifications, name="notifications"),
+    path(
+        "my/entitlements/<int:pk>/confirm/",
+        entitlement_views.confirm,
+        name="entitlement_confirm",
+    ),
+    path(
+        "my/entitlements/<int:pk>/decline/",
+        entitlement_views.decline,
+        name="entitlement_decline",
+    ),
     path("my/apply/<str:code>/", views.application_start, name="application_start"),
     path("my/applications/", views.application_list, name="application_list"),
     path("my/applications/<int:pk>/", views.application_detail, name="application_detail"),

@@ -33,6 +33,7 @@ from policies.models import Measure
 from policies.services import version_in_force
 
 from . import services
+from .entitlements import entitlements_of
 from .forms import (
     DeclarationForm,
     EnterpriseForm,
@@ -97,6 +98,10 @@ def _base_url(request: HttpRequest) -> str:
 
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
+    invited = request.GET.get("uscc", "").strip().upper()
+    if invited and len(invited) == 18 and invited.isalnum():
+        # An invitation from the bureau (免申即享): the enterprise form starts with this code.
+        request.session["invited_uscc"] = invited
     if request.user.is_authenticated:
         return redirect("applications:dashboard")
     form = SignUpForm(request.POST or None)
@@ -217,6 +222,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "applications": open_applications,
             "notifications": unread,
             "pending_members": pending_members,
+            "entitlements": entitlements_of(enterprise).filter(status="offered"),
             "policy": catalogue,
             "closed_reason": None if catalogue else services.between_versions_message(today),
             "blocker": services.submission_blocker(enterprise),
@@ -224,8 +230,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
-@applicant_required
-@require_http_methods(["GET", "POST"])
 def enterprise_join(request: HttpRequest) -> HttpResponse:
     if _membership_or_none(request) is not None:
         return redirect("applications:enterprise")

@@ -255,6 +255,17 @@ EVENT_SENTENCES = {
     "api.bank_result_reject": gettext_lazy(
         "%(actor)s rejected the bank's result sent through the API."
     ),
+    "entitlement.confirm": gettext_lazy(
+        "%(actor)s confirmed an entitlement found from official statistics (免申即享)."
+    ),
+    "entitlement.decline": gettext_lazy("%(actor)s declined an entitlement (免申即享)."),
+    "entitlement.dispute_source": gettext_lazy("%(actor)s flagged a source record as disputed."),
+    "entitlement.source_changed": gettext_lazy(
+        "A correction of the official statistics changed a sourced figure of this application."
+    ),
+    "statistics.import": gettext_lazy("%(actor)s imported official statistics."),
+    "statistics.approve": gettext_lazy("%(actor)s approved an import of official statistics."),
+    "statistics.reject": gettext_lazy("%(actor)s rejected an import of official statistics."),
 }
 
 
@@ -299,6 +310,8 @@ _STEP_LABELS = {
     "reconcile": gettext_lazy("Payment reconciled"),
     "reconcile_refused": gettext_lazy("Reconciliation refused"),
     "password_reset_requested": gettext_lazy("Password reset link asked for"),
+    "confirm": gettext_lazy("Entitlement confirmed (免申即享)"),
+    "dispute_source": gettext_lazy("Source record disputed"),
 }
 
 

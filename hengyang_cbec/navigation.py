@@ -37,6 +37,10 @@ def is_security_admin(user) -> bool:
     return has_role(user, Role.SECURITY_ADMINISTRATOR)
 
 
+def reads_statistics(user) -> bool:
+    return has_role(user, Role.COMMERCE_REVIEWER, Role.FINANCE_REVIEWER, Role.AUDITOR)
+
+
 def reads_reports(user) -> bool:
     return has_role(
         user, Role.DISBURSEMENT_OFFICER, Role.FINANCE_REVIEWER, Role.COMMERCE_REVIEWER, Role.AUDITOR
@@ -53,6 +57,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_("My enterprise"), "applications:dashboard", is_applicant, "applicant"),
     NavItem(_("My applications"), "applications:application_list", is_applicant, "applicant"),
     NavItem(_("Review workspace"), "reviews:workspace", is_reviewer, "staff"),
+    NavItem(_("Proactive entitlements"), "reviews:entitlements", reads_statistics, "staff"),
     NavItem(_("Disbursements"), "reviews:finance_disbursements", is_disbursement_officer, "staff"),
     NavItem(_("Reports"), "reviews:finance_reports", reads_reports, "staff"),
     NavItem(_("Audit dossiers"), "reviews:dossiers", has_dossiers, "staff"),

@@ -552,6 +552,8 @@ PUBLIC_NOTICE_DAYS = env_int("PUBLIC_NOTICE_DAYS", 7, minimum=0)
 RETURN_DEADLINE_WORKING_DAYS = env_int("RETURN_DEADLINE_WORKING_DAYS", 10, minimum=1)
 # Applications older than this (days since submission) stand out in the queues.
 REVIEW_OVERDUE_DAYS = env_int("REVIEW_OVERDUE_DAYS", 20, minimum=1)
+# 免申即享 applications arrive verified at the source: a shorter target time.
+PROACTIVE_REVIEW_TARGET_DAYS = env_int("PROACTIVE_REVIEW_TARGET_DAYS", 5, minimum=1)
 REVIEW_QUEUE_PAGE_SIZE = env_int("REVIEW_QUEUE_PAGE_SIZE", 50, minimum=10)
 # Working days are Monday to Friday minus these public holidays (ISO dates, comma-separated), plus
 # the weekend days declared working days (调休). A Chinese calendar can fill both lists later.

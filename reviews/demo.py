@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -291,3 +292,37 @@ def seed_dossiers() -> None:
     if auditor is None or paid is None or DossierJob.objects.filter(requested_by=auditor).exists():
         return
     dossier_request(user=auditor, scope=DossierJob.Scope.APPLICATION, application=paid)
+
+
+# --- Official statistics (免申即享) ---------------------------------------------------------
+
+STATISTICS_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "statistics"
+DEMO_STATISTICS = (
+    ("customs", "customs-cbec-2026.csv"),
+    ("social_security", "social-security-2026.csv"),
+)
+
+
+def seed_statistics() -> None:
+    """The sample customs and social-security files, imported by `commerce` and approved by
+    `commerce2`, then matched: the demo enterprises see their entitlements on first login."""
+    import hashlib
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from .models import StatisticsImport
+    from .services.entitlements import match
+    from .services.statistics import import_approve, import_create
+
+    importer = User.objects.get(username="commerce")
+    approver = User.objects.get(username="commerce2")
+    for source, name in DEMO_STATISTICS:
+        content = (STATISTICS_FIXTURES / name).read_bytes()
+        if StatisticsImport.objects.filter(
+            source=source, sha256=hashlib.sha256(content).hexdigest()
+        ).exists():
+            continue
+        upload = SimpleUploadedFile(name, content, "text/csv")
+        created = import_create(user=importer, source=source, upload=upload, note="demo")
+        import_approve(user=approver, statistics_import=created)
+    match()

@@ -1,7 +1,8 @@
 """The filters of the bureau's work queues, as django-filter sets (reusable by an API).
 
 The URL parameters are the queue page's: `measure`, `district`, `year`, `state`, `assignee`
-(`me`, `none` or a user id), `age` (`overdue` or a number of days) and `sort`. A value that is
+(`me`, `none` or a user id), `age` (`overdue` or a number of days), `proactive` (`yes`: the
+免申即享 applications) and `sort`. A value that is
 malformed or out of range filters nothing, as if it were absent; no parameter costs a query of
 its own.
 """
@@ -21,7 +22,7 @@ from applications.models import Application
 from applications.workflow import State
 from hengyang_cbec.params import optional_int
 
-from .models import Assignment, Stage
+from .models import Assignment, Entitlement, Stage
 
 # An age filter beyond this many days (about a century) means "all": timedelta cannot hold more.
 MAX_AGE_DAYS = 36_500
@@ -74,6 +75,8 @@ class QueueFilter(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(choices=State.choices)
     assignee = django_filters.CharFilter(method="filter_assignee", strip=False)
     age = django_filters.CharFilter(method="filter_age", strip=False)
+    # 免申即享: applications confirmed from an entitlement (figures verified at the source).
+    proactive = django_filters.ChoiceFilter(choices=[("yes", "yes")], method="filter_proactive")
     sort = django_filters.ChoiceFilter(
         choices=[(key, key) for key in SORTS], method="keep", label=_("Sort")
     )
@@ -106,6 +109,11 @@ class QueueFilter(django_filters.FilterSet):
             )
         if (days := optional_int(value, minimum=0, maximum=MAX_AGE_DAYS)) is not None:
             return queryset.filter(submitted_at__lt=now - timedelta(days=days))
+        return queryset
+
+    def filter_proactive(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value == "yes":
+            return queryset.filter(Exists(Entitlement.objects.filter(application=OuterRef("pk"))))
         return queryset
 
     def keep(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

@@ -229,3 +229,30 @@ class EnterpriseDecisionForm(forms.Form):
         ):
             self.add_error("reason", gettext("Give the reason: the enterprise reads it."))
         return cleaned
+
+
+class StatisticsImportForm(forms.Form):
+    """An official statistics file (XLSX or CSV in the template's columns)."""
+
+    source = forms.ChoiceField(label=_("Source"), choices=())
+    file = forms.FileField(label=_("File (XLSX or CSV)"))
+    corrects = forms.ModelChoiceField(
+        label=_("Correction of"),
+        queryset=None,
+        required=False,
+        empty_label=_("— not a correction —"),
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=300)
+
+    def __init__(self, *args, **kwargs):
+        from .models import StatisticsImport, StatisticsSource
+
+        super().__init__(*args, **kwargs)
+        self.fields["source"].choices = StatisticsSource.choices
+        self.fields["corrects"].queryset = StatisticsImport.objects.filter(
+            state=StatisticsImport.State.APPLIED
+        )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=300)

@@ -219,3 +219,16 @@ def sweep_dossiers() -> str:
     from .services.dossier import expire_dossiers, sweep_pending
 
     return f"{expire_dossiers()} expired, {sweep_pending()} sent again"
+
+
+# --- Entitlements from official statistics (免申即享) ---------------------------------------
+
+
+@shared_task(soft_time_limit=540, time_limit=600)
+def match_entitlements(keys: list[list] | None = None) -> dict:
+    """Run the engine on the imported statistics: all pairs, or the (credit code, year) pairs an
+    approved import touched. Idempotent: a second run changes nothing."""
+    from .services.entitlements import match
+
+    pairs = None if keys is None else [(str(uscc), int(year)) for uscc, year in keys]
+    return match(pairs).as_dict()

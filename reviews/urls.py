@@ -9,7 +9,18 @@ from django.urls import path
 
 from hengyang_cbec.audit.views import audit_log
 
-from .views import budgets, dossier, enterprises, finance, notices, publicity, queues, review
+from .views import (
+    budgets,
+    dossier,
+    enterprises,
+    finance,
+    forecast,
+    notices,
+    publicity,
+    queues,
+    review,
+    statistics,
+)
 
 app_name = "reviews"
 
@@ -70,6 +81,30 @@ urlpatterns = [
     path("staff/dossiers/", dossier.dossiers, name="dossiers"),
     path("staff/dossiers/<int:pk>/", dossier.dossier_job, name="dossier_job"),
     path("staff/dossiers/<int:pk>/download/", dossier.dossier_download, name="dossier_download"),
+    # Official statistics and the entitlements found from them (免申即享)
+    path("staff/statistics/", statistics.statistics_list, name="statistics"),
+    path("staff/statistics/<int:pk>/", statistics.statistics_detail, name="statistics_detail"),
+    path(
+        "staff/statistics/<int:pk>/approve/",
+        statistics.statistics_approve,
+        name="statistics_approve",
+    ),
+    path(
+        "staff/statistics/<int:pk>/reject/", statistics.statistics_reject, name="statistics_reject"
+    ),
+    path("staff/statistics/<int:pk>/file/", statistics.statistics_file, name="statistics_file"),
+    path(
+        "staff/statistics/template/<str:source>.xlsx",
+        statistics.statistics_template,
+        name="statistics_template",
+    ),
+    path("staff/entitlements/", statistics.entitlement_list, name="entitlements"),
+    path(
+        "staff/applications/<int:pk>/dispute-source/",
+        statistics.dispute_source,
+        name="dispute_source",
+    ),
+    path("staff/entitlements/match/", statistics.entitlement_match, name="entitlement_match"),
     # Public notice, for everyone
     path("notices/", publicity.public_notices, name="public_notices"),
     path("notices/<int:pk>/object/", publicity.lodge_objection, name="lodge_objection"),
@@ -88,6 +123,8 @@ urlpatterns = [
         name="finance_export_job_download",
     ),
     path("finance/reports/", finance.reports, name="finance_reports"),
+    path("finance/forecast/", forecast.forecast_page, name="forecast"),
+    path("finance/forecast.xlsx", forecast.forecast_export, name="forecast_export"),
     path("finance/reports/<str:table>.xlsx", finance.report_export, name="finance_report_export"),
 ]
 

@@ -100,6 +100,54 @@ def _write(users, application, message_zh: str, message_en: str) -> list[Notific
     return rows
 
 
+def notify_enterprises(messages) -> list[Notification]:
+    """Tell the active members of many enterprises at once (a matching run).
+
+    `messages` are (enterprise id, event, context, key); messages with the same key are rendered
+    once. Inside the caller's transaction; e-mail after commit."""
+    from applications.models import Membership
+
+    messages = list(messages)
+    members: dict[int, list] = {}
+    ids = sorted({enterprise_id for enterprise_id, *_rest in messages})
+    for start in range(0, len(ids), 500):
+        for member in (
+            Membership.objects.filter(
+                enterprise_id__in=ids[start : start + 500], status=Membership.Status.ACTIVE
+            )
+            .select_related("user")
+            .order_by("pk")
+        ):
+            members.setdefault(member.enterprise_id, []).append(member)
+    rendered: dict = {}
+    pending = []
+    for enterprise_id, event, context, key in messages:
+        if key is None or key not in rendered:
+            texts = render_message(event, context)
+            if key is not None:
+                rendered[key] = texts
+        else:
+            texts = rendered[key]
+        pending.extend(
+            Notification(
+                user=member.user,
+                message_zh=texts["zh-hans"],
+                message_en=texts["en"],
+                email_state=(
+                    Notification.EmailState.PENDING
+                    if member.user.email
+                    else Notification.EmailState.NONE
+                ),
+            )
+            for member in members.get(enterprise_id, [])
+        )
+    rows = Notification.objects.bulk_create(pending, batch_size=1000)
+    ids = [row.pk for row in rows if row.email_state == Notification.EmailState.PENDING]
+    if ids:
+        transaction.on_commit(lambda: enqueue_emails(ids))
+    return rows
+
+
 def enqueue_emails(notification_ids) -> int:
     """Hand e-mails to the task; stop at the first the broker refuses (the sweep resends)."""
     from .tasks import send_notification_email

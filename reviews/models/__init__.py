@@ -8,6 +8,7 @@ dossier: the auditor's dossiers.
 
 from .awards import ApprovalBatch, Award, BudgetAllocation
 from .dossier import DossierJob
+from .entitlements import Entitlement
 from .finance import DisbursementBatch, DisbursementLine, ExportJob
 from .notices import Notice, NoticeOutbox, NoticeQuerySet
 from .publicity import Objection, PublicNoticeBatch, PublicNoticeItem
@@ -20,6 +21,7 @@ from .review import (
     ReviewOpinion,
     Stage,
 )
+from .statistics import StatisticsImport, StatisticsRecord, StatisticsSource
 
 __all__ = [
     "ApplicationActors",
@@ -32,6 +34,7 @@ __all__ = [
     "DisbursementBatch",
     "DisbursementLine",
     "DossierJob",
+    "Entitlement",
     "ExportJob",
     "Notice",
     "NoticeOutbox",
@@ -42,4 +45,7 @@ __all__ = [
     "ReviewDecision",
     "ReviewOpinion",
     "Stage",
+    "StatisticsImport",
+    "StatisticsRecord",
+    "StatisticsSource",
 ]

@@ -112,7 +112,14 @@ def make_application(
     )
 
 
-def add_evidence(application: Application, *, sha256: str = "ab" * 32, clean: bool = True):
+def add_evidence(
+    application: Application,
+    *,
+    sha256: str = "ab" * 32,
+    clean: bool = True,
+    document_type: str = "business_licence",
+    frozen: bool = True,
+):
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
 
@@ -121,7 +128,7 @@ def add_evidence(application: Application, *, sha256: str = "ab" * 32, clean: bo
     name = default_storage.save(f"evidence/test/{next(_seq)}.pdf", ContentFile(pdf_bytes()))
     return Evidence.objects.create(
         application=application,
-        document_type="business_licence",
+        document_type=document_type,
         file=name,
         original_name="营业执照 2026.pdf",
         kind="pdf",
@@ -129,7 +136,7 @@ def add_evidence(application: Application, *, sha256: str = "ab" * 32, clean: bo
         size=len(pdf_bytes()),
         sha256=sha256,
         scan_state=Evidence.ScanState.CLEAN if clean else Evidence.ScanState.PENDING,
-        frozen=True,
+        frozen=frozen,
         uploaded_by=application.created_by,
     )
 

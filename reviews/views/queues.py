@@ -24,7 +24,15 @@ from policies.models import Measure, Place
 from policies.services import policy_years
 
 from ..filters import UNDER_REVIEW, QueueFilter
-from ..models import Assignment, Award, CoReviewRequest, Objection, PublicNoticeItem, Stage
+from ..models import (
+    Assignment,
+    Award,
+    CoReviewRequest,
+    Entitlement,
+    Objection,
+    PublicNoticeItem,
+    Stage,
+)
 
 COMMERCE = Role.COMMERCE_REVIEWER
 FINANCE = Role.FINANCE_REVIEWER
@@ -256,13 +264,19 @@ def _queue_page(request: HttpRequest, queue: Queue) -> HttpResponse:
     can_act = has_role(request.user, stage_role)
     row_actions = can_act and queue.key != "registrar"
     state_labels = dict(State.choices)
+    proactive = set(
+        Entitlement.objects.filter(application_id__in=[item.pk for item in items]).values_list(
+            "application_id", flat=True
+        )
+    )
     for item in items:
+        item.proactive = item.pk in proactive
+        # A 免申即享 application carries a shorter target time.
+        target_days = settings.PROACTIVE_REVIEW_TARGET_DAYS if item.proactive else overdue_days
         item.age_days = (now - item.submitted_at).days if item.submitted_at else None
         # Overdue is the bureau's own delay: never once on notice, approved or later.
         item.overdue = (
-            item.state in UNDER_REVIEW
-            and item.age_days is not None
-            and item.age_days > overdue_days
+            item.state in UNDER_REVIEW and item.age_days is not None and item.age_days > target_days
         )
         item.assignee_name = item.assignee_full_name or item.assignee_name
         amount = item.award_cny if item.award_cny is not None else item.estimate_cny
@@ -297,6 +311,7 @@ def _queue_page(request: HttpRequest, queue: Queue) -> HttpResponse:
         and tab.key in {"to_publish", "to_approve"},
         "english": english,
         "overdue_days": overdue_days,
+        "proactive_days": settings.PROACTIVE_REVIEW_TARGET_DAYS,
         "detail_prefix": reverse("reviews:review_detail", args=[0])[:-2],
     }
     return render(request, "reviews/queue.html", context)

@@ -47,7 +47,7 @@ from ..forms import (
     ReturnForm,
     ReturnToCommerceForm,
 )
-from ..models import Award, BudgetAllocation
+from ..models import Award, BudgetAllocation, Entitlement
 from ..permissions import READERS, application_for_staff, coreview_request_for, evidence_for_staff
 from ..services.approval import approval_record
 from ..services.assessment import (
@@ -95,6 +95,8 @@ def _fact_rows(application: Application, verified: dict, english: bool) -> list[
                 # Compared as read: 600000 and 600000.00 are the same figure.
                 "changed": formatting.fact_value(fact.name, declared)
                 != formatting.fact_value(fact.name, checked),
+                # Taken from official statistics: verified at the source (免申即享).
+                "source": (application.sourced_facts or {}).get(fact.name),
             }
         )
     return rows
@@ -115,6 +117,10 @@ def _facts_form(application: Application, verified: dict, data=None) -> FactsFor
     )
     if "year" in form.fields:
         form.fields["year"].disabled = True
+    # Figures verified at their source are not verified again (a doubt is flagged instead).
+    for name in application.sourced_facts or {}:
+        if name in form.fields:
+            form.fields[name].disabled = True
     return form
 
 
@@ -175,6 +181,9 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "enterprise": application.enterprise,
         "english": english,
         "fact_rows": _fact_rows(application, verified, english),
+        "entitlement": Entitlement.objects.filter(application=application)
+        .select_related("disputed_by")
+        .first(),
         "changes": changes_since_return(application) if application.resubmission_count else None,
         "fact_labels": {
             fact.name: fact.label_en if english else fact.label_zh
@@ -196,6 +205,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # verified the M12 rate: its trace states the reason.
         "reasoned": application.assessments.exclude(reason="").order_by("-created_at", "-id")[:1],
         "reference_date": reference_for(application)[0],
+        "can_dispute": has_role(user, COMMERCE) and application.state == State.COMMERCE_REVIEW,
         "warnings": (
             review_warnings(application, result, priors=priors) if not is_coreviewer_only else []
         ),

@@ -10,6 +10,7 @@ DEMO_STEPS = (
     "reviews.demo.seed_disbursements",
     "hengyang_cbec.api.demo.seed",
     "reviews.demo.seed_dossiers",
+    "reviews.demo.seed_statistics",
 )
 
 

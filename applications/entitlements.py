@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from hengyang_cbec.audit.services import record
 
 from . import services
+from .forms import application_form
 from .models import Application, Enterprise
 from .workflow import APPLICANT, State
 
@@ -74,7 +75,7 @@ def entitlement_confirm(*, user, entitlement, ip=None) -> Application:
     application = existing or services.application_start(
         user=user, enterprise=enterprise, measure_code=code, year=entitlement.year, ip=ip
     )
-    fields = set(services.application_form(application).fields)
+    fields = set(application_form(application).fields)
     sourced = {name: item for name, item in entitlement.sourced_facts.items() if name in fields}
     application = Application.objects.select_for_update().get(pk=application.pk)
     draft = dict(application.draft_facts)

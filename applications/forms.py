@@ -285,8 +285,6 @@ def application_form(application: Application, data=None, *, for_display=False) 
         if name not in allowed:
             field.disabled = True
     if application.sourced_facts:
-        from hengyang_cbec.i18n import english_active
-
         from .entitlements import source_label
 
         for name, item in application.sourced_facts.items():

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from applications import services as applicant_services
 from applications.entitlements import entitlement_confirm, entitlement_decline
+from applications.forms import application_form
 from applications.services import ApplicationError, required_documents
 from applications.workflow import State
 from hengyang_cbec.accounts.roles import Role
@@ -46,7 +47,7 @@ def test_confirming_opens_an_application_with_the_sourced_facts_locked(offered):
     application = entitlement_confirm(user=applicant, entitlement=entitlement)
     assert application.draft_facts["cbec_export_volume_usd"] == "1250000.00"
     assert application.sourced_facts["cbec_export_volume_usd"]["line"] == 2
-    form = applicant_services.application_form(application)
+    form = application_form(application)
     assert form.fields["cbec_export_volume_usd"].disabled
     assert not form.fields["had_cbec_exports_before"].disabled
     # Typing over a sourced figure changes nothing.

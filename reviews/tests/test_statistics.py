@@ -243,8 +243,9 @@ def test_of_an_overlap_group_only_the_better_measure_is_offered(importer, approv
 def test_registering_with_an_invited_credit_code_binds_the_entitlement(
     importer, approver, django_capture_on_commit_callbacks
 ):
+    from applications.enterprises import enterprise_register
     from applications.models import Enterprise
-    from applications.services import enterprise_register
+    from applications.tests.factories import claim_documents
     from policies.models import Place
     from tests.factories import make_user
 
@@ -267,7 +268,10 @@ def test_registering_with_an_invited_credit_code_binds_the_entitlement(
         **dict.fromkeys(Enterprise.GENERAL_FACTS, True),
     }
     with django_capture_on_commit_callbacks(execute=True):
-        enterprise = enterprise_register(user=user, uscc=OTHER_USCC, data=data)
+        claim = enterprise_register(
+            user=user, uscc=OTHER_USCC, data=data, documents=claim_documents()
+        )
+    enterprise = claim.enterprise
     waiting.refresh_from_db()
     assert waiting.enterprise == enterprise and waiting.status == Entitlement.Status.OFFERED
     assert "M05" in Notification.objects.get(user=user).message_zh

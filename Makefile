@@ -21,8 +21,9 @@ MO_FILES := $(PO_FILES:.po=.mo)
 run: setup migrate demo
 	@echo ""
 	@echo "  Portal:   http://$(HOST):$(PORT)/"
-	@echo "  Demo accounts: enterprise, enterprise2, commerce, commerce2, finance, finance2,"
-	@echo "                 registrar, auditor, sysadmin, security, security2, auditadmin, policyadmin"
+	@echo "  Demo accounts: enterprise, enterprise2, enterprise3, disputer, commerce, commerce2,"
+	@echo "                 finance, finance2, registrar, auditor, supervisor, sysadmin, security,"
+	@echo "                 security2, auditadmin, policyadmin"
 	@echo "  Password: $(DEMO_PASSWORD)"
 	@echo "  Staff also give a code: 'make otp' prints each demo account's current one."
 	@echo "  E-mail is written to var/mail/: 'make mail' shows the newest (TO=address to filter)."

@@ -46,6 +46,7 @@ PERSONAS = (
     "registrar",
     "coreviewer_other_unit",
     "auditor",
+    "supervisor",
     "sysadmin",
     "secadmin",
     "auditadmin",
@@ -100,10 +101,18 @@ def world(catalogue):
         "registrar": make_staff(Role.APPROVAL_REGISTRAR, "m_registrar"),
         "coreviewer_other_unit": make_staff(Role.CO_REVIEWER, "m_hrss", unit="hrss_bureau"),
         "auditor": make_staff(Role.AUDITOR, "m_auditor"),
+        "supervisor": make_staff(Role.FINANCE_SUPERVISOR, "m_supervisor"),
         "sysadmin": make_staff(Role.SYSTEM_ADMINISTRATOR, "m_sysadmin"),
         "secadmin": make_staff(Role.SECURITY_ADMINISTRATOR, "m_secadmin"),
         "auditadmin": make_staff(Role.AUDIT_ADMINISTRATOR, "m_auditadmin"),
     }
+    from reviews.models import DossierJob
+    from reviews.services.dossier import dossier_build, dossier_request
+
+    dossier = dossier_request(
+        user=users["auditor"], scope=DossierJob.Scope.APPLICATION, application=application
+    )
+    dossier_build(dossier.pk)
     return {
         "application": application,
         "pdf": pdf,
@@ -114,6 +123,7 @@ def world(catalogue):
         "objection": objection,
         "claim": claim,
         "claim_document": claim.documents.first(),
+        "dossier": dossier,
         "users": users,
     }
 
@@ -175,6 +185,12 @@ MATRIX = [
     ("verification_queue", "get", None, codes(commerce=200)),
     ("verification_detail", "get", "claim", codes(commerce=200)),
     ("verification_document", "get", "claim_document", codes(commerce=200)),
+    ("verification_detail", "post", "claim", codes(commerce=302)),
+    # The auditor's dossier: auditors and finance supervisors; each sees only their own dossiers.
+    ("dossiers", "get", None, codes(auditor=200, supervisor=200)),
+    ("dossiers", "post", None, codes(auditor=302, supervisor=302)),
+    ("dossier_job", "get", "dossier", codes(auditor=200, supervisor=404)),
+    ("dossier_download", "get", "dossier", codes(auditor=200, supervisor=404)),
 ]
 
 
@@ -190,6 +206,11 @@ def test_every_reviews_url_is_in_the_matrix():
 
 
 GETS = [row for row in MATRIX if row[1] == "get"]
+
+
+def test_every_route_of_the_matrix_takes_each_method_once():
+    rows = [(name, method) for name, method, *_rest in MATRIX]
+    assert len(rows) == len(set(rows))
 
 
 @pytest.mark.parametrize(("name", "method", "arg", "expected"), GETS, ids=[m[0] for m in GETS])
@@ -361,6 +382,35 @@ def _approve(world, crew, persona) -> Target:
     )
 
 
+def _decide_claim(world, crew, persona) -> Target:
+    from applications.models import EnterpriseClaim
+    from applications.tests.factories import register
+
+    claim = register(make_user(Role.APPLICANT))
+    return Target(
+        reverse("reviews:verification_detail", args=[claim.pk]),
+        {"decision": "verify"},
+        lambda: EnterpriseClaim.objects.values_list("status", flat=True).get(pk=claim.pk),
+        EnterpriseClaim.Status.VERIFIED,
+    )
+
+
+def _request_dossier(world, crew, persona) -> Target:
+    from reviews.models import DossierJob
+
+    application = _at(State.COMMERCE_REVIEW, crew)
+    return Target(
+        reverse("reviews:dossiers"),
+        {"scope": DossierJob.Scope.APPLICATION, "reference": application.reference},
+        lambda: list(
+            DossierJob.objects.filter(application=application).values_list(
+                "requested_by__username", flat=True
+            )
+        ),
+        [world["users"][persona].username] if persona else [],
+    )
+
+
 POSTS = {
     "take": _action("take", State.SUBMITTED, State.COMMERCE_REVIEW),
     "assign": _assign,
@@ -387,6 +437,8 @@ POSTS = {
     "publish_notice": _publish,
     "close_notices": _close,
     "record_approval": _approve,
+    "verification_detail": _decide_claim,
+    "dossiers": _request_dossier,
 }
 
 
@@ -397,7 +449,7 @@ def test_every_action_in_the_matrix_posts_a_valid_body():
 @pytest.mark.parametrize("name", POSTS)
 def test_action_permission_matrix_with_valid_bodies(client, world, name):
     """Each persona refused leaves the object as it was; each allowed one changes it."""
-    expected = next(row[3] for row in MATRIX if row[0] == name)
+    expected = next(row[3] for row in MATRIX if row[0] == name and row[1] == "post")
     crew = Crew()
     allowed = [p for p in PERSONAS if expected[p] == 302 and world["users"][p] is not None]
     first = POSTS[name](world, crew, allowed[0] if allowed else None)

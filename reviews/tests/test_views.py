@@ -186,6 +186,8 @@ MATRIX = [
     ("verification_detail", "get", "claim", codes(commerce=200)),
     ("verification_document", "get", "claim_document", codes(commerce=200)),
     ("verification_detail", "post", "claim", codes(commerce=302)),
+    # Anyone signed in may object to a notice item (the anonymous are sent to sign in).
+    ("lodge_objection", "post", "item", dict.fromkeys(PERSONAS, 302)),
     # The auditor's dossier: auditors and finance supervisors; each sees only their own dossiers.
     ("dossiers", "get", None, codes(auditor=200, supervisor=200)),
     ("dossiers", "post", None, codes(auditor=302, supervisor=302)),
@@ -203,6 +205,17 @@ def test_every_reviews_url_is_in_the_matrix():
         p.name for p in urlpatterns if p.callback.__module__ == finance.__name__
     }
     assert names == {name for name, *_rest in MATRIX}
+
+
+def test_every_reviews_post_is_in_the_matrix_with_a_valid_body():
+    from tests.portal_walk import post_routes
+
+    posts = {
+        route.name.removeprefix("reviews:")
+        for route in post_routes()
+        if route.name.startswith("reviews:") and not route.name.startswith("reviews:finance_")
+    }
+    assert posts == {name for name, method, *_rest in MATRIX if method == "post"}
 
 
 GETS = [row for row in MATRIX if row[1] == "get"]
@@ -411,6 +424,19 @@ def _request_dossier(world, crew, persona) -> Target:
     )
 
 
+def _object(world, crew, persona) -> Target:
+    application = _at(State.PUBLIC_NOTICE, crew)
+    publish(application, crew.registrar)
+    item = PublicNoticeItem.objects.get(application=application)
+    user = world["users"][persona] if persona else None
+    return Target(
+        reverse("reviews:lodge_objection", args=[item.pk]),
+        {"real_name": "赵六", "contact": "13800000001", "text": "出口额存疑"},
+        lambda: Objection.objects.filter(item=item, author=user).count(),
+        1,
+    )
+
+
 POSTS = {
     "take": _action("take", State.SUBMITTED, State.COMMERCE_REVIEW),
     "assign": _assign,
@@ -439,6 +465,7 @@ POSTS = {
     "record_approval": _approve,
     "verification_detail": _decide_claim,
     "dossiers": _request_dossier,
+    "lodge_objection": _object,
 }
 
 
@@ -447,8 +474,10 @@ def test_every_action_in_the_matrix_posts_a_valid_body():
 
 
 @pytest.mark.parametrize("name", POSTS)
-def test_action_permission_matrix_with_valid_bodies(client, world, name):
+def test_action_permission_matrix_with_valid_bodies(client, world, name, settings):
     """Each persona refused leaves the object as it was; each allowed one changes it."""
+    # Every persona posts from the one test address; the per-address limits are tested apart.
+    settings.RATE_LIMITS = {limit: {} for limit in settings.RATE_LIMITS}
     expected = next(row[3] for row in MATRIX if row[0] == name and row[1] == "post")
     crew = Crew()
     allowed = [p for p in PERSONAS if expected[p] == 302 and world["users"][p] is not None]

@@ -12,12 +12,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from hengyang_cbec.audit.services import client_ip, record
+from hengyang_cbec.downloads import file_download
 
 from . import enterprises, services
 from .forms import ClaimDocumentsForm, EnterpriseForm
 from .models import EnterpriseClaim
 from .services import ApplicationError
-from .uploads import content_disposition
 from .views import _membership_or_none, applicant_required
 from .workflow import APPLICANT
 
@@ -122,24 +122,21 @@ def document_download(request: HttpRequest, pk: int) -> HttpResponse:
     document = enterprises.document_for_claimant(request.user, pk)
     if document is None:
         raise Http404("not downloadable")
-    record(
-        action="enterprise.document_download",
-        actor=request.user,
-        actor_role=APPLICANT,
-        ip=client_ip(request),
-        obj=document,
-        data={"claim": document.claim_id, "kind": document.kind},
+
+    def audit():
+        record(
+            action="enterprise.document_download",
+            actor=request.user,
+            actor_role=APPLICANT,
+            ip=client_ip(request),
+            obj=document,
+            data={"claim": document.claim_id, "kind": document.kind},
+        )
+
+    return file_download(
+        document.file.open("rb"),
+        filename=document.original_name,
+        content_type=document.content_type,
+        audit=audit,
+        size=document.size,
     )
-    return serve_document(document)
-
-
-def serve_document(document) -> HttpResponse:
-    """A stored enterprise document with the safe headers of every download (SECURITY.md 21)."""
-    from django.http import FileResponse
-
-    response = FileResponse(document.file.open("rb"), content_type=document.content_type)
-    response["Content-Disposition"] = content_disposition(document.original_name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Length"] = str(document.size)
-    response["Cache-Control"] = "private, no-store"
-    return response

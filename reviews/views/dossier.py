@@ -4,14 +4,14 @@ supervisors only; each person sees their own dossiers)."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from applications.uploads import content_disposition
 from hengyang_cbec.accounts.permissions import role_required
 from hengyang_cbec.audit.services import client_ip
+from hengyang_cbec.downloads import file_download
 
 from ..dossier.forms import DossierForm
 from ..models import DossierJob
@@ -80,12 +80,10 @@ def dossier_download(request: HttpRequest, pk: int) -> HttpResponse:
         return _expired(request, job)
     if job.status != DossierJob.Status.READY:
         raise Http404("not ready")
-    dossier.audit_download(user=request.user, job=job, ip=client_ip(request))
-    response = FileResponse(job.file.open("rb"), content_type="application/zip")
-    response["Content-Disposition"] = content_disposition(
-        _("Dossier %(label)s.zip") % {"label": job.label}
+    return file_download(
+        job.file.open("rb"),
+        filename=_("Dossier %(label)s.zip") % {"label": job.label},
+        content_type="application/zip",
+        audit=lambda: dossier.audit_download(user=request.user, job=job, ip=client_ip(request)),
+        size=job.size or job.file.size,
     )
-    response["Content-Length"] = str(job.size or job.file.size)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response

@@ -156,7 +156,13 @@ def post_routes() -> list[Route]:
     return [route for route in portal_routes() if "POST" in route.methods]
 
 
-_FILE_ANSWERS = ("FileResponse(", "StreamingHttpResponse(", "serve_evidence(", "_file_response(")
+_FILE_ANSWERS = (
+    "FileResponse(",
+    "StreamingHttpResponse(",
+    "file_download(",  # hengyang_cbec.downloads: the one way a file leaves
+    "serve_evidence(",
+    "_file_response(",
+)
 
 
 def download_routes() -> list[str]:

@@ -101,4 +101,19 @@ DOWNLOADS: dict[str, Callable[[World], tuple]] = {
         reverse("notices:download", args=[n.pk, "zh"]),
         "notice.download",
     ),
+    "applications:enterprise_document": lambda w: (
+        (c := w.claim()).claimant,
+        reverse("applications:enterprise_document", args=[c.documents.first().pk]),
+        "enterprise.document_download",
+    ),
+    "reviews:verification_document": lambda w: (
+        w.crew.commerce,
+        reverse("reviews:verification_document", args=[w.claim().documents.first().pk]),
+        "enterprise.document_download",
+    ),
+    "reviews:dossier_download": lambda w: (
+        w.auditor,
+        reverse("reviews:dossier_download", args=[w.dossier().pk]),
+        "dossier.download",
+    ),
 }

@@ -329,3 +329,147 @@ def _answer_coreview(w: World) -> list[Step]:
 def _units(application: Application) -> list[str]:
     """The units a co-review can be asked of (the commerce bureau reviews itself)."""
     return [u for u in application.measure.responsible_units if u != "commerce_bureau"]
+
+
+# --- Enterprise verification, the auditor's dossier, the API --------------------------------------
+
+
+def _claim_documents() -> dict:
+    """The two documents a claim asks for, as a browser uploads them."""
+    return {"licence": _pdf("营业执照.pdf"), "authorisation": _pdf("授权委托书.pdf")}
+
+
+def _enterprise_create(w: World) -> list[Step]:
+    return [
+        Step(
+            w.newcomer,
+            reverse("applications:enterprise_create"),
+            {
+                **_profile(
+                    w.enterprise,
+                    uscc=_fresh_uscc(),
+                    name="衡阳新设跨境电商有限公司",
+                    customs_code="",
+                ),
+                **_claim_documents(),
+            },
+            "enterprise.register",
+        )
+    ]
+
+
+def _verification(w: World) -> list[Step]:
+    """The claimant answers a return with new documents."""
+    claim = w.claim(returned=True)
+    return [
+        Step(
+            claim.claimant,
+            reverse("applications:verification"),
+            _claim_documents(),
+            "enterprise.resubmit",
+        )
+    ]
+
+
+def _verification_decisions(w: World) -> list[Step]:
+    """The commerce reviewer verifies a registration, returns one, and decides a dispute."""
+
+    def url(claim) -> str:
+        return reverse("reviews:verification_detail", args=[claim.pk])
+
+    reviewer = w.crew.commerce
+    return [
+        Step(reviewer, url(w.claim()), {"decision": "verify"}, "enterprise.verify"),
+        Step(
+            reviewer,
+            url(w.claim()),
+            {"decision": "return", "reason": "授权书未加盖公章。"},
+            "enterprise.return",
+        ),
+        Step(
+            reviewer,
+            url(w.claim(dispute=True)),
+            {"decision": "keep", "reason": "经电话核实法定代表人，维持现管理员。"},
+            "enterprise.dispute_keep",
+        ),
+    ]
+
+
+def _dossiers(w: World) -> list[Step]:
+    return [
+        Step(
+            w.auditor,
+            reverse("reviews:dossiers"),
+            {"scope": "application", "reference": w.application().reference},
+            "dossier.request",
+        )
+    ]
+
+
+def _once_form(page: str, **values) -> Callable:
+    """The form of `page` that carries the one-time field against a second send, filled in."""
+
+    def data(client) -> dict:
+        html = client.get(page).content.decode()
+        once = submitted_form(html).get("once")
+        assert once, f"no one-time field on {page}"
+        return {"once": once, **values}
+
+    return data
+
+
+def _api_keys(w: World) -> list[Step]:
+    page = reverse("api_keys")
+    return [
+        Step(
+            w.security_admins[0],
+            page,
+            _once_form(page, name="省政务服务平台", scopes=["read_statuses"], days="90"),
+            "api.key_create",
+        )
+    ]
+
+
+def _api_key_revoke(w: World) -> list[Step]:
+    from hengyang_cbec.api.models import Scope
+
+    key = w.api_key(Scope.READ_STATUSES)
+    return [
+        Step(
+            w.security_admins[1],
+            reverse("api_key_revoke", args=[key.pk]),
+            {"reason": "对接系统停用"},
+            "api.key_revoke",
+        )
+    ]
+
+
+def _api_tokens(w: World) -> list[Step]:
+    page = reverse("api_tokens")
+    return [Step(w.member, page, _once_form(page, days="30"), "api.token_create")]
+
+
+def _api_token_revoke(w: World) -> list[Step]:
+    from hengyang_cbec.api import keys
+
+    token, _secret = keys.token_create(user=w.member, days=30)
+    return [Step(w.member, reverse("api_token_revoke", args=[token.pk]), expect="api.token_revoke")]
+
+
+def _api_result(w: World) -> list[Step]:
+    """A disbursement officer confirms one bank result sent through the API, rejects another."""
+    confirmed, rejected = w.bank_result(), w.bank_result()
+    return [
+        Step(
+            w.officers[0],
+            reverse("api_result", args=[confirmed.pk]),
+            {"decision": "confirm"},
+            "api.bank_result_confirm",
+        ),
+        Step(
+            w.officers[0],
+            reverse("api_result", args=[rejected.pk]),
+            {"decision": "reject", "reason": "金额与银行回单不符"},
+            "api.bank_result_reject",
+        ),
+    ]

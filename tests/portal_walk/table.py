@@ -16,11 +16,17 @@ from .steps import (
     Step,
     _allocation,
     _answer_coreview,
+    _api_key_revoke,
+    _api_keys,
+    _api_result,
+    _api_token_revoke,
+    _api_tokens,
     _batch_actions,
     _decide_role,
+    _dossiers,
     _draft_evidence,
     _end,
-    _fresh_uscc,
+    _enterprise_create,
     _lift_lock,
     _login,
     _members,
@@ -32,6 +38,8 @@ from .steps import (
     _review,
     _second_factor,
     _units,
+    _verification,
+    _verification_decisions,
 )
 from .world import World
 
@@ -120,16 +128,8 @@ STEPS: dict[str, Callable[[World], list[Step]]] = {
             "enterprise.update",
         )
     ],
-    "applications:enterprise_create": lambda w: [
-        Step(
-            w.newcomer,
-            reverse("applications:enterprise_create"),
-            _profile(
-                w.enterprise, uscc=_fresh_uscc(), name="衡阳新设跨境电商有限公司", customs_code=""
-            ),
-            "enterprise.register",
-        )
-    ],
+    "applications:enterprise_create": _enterprise_create,
+    "applications:verification": _verification,
     "applications:enterprise_join": lambda w: [
         Step(
             make_user(Role.APPLICANT, username="walk-joiner"),
@@ -316,6 +316,13 @@ STEPS: dict[str, Callable[[World], list[Step]]] = {
         )
     ],
     "reviews:finance_batch": _batch_actions,
+    "reviews:verification_detail": _verification_decisions,
+    "reviews:dossiers": _dossiers,
+    "api_keys": _api_keys,
+    "api_key_revoke": _api_key_revoke,
+    "api_tokens": _api_tokens,
+    "api_token_revoke": _api_token_revoke,
+    "api_result": _api_result,
     "notices:retry": lambda w: [
         Step(
             w.crew.registrar,

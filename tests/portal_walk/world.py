@@ -174,3 +174,70 @@ class World:
                 files.update({f"file_{language}": name, f"sha256_{language}": "ab" * 32})
         Notice.objects.filter(pk=notice.pk).update(status=status, **files)
         return notice
+
+    # Enterprise verification, the auditor's dossier, the API
+    def claim(self, *, returned: bool = False, dispute: bool = False):
+        """A pending claim with its two documents scanned clean: a registration of a fresh
+        credit code, or a dispute over the walk's own enterprise; `returned`: sent back by the
+        commerce reviewer for new documents."""
+        from applications.tests.factories import register
+        from reviews.services.enterprises import claim_return
+        from reviews.tests.factories import make_uscc
+
+        self._claims = getattr(self, "_claims", 0) + 1
+        claimant = make_user(Role.APPLICANT, username=f"walk-claimant{self._claims}")
+        uscc = self.enterprise.uscc if dispute else make_uscc(876_543_210 + self._claims)
+        claim = register(claimant, uscc)
+        if returned:
+            reason = "请补充加盖公章的授权书。"
+            claim = claim_return(user=self.crew.commerce, claim=claim, reason=reason)
+        return claim
+
+    @cached_property
+    def auditor(self):
+        return self.staff(Role.AUDITOR, "auditor")
+
+    def dossier(self):
+        """A dossier the walk's auditor asked for, built and ready to download."""
+        from reviews.models import DossierJob
+        from reviews.services.dossier import dossier_build, dossier_request
+        from reviews.tests.factories import add_evidence
+
+        application = self.application()
+        add_evidence(application)
+        job = dossier_request(
+            user=self.auditor, scope=DossierJob.Scope.APPLICATION, application=application
+        )
+        dossier_build(job.pk)
+        job.refresh_from_db()
+        return job
+
+    def api_key(self, *scopes: str):
+        """A system's key made by the first security administrator."""
+        from hengyang_cbec.api import keys
+
+        key, _secret = keys.key_create(
+            user=self.security_admins[0], name="衡阳银行代发系统", scopes=list(scopes), days=30
+        )
+        return key
+
+    def bank_result(self):
+        """The bank's result for a confirmed batch's line, sent through the API and pending."""
+        from hengyang_cbec.api import payments
+        from hengyang_cbec.api.models import Scope
+
+        batch = self.confirmed_batch()
+        line = batch.lines.get()
+        return payments.proposal_submit(
+            key=self.api_key(Scope.EXCHANGE_PAYMENTS),
+            batch=batch,
+            rows=[
+                {
+                    "line": line.line_reference,
+                    "account": line.bank_account,
+                    "amount": f"{line.amount_cny:.2f}",
+                    "reference": "BOC-API-1",
+                    "status": "paid",
+                }
+            ],
+        )

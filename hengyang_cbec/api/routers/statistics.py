@@ -8,7 +8,9 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.db.models import Sum
-from ninja import Router, Schema, Status
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from ninja import Field, Router, Schema, Status
 
 from hengyang_cbec.audit.services import client_ip
 from reviews.models import StatisticsImport
@@ -19,10 +21,11 @@ from reviews.services.statistics import (
     StatisticsInvalid,
     import_create,
     preview,
+    validate_rows,
 )
 
 from ..access import KeyAuth
-from ..errors import ApiError
+from ..errors import ApiError, both
 from ..models import Scope
 
 router = Router(tags=["statistics · 免申即享统计数据"], auth=KeyAuth(Scope.IMPORT_STATISTICS))
@@ -33,7 +36,7 @@ _AMOUNTS = ("export_usd", "import_usd", "contributions_cny")
 
 class ImportIn(Schema):
     source: Literal["customs", "social_security"]
-    rows: list[dict[str, Any]]
+    rows: list[dict[str, Any]] = Field(..., min_length=1)
     corrects: int | None = None
     note: str = ""
 
@@ -133,12 +136,26 @@ def submit_import(request, payload: ImportIn):
         raise ApiError(
             400,
             "invalid_rows",
-            str(exc),
+            both(
+                _("The rows were not imported: %(n)s errors. Nothing was stored."),
+                {"n": len(exc.errors)},
+            ),
             errors=[{"line": e.line, "message": e.message} for e in exc.errors[:1000]],
+            errors_en=_in_english(payload.source, rows),
         ) from None
     except StatisticsError as exc:
         raise ApiError(400, "not_accepted", str(exc)) from None
     return Status(202, _out(created))
+
+
+def _in_english(source: str, rows: list[dict]) -> list[dict]:
+    """The same line errors in English, for the logs of the calling system."""
+    with translation.override("en"):
+        try:
+            validate_rows(source, rows)
+        except StatisticsInvalid as exc:
+            return [{"line": e.line, "message": e.message} for e in exc.errors[:1000]]
+    return []
 
 
 @router.get(

@@ -1,5 +1,5 @@
 """Demo API keys with published secrets (embedded profile only), so that `make run` can be tried
-with curl: one for the government-service platform, one for the bank."""
+with curl: one for the government-service platform, one for the bank, one for customs statistics."""
 
 from __future__ import annotations
 
@@ -16,6 +16,12 @@ DEMO_KEYS = (
         "payments-demo-key-not-secret",
         "工商银行衡阳分行（演示）",
         [Scope.EXCHANGE_PAYMENTS],
+    ),
+    (
+        "demo0003",
+        "statistics-demo-key-not-secret",
+        "衡阳海关统计系统（演示）",
+        [Scope.IMPORT_STATISTICS],
     ),
 )
 

@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from hengyang_cbec.api.models import ApiKey
+from reviews.models import StatisticsImport
 
 pytestmark = pytest.mark.django_db
 
@@ -14,6 +15,8 @@ def test_the_demo_keys_read_statuses_and_batches_and_send_statistics(client, cat
     call_command("seed_demo", verbosity=0)
     call_command("seed_demo", verbosity=0)  # idempotent
     assert ApiKey.objects.filter(prefix__startswith="demo").count() == 3
+    proposal = StatisticsImport.objects.get(api_key__prefix="demo0003")  # seeded once
+    assert (proposal.state, proposal.imported_by) == (StatisticsImport.State.PENDING, None)
     statuses = client.get(
         "/api/v1/applications?uscc=" + "9" * 18,
         HTTP_X_API_KEY="hyk_demo0001_statuses-demo-key-not-secret",

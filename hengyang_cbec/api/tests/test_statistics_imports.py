@@ -161,3 +161,24 @@ def test_social_security_contributions_come_back_as_strings_with_two_decimals(
     body = send(client, secret, payload).json()
     assert body["totals"] == {"contributions_cny": "123456.70"}
     assert body["source"] == "social_security"
+
+
+def test_the_import_list_names_the_system_in_a_constant_number_of_queries(client, customs_key):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    reviewer = make_staff(Role.COMMERCE_REVIEWER, "reader")
+    client.force_login(reviewer)
+    send(client, customs_key, {"source": "customs", "rows": rows()})
+    with CaptureQueriesContext(connection) as one:
+        page = client.get(reverse("reviews:statistics"))
+    assert "长沙海关统计系统（经接口提交）" in page.content.decode()
+    for year in ("2024", "2025"):
+        more = rows()
+        for row in more:
+            row["year"] = year
+        send(client, customs_key, {"source": "customs", "rows": more})
+    with CaptureQueriesContext(connection) as three:
+        page = client.get(reverse("reviews:statistics"))
+    assert page.content.decode().count("长沙海关统计系统（经接口提交）") == 3
+    assert len(three.captured_queries) == len(one.captured_queries) > 0

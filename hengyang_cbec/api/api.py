@@ -6,7 +6,7 @@ from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
 from . import errors
-from .routers import applications, assess, notices, payments, policies
+from .routers import applications, assess, notices, payments, policies, statistics
 
 DESCRIPTION = """\
 衡阳市跨境电商资助平台的开放接口。公开部分无需密钥：政策版本、措施、事实、参数、解读、测算、公示和批复通知核验。\
@@ -43,6 +43,6 @@ api = NinjaAPI(
     openapi_url="openapi.json",
 )
 errors.install(api)
-for module in (policies, assess, notices, applications, payments):
+for module in (policies, assess, notices, applications, statistics, payments):
     api.add_router("", module.router)
 api.add_router("", applications.mine)

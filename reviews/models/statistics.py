@@ -2,6 +2,10 @@
 social-security contributions, one record per (credit code, year, source).
 
 An import is stored whole after validation and waits for a second person's approval (four eyes).
+An import is made by a commerce reviewer (a file, `imported_by`) or sent by another system through
+the API (rows, `api_key`): exactly one of the two. An API import is a proposal like any other:
+a commerce reviewer approves it, never the system that sent it; the constraint below keeps the
+importer out of the approval, and the person who issued the key is kept out by the service.
 Approval makes its new and changed records current; the records they replace stay, marked as
 superseded, so that every fact keeps the record it came from and history is never overwritten.
 """
@@ -44,7 +48,16 @@ class StatisticsImport(models.Model):
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
     imported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The key of the system that sent the rows through the API (then imported_by is empty).
+    api_key = models.ForeignKey(
+        "api.ApiKey",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("API key"),
     )
     imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
     approved_by = models.ForeignKey(
@@ -64,6 +77,12 @@ class StatisticsImport(models.Model):
         verbose_name_plural = _("statistics imports")
         ordering = ["-imported_at", "-pk"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(imported_by__isnull=False, api_key__isnull=True)
+                | Q(imported_by__isnull=True, api_key__isnull=False),
+                name="statistics_import_one_importer",
+                violation_error_message=_("An import has one importer: a person or a system."),
+            ),
             models.CheckConstraint(
                 condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("imported_by")),
                 name="statistics_import_four_eyes",

@@ -6,6 +6,10 @@ validation, preview and approval with a payload instead of a file: `read_statist
 file into such rows, `validate_rows` checks them all (a bad line stores nothing), `import_create`
 stores a validated import waiting for approval, `preview` compares it with the records in use,
 and `import_approve` (by another person) makes it current and starts the matching.
+
+An import comes from a commerce reviewer (`user`) or from another system's API key (`api_key`,
+scope import_statistics). A system's import is a proposal like a reviewer's file: the same checks,
+and a commerce reviewer approves it, who must not be the person who issued the key.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from hengyang_cbec.accounts.roles import Role, has_role
 from hengyang_cbec.audit.services import record
 
 from ..models import StatisticsImport, StatisticsRecord
-from .statistics_columns import COLUMNS, VALUE_FIELDS, Column
+from .statistics_columns import COLUMNS, VALUE_FIELDS, Column, template_workbook  # noqa: F401 (re-exported)
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 100_000
@@ -392,20 +396,39 @@ def _require_commerce(user) -> None:
 
 
 def _audit(action: str, user, statistics_import: StatisticsImport, data: dict, ip=None) -> None:
+    key = statistics_import.api_key
     record(
         action=f"statistics.{action}",
         actor=user,
-        actor_role=Role.COMMERCE_REVIEWER,
+        actor_role=Role.COMMERCE_REVIEWER if user else "",
         ip=ip,
         obj=statistics_import,
-        data={"source": statistics_import.source, **data},
+        data={"source": statistics_import.source, **data}
+        | ({"api_key": key.pk, "key": key.prefix, "system": key.name} if key else {}),
     )
+
+
+def _require_importer(user, api_key) -> None:
+    """A commerce reviewer, or an active key of another system with the import scope."""
+    if api_key is None:
+        _require_commerce(user)
+        return
+    from hengyang_cbec.api.models import Scope
+
+    if (
+        user is not None
+        or api_key.owner_id
+        or not api_key.is_active
+        or Scope.IMPORT_STATISTICS not in api_key.scopes
+    ):
+        raise StatisticsError(_("This API key may not import statistics."))
 
 
 @transaction.atomic
 def import_create(
     *,
-    user,
+    user=None,
+    api_key=None,
     source: str,
     rows: Iterable[Mapping[str, Any]] | None = None,
     upload=None,
@@ -414,8 +437,9 @@ def import_create(
     ip=None,
 ) -> StatisticsImport:
     """Validate the whole file (or the rows of an API payload) and store it, waiting for a second
-    commerce reviewer's approval. Raises StatisticsInvalid (nothing stored) naming the lines."""
-    _require_commerce(user)
+    commerce reviewer's approval. Raises StatisticsInvalid (nothing stored) naming the lines.
+    `api_key` instead of `user`: rows sent by another system, a proposal like a file."""
+    _require_importer(user, api_key)
     if source not in COLUMNS:
         raise StatisticsError(_("Unknown statistics source."))
     if corrects is not None and (
@@ -436,6 +460,7 @@ def import_create(
         corrects=corrects,
         note=note.strip()[:300],
         imported_by=user,
+        api_key=api_key,
     )
     if upload is not None:
         extension = "xlsx" if content.startswith(b"PK") else "csv"
@@ -498,6 +523,8 @@ def import_approve(*, user, statistics_import: StatisticsImport, ip=None) -> Sta
         raise StatisticsError(_("This import was already decided."))
     if statistics_import.imported_by_id == user.pk:
         raise StatisticsError(_("The importer may not approve their own import."))
+    if statistics_import.api_key and statistics_import.api_key.created_by_id == user.pk:
+        raise StatisticsError(_("The person who issued the API key may not approve its imports."))
     result = preview(statistics_import)
     by_line = {r.line: r for r in statistics_import.records.all()}
     superseded, applied, unchanged = [], [], []
@@ -554,30 +581,3 @@ def import_reject(
     statistics_import.save(update_fields=["state", "rejected_reason"])
     _audit("reject", user, statistics_import, {"reason": reason[:300]}, ip)
     return statistics_import
-
-
-def template_workbook(source: str) -> bytes:
-    """The documented template: the header on the first sheet, the column notes on the second."""
-    import openpyxl
-
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.title = _("Data")
-    sheet.append([str(c.label) for c in COLUMNS[source]])
-    notes = workbook.create_sheet(_("Notes"))
-    notes.append([_("Column"), _("Required"), _("Meaning and format"), _("Example")])
-    for c in COLUMNS[source]:
-        notes.append([str(c.label), _("yes") if c.required else _("no"), str(c.help), c.example])
-    notes.append([])
-    notes.append(
-        [
-            _(
-                "One line per credit code and year. The whole file is checked before anything is "
-                "stored: one bad line and nothing is imported. A second commerce reviewer approves "
-                "the import."
-            )
-        ]
-    )
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()

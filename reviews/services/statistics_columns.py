@@ -3,9 +3,11 @@ reader recognises their headers in Chinese and English, the validator checks the
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..models import StatisticsSource
@@ -115,3 +117,30 @@ VALUE_FIELDS = {
     StatisticsSource.CUSTOMS: ("name", "export_usd", "import_usd", "customs_office"),
     StatisticsSource.SOCIAL_SECURITY: ("name", "contributions_cny"),
 }
+
+
+def template_workbook(source: str) -> bytes:
+    """The documented template: the header on the first sheet, the column notes on the second."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = _("Data")
+    sheet.append([str(c.label) for c in COLUMNS[source]])
+    notes = workbook.create_sheet(_("Notes"))
+    notes.append([_("Column"), _("Required"), _("Meaning and format"), _("Example")])
+    for c in COLUMNS[source]:
+        notes.append([str(c.label), _("yes") if c.required else _("no"), str(c.help), c.example])
+    notes.append([])
+    notes.append(
+        [
+            _(
+                "One line per credit code and year. The whole file is checked before anything is "
+                "stored: one bad line and nothing is imported. A second commerce reviewer approves "
+                "the import."
+            )
+        ]
+    )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

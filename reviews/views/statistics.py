@@ -40,7 +40,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _import(pk: int) -> StatisticsImport:
     found = (
-        StatisticsImport.objects.select_related("imported_by", "approved_by", "corrects")
+        StatisticsImport.objects.select_related("imported_by", "api_key", "approved_by", "corrects")
         .filter(pk=pk)
         .first()
     )
@@ -85,7 +85,7 @@ def statistics_list(request: HttpRequest) -> HttpResponse:
                 return redirect("reviews:statistics_detail", pk=created.pk)
         else:
             status = 400
-    imports = StatisticsImport.objects.select_related("imported_by", "approved_by")
+    imports = StatisticsImport.objects.select_related("imported_by", "api_key", "approved_by")
     page = Paginator(imports, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -120,7 +120,8 @@ def statistics_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "show": shown,
             "may_decide": statistics_import.state == StatisticsImport.State.PENDING
             and has_role(request.user, Role.COMMERCE_REVIEWER)
-            and statistics_import.imported_by_id != request.user.pk,
+            and statistics_import.imported_by_id != request.user.pk
+            and getattr(statistics_import.api_key, "created_by_id", None) != request.user.pk,
             "is_importer": statistics_import.imported_by_id == request.user.pk,
             "reject_form": ReasonForm(),
         },

@@ -12,6 +12,7 @@ from hengyang_cbec.accounts.roles import Role
 from hengyang_cbec.api import payments
 from hengyang_cbec.api.models import Scope
 from reviews.models import Award
+from reviews.services.statistics import import_create
 from reviews.tests.factories import make_staff
 
 from .conftest import ALL_SCOPES, SYSTEM_SCOPES, key_of, ready_notice
@@ -34,6 +35,8 @@ SCOPES = {
     ("get", "/api/v1/applications"): Scope.READ_STATUSES,
     ("get", "/api/v1/applications/{reference}"): Scope.READ_STATUSES,
     ("get", "/api/v1/my/applications"): Scope.READ_OWN_APPLICATIONS,
+    ("post", "/api/v1/statistics/imports"): Scope.IMPORT_STATISTICS,
+    ("get", "/api/v1/statistics/imports/{import_id}"): Scope.IMPORT_STATISTICS,
     ("get", "/api/v1/disbursement-batches"): Scope.EXCHANGE_PAYMENTS,
     ("get", "/api/v1/disbursement-batches/{number}"): Scope.EXCHANGE_PAYMENTS,
     ("post", "/api/v1/disbursement-batches/{number}/results"): Scope.EXCHANGE_PAYMENTS,
@@ -41,7 +44,23 @@ SCOPES = {
         Scope.EXCHANGE_PAYMENTS
     ),
 }
-SUCCESS = {("post", "/api/v1/disbursement-batches/{number}/results"): 202}
+SUCCESS = {
+    ("post", "/api/v1/disbursement-batches/{number}/results"): 202,
+    ("post", "/api/v1/statistics/imports"): 202,
+}
+# A system reads only what it sent itself: with another key of the right scope, 404.
+OWN = {
+    "/api/v1/disbursement-batches/{number}/results/{proposal_id}": "unknown_result",
+    "/api/v1/statistics/imports/{import_id}": "unknown_import",
+}
+STATISTICS_ROW = {
+    "uscc": "91430400MA4L1A2B3Y",
+    "name": "衡阳湘南跨境贸易有限公司",
+    "year": "2026",
+    "export_usd": "1250000",
+    "import_usd": "300000",
+    "customs_office": "衡阳海关",
+}
 
 
 @pytest.fixture
@@ -66,7 +85,13 @@ def world(confirmed_batch, make_key):
         batch=confirmed_batch,
         rows=[{"line": line.line_reference, "account": "1", "amount": "1", "status": "paid"}],
     )
+    statistics_import = import_create(
+        api_key=key_of(callers[f"right:{Scope.IMPORT_STATISTICS}"]),
+        source="customs",
+        rows=[STATISTICS_ROW],
+    )
     values = {
+        "import_id": statistics_import.pk,
         "code": "HY-CBEC-2025",
         "measure": "M05",
         "reference": application.reference,
@@ -95,6 +120,8 @@ def _body(template: str, line) -> str | None:
             'true, "in_customs_cbec_statistics": true, "year": 2026, "cbec_export_volume_usd": '
             '"600000"}, "context": {"on_date": "2026-06-01"}}'
         )
+    if template == "/api/v1/statistics/imports":
+        return json.dumps({"source": "customs", "rows": [STATISTICS_ROW]})
     if template.endswith("/results"):
         row = {
             "line": line.line_reference,
@@ -147,8 +174,8 @@ def test_every_endpoint_answers_every_caller_as_its_scope_says(client, world):
             status, code = _expected(scope, caller)
             if status == 200:
                 status = SUCCESS.get((method, template), 200)
-            if template.endswith("{proposal_id}") and caller == "all scopes":
-                status, code = 404, "unknown_result"  # a system reads only its own results
+            if template in OWN and caller == "all scopes":
+                status, code = 404, OWN[template]
             response = _call(client, method, path, body, secret)
             got = response.json().get("code") if response.status_code >= 400 else None
             if (response.status_code, got) != (status, code):

@@ -55,10 +55,12 @@ def test_keyed_operations_name_their_scope_and_the_key_header(document):
         "/api/v1/disbursement-batches/{number}",
         "/api/v1/disbursement-batches/{number}/results",
         "/api/v1/disbursement-batches/{number}/results/{proposal_id}",
+        "/api/v1/statistics/imports",
+        "/api/v1/statistics/imports/{import_id}",
     }
     for operation in keyed.values():
         assert re.search(
-            r"Scope: `(read_statuses|exchange_payments|read_own_applications)`",
+            r"Scope: `(read_statuses|import_statistics|exchange_payments|read_own_applications)`",
             operation["description"],
         )
 

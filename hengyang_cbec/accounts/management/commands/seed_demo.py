@@ -11,6 +11,7 @@ DEMO_STEPS = (
     "hengyang_cbec.api.demo.seed",
     "reviews.demo.seed_dossiers",
     "reviews.demo.seed_statistics",
+    "hengyang_cbec.api.demo.seed_statistics_proposal",
 )
 
 

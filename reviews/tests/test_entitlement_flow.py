@@ -22,6 +22,13 @@ from reviews.services.statistics import import_approve, import_create
 
 from .factories import add_evidence, make_enterprise, make_member, make_staff
 
+
+@pytest.fixture(autouse=True)
+def _matching_in_process(eager_tasks):
+    """Matching runs as a Celery task after an approval; these tests read its result in the same
+    process, also when REDIS_URL points at a real broker."""
+
+
 pytestmark = pytest.mark.django_db
 USCC = "91430400MA4L1A2B3Y"
 

@@ -25,6 +25,13 @@ from reviews.services.statistics import (
 
 from .factories import make_application, make_enterprise, make_member, make_staff
 
+
+@pytest.fixture(autouse=True)
+def _matching_in_process(eager_tasks):
+    """Matching runs as a Celery task after an approval; these tests read its result in the same
+    process, also when REDIS_URL points at a real broker."""
+
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "statistics"
 DEMO_USCC = "91430400MA4L1A2B3Y"
 OTHER_USCC = "91430400MA4QH7R2CL"

@@ -20,6 +20,13 @@ from tests.factories import make_user
 
 from .conftest import key_of, new_key
 
+
+@pytest.fixture(autouse=True)
+def _matching_in_process(eager_tasks):
+    """Matching runs as a Celery task after an approval; these tests read its result in the same
+    process, also when REDIS_URL points at a real broker."""
+
+
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/statistics/imports"

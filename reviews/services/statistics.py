@@ -556,6 +556,19 @@ def import_reject(
     return statistics_import
 
 
+def audit_download(*, user, statistics_import: StatisticsImport, ip=None) -> None:
+    """The stored file of an import leaves the portal: who, which import, its SHA-256."""
+    readers = (Role.COMMERCE_REVIEWER, Role.FINANCE_REVIEWER, Role.AUDITOR)
+    record(
+        action="statistics.download",
+        actor=user,
+        actor_role=next((role for role in readers if has_role(user, role)), ""),
+        ip=ip,
+        obj=statistics_import,
+        data={"source": statistics_import.source, "sha256": statistics_import.sha256},
+    )
+
+
 def template_workbook(source: str) -> bytes:
     """The documented template: the header on the first sheet, the column notes on the second."""
     import openpyxl

@@ -473,3 +473,54 @@ def _api_result(w: World) -> list[Step]:
             "api.bank_result_reject",
         ),
     ]
+
+
+# --- Official statistics and the entitlements found from them (免申即享) -----------------------
+
+
+def _statistics_upload(w: World) -> list[Step]:
+    """A commerce reviewer imports a customs file in the documented columns."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from reviews.tests.factories import make_uscc
+
+    text = (
+        "统一社会信用代码,企业名称,年度,跨境电商出口额（美元）,跨境电商进口额（美元）,海关\n"
+        f"{make_uscc(765_400_001)},衡阳巡检外贸有限公司,2026,1250000.00,300000.00,衡阳海关\n"
+    )
+    upload = SimpleUploadedFile("海关统计.csv", text.encode(), content_type="text/csv")
+    data = {"source": "customs", "file": upload, "note": "2026 年海关统计"}
+    return [Step(w.crew.commerce, reverse("reviews:statistics"), data, "statistics.import")]
+
+
+def _statistics_decisions(name: str, expect: str, **body) -> Callable[[World], list[Step]]:
+    """The second commerce reviewer decides a pending import (never its importer)."""
+
+    def steps(w: World) -> list[Step]:
+        pending = w.statistics_import()
+        return [Step(w.second_commerce, reverse(name, args=[pending.pk]), body, expect)]
+
+    return steps
+
+
+def _entitlement_answer(name: str, expect: str, **body) -> Callable[[World], list[Step]]:
+    """A member of the enterprise an entitlement is offered to confirms or declines it."""
+
+    def steps(w: World) -> list[Step]:
+        offered = w.entitlement()
+        member = Membership.objects.filter(enterprise_id=offered.enterprise_id).first().user
+        return [Step(member, reverse(name, args=[offered.pk]), body, expect)]
+
+    return steps
+
+
+def _dispute_source(w: World) -> list[Step]:
+    application = w.proactive_application()
+    return [
+        Step(
+            w.crew.commerce,
+            reverse("reviews:dispute_source", args=[application.pk]),
+            {"reason": "海关统计出口额与报关单汇总不符。"},
+            "entitlement.dispute_source",
+        )
+    ]

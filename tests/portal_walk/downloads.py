@@ -56,21 +56,6 @@ def _export_job(w: World):
     return job
 
 
-def _statistics_file(w: World):
-    """An import uploaded as a file through the page (the service keeps the file it was sent)."""
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from reviews.services.statistics import import_create
-    from reviews.tests.factories import make_uscc
-
-    text = (
-        "统一社会信用代码,企业名称,年度,跨境电商出口额（美元）,跨境电商进口额（美元）,海关\n"
-        f"{make_uscc(765_400_002)},衡阳巡检外贸有限公司,2026,1250000.00,300000.00,衡阳海关\n"
-    )
-    upload = SimpleUploadedFile("海关统计.csv", text.encode(), content_type="text/csv")
-    return import_create(user=w.crew.commerce, source="customs", upload=upload)
-
-
 # name → (user, url, expected audit action); a GET of each must answer the file and audit it.
 DOWNLOADS: dict[str, Callable[[World], tuple]] = {
     "applications:evidence_download": lambda w: (
@@ -133,7 +118,7 @@ DOWNLOADS: dict[str, Callable[[World], tuple]] = {
     ),
     "reviews:statistics_file": lambda w: (
         w.crew.finance,
-        reverse("reviews:statistics_file", args=[_statistics_file(w).pk]),
+        reverse("reviews:statistics_file", args=[w.statistics_import().pk]),
         "statistics.download",
     ),
     "reviews:forecast_export": lambda w: (

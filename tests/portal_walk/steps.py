@@ -480,16 +480,7 @@ def _api_result(w: World) -> list[Step]:
 
 def _statistics_upload(w: World) -> list[Step]:
     """A commerce reviewer imports a customs file in the documented columns."""
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from reviews.tests.factories import make_uscc
-
-    text = (
-        "统一社会信用代码,企业名称,年度,跨境电商出口额（美元）,跨境电商进口额（美元）,海关\n"
-        f"{make_uscc(765_400_001)},衡阳巡检外贸有限公司,2026,1250000.00,300000.00,衡阳海关\n"
-    )
-    upload = SimpleUploadedFile("海关统计.csv", text.encode(), content_type="text/csv")
-    data = {"source": "customs", "file": upload, "note": "2026 年海关统计"}
+    data = {"source": "customs", "file": w.statistics_upload(), "note": "2026 年海关统计"}
     return [Step(w.crew.commerce, reverse("reviews:statistics"), data, "statistics.import")]
 
 

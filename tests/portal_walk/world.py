@@ -248,24 +248,29 @@ class World:
         """The second commerce reviewer who approves what the first imported (four eyes)."""
         return self.staff(Role.COMMERCE_REVIEWER, "commerce2")
 
-    def statistics_import(
-        self, *, applied: bool = False, uscc: str | None = None, name: str = "衡阳巡检外贸有限公司"
-    ):
-        """A customs import by the crew's commerce reviewer, pending or (`applied`) approved by
-        a second commerce reviewer; one line for `uscc` (a fresh credit code by default)."""
-        from reviews.services.statistics import import_approve, import_create
+    def statistics_upload(self, *, uscc: str | None = None, name: str = "海关统计.csv"):
+        """A customs file in the documented columns, as a browser uploads it: one line for
+        `uscc` (a fresh credit code by default)."""
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
         from reviews.tests.factories import make_uscc
 
         self._imports = getattr(self, "_imports", 0) + 1
-        row = {
-            "uscc": uscc or make_uscc(765_432_100 + self._imports),
-            "name": name,
-            "year": 2026,
-            "export_usd": "1250000",
-            "import_usd": "300000",
-            "customs_office": "衡阳海关",
-        }
-        done = import_create(user=self.crew.commerce, source="customs", rows=[row])
+        text = (
+            "统一社会信用代码,企业名称,年度,跨境电商出口额（美元）,跨境电商进口额（美元）,海关\n"
+            f"{uscc or make_uscc(765_432_100 + self._imports)},衡阳巡检外贸有限公司,2026,"
+            "1250000.00,300000.00,衡阳海关\n"
+        )
+        return SimpleUploadedFile(name, text.encode(), content_type="text/csv")
+
+    def statistics_import(self, *, applied: bool = False, uscc: str | None = None):
+        """A customs file imported by the crew's commerce reviewer, pending or (`applied`)
+        approved by a second commerce reviewer."""
+        from reviews.services.statistics import import_approve, import_create
+
+        done = import_create(
+            user=self.crew.commerce, source="customs", upload=self.statistics_upload(uscc=uscc)
+        )
         if applied:
             done = import_approve(user=self.second_commerce, statistics_import=done)
         return done
@@ -279,7 +284,7 @@ class World:
 
         enterprise = make_enterprise()
         make_member(enterprise)
-        self.statistics_import(applied=True, uscc=enterprise.uscc, name=enterprise.name)
+        self.statistics_import(applied=True, uscc=enterprise.uscc)
         match([(enterprise.uscc, 2026)])
         return Entitlement.objects.get(
             uscc=enterprise.uscc, measure__code="M05", status=Entitlement.Status.OFFERED

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import pytest
 from django.urls import reverse
@@ -30,6 +29,7 @@ from .factories import (
     make_staff,
     publish,
 )
+from .matrix_targets import STATISTICS_POSTS, Target
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +43,7 @@ PERSONAS = (
     "coreviewer_other_unit",
     "auditor",
     "supervisor",
+    "officer",
     "sysadmin",
     "secadmin",
     "auditadmin",
@@ -98,6 +99,7 @@ def world(catalogue):
         "coreviewer_other_unit": make_staff(Role.CO_REVIEWER, "m_hrss", unit="hrss_bureau"),
         "auditor": make_staff(Role.AUDITOR, "m_auditor"),
         "supervisor": make_staff(Role.FINANCE_SUPERVISOR, "m_supervisor"),
+        "officer": make_staff(Role.DISBURSEMENT_OFFICER, "m_officer"),
         "sysadmin": make_staff(Role.SYSTEM_ADMINISTRATOR, "m_sysadmin"),
         "secadmin": make_staff(Role.SECURITY_ADMINISTRATOR, "m_secadmin"),
         "auditadmin": make_staff(Role.AUDIT_ADMINISTRATOR, "m_auditadmin"),
@@ -109,7 +111,13 @@ def world(catalogue):
         user=users["auditor"], scope=DossierJob.Scope.APPLICATION, application=application
     )
     dossier_build(dossier.pk)
+    from tests.portal_walk import World
+
+    states = World()  # the walk's builder of 免申即享 states
     return {
+        "states": states,
+        "import": states.statistics_import(),
+        "customs": "customs",
         "application": application,
         "pdf": pdf,
         "png": png,
@@ -133,13 +141,14 @@ def codes(**by_persona):
 
 
 READ = {"commerce": 200, "finance": 200, "registrar": 200, "auditor": 200}
+STATISTICS_READ = {"commerce": 200, "finance": 200, "auditor": 200}
 # (name, method, args from the world, expected)
 MATRIX = [
     (
         "workspace",
         "get",
         None,
-        codes(**READ, coreviewer_other_unit=200),
+        codes(**READ, coreviewer_other_unit=200, officer=200),
     ),
     ("commerce_queue", "get", None, codes(commerce=200, auditor=200)),
     ("finance_queue", "get", None, codes(finance=200, auditor=200)),
@@ -148,7 +157,7 @@ MATRIX = [
     ("review_detail", "get", "application", codes(**READ, coreviewer_other_unit=404)),
     ("evidence_download", "get", "pdf", codes(**READ, coreviewer_other_unit=404)),
     ("evidence_inline", "get", "png", codes(**READ, coreviewer_other_unit=404)),
-    ("budgets", "get", None, codes(finance=200, registrar=200, auditor=200)),
+    ("budgets", "get", None, codes(finance=200, registrar=200, auditor=200, officer=200)),
     ("audit_log", "get", None, codes(auditor=200, auditadmin=200)),
     (
         "public_notices",
@@ -189,18 +198,32 @@ MATRIX = [
     ("dossiers", "post", None, codes(auditor=302, supervisor=302)),
     ("dossier_job", "get", "dossier", codes(auditor=200, supervisor=404)),
     ("dossier_download", "get", "dossier", codes(auditor=200, supervisor=404)),
+    # 免申即享: commerce, finance and the auditor read the imports and the entitlement list;
+    # commerce reviewers import, decide (a second one), match and dispute a source (the other
+    # readers posting an import are answered 404: their page has no form).
+    ("statistics", "get", None, codes(**STATISTICS_READ)),
+    ("statistics", "post", None, codes(commerce=302, finance=404, auditor=404)),
+    ("statistics_detail", "get", "import", codes(**STATISTICS_READ)),
+    ("statistics_file", "get", "import", codes(**STATISTICS_READ)),
+    ("statistics_template", "get", "customs", codes(**STATISTICS_READ)),
+    ("statistics_approve", "post", "import", codes(commerce=302)),
+    ("statistics_reject", "post", "import", codes(commerce=302)),
+    ("entitlements", "get", None, codes(**STATISTICS_READ)),
+    ("entitlement_match", "post", None, codes(commerce=302)),
+    ("dispute_source", "post", "application", codes(commerce=302)),
+    # Finance's forecast: also commerce, the disbursement officers and the auditor.
+    ("forecast", "get", None, codes(**STATISTICS_READ, officer=200)),
+    ("forecast_export", "get", None, codes(**STATISTICS_READ, officer=200)),
 ]
 
 
 def test_every_reviews_url_is_in_the_matrix():
     from reviews.urls import urlpatterns
-    from reviews.views import finance, forecast, statistics
+    from reviews.views import finance
 
-    # The finance, forecast and statistics pages have their own matrices (test_finance.py,
-    # test_entitlement_flow.py).
-    own = (finance.__name__, forecast.__name__, statistics.__name__)
+    # The finance pages have their own matrix (test_finance.py).
     names = {p.name for p in urlpatterns} - {
-        p.name for p in urlpatterns if p.callback.__module__ in own
+        p.name for p in urlpatterns if p.callback.__module__ == finance.__name__
     }
     assert names == {name for name, *_rest in MATRIX}
 
@@ -226,7 +249,7 @@ def test_every_route_of_the_matrix_takes_each_method_once():
 
 @pytest.mark.parametrize(("name", "method", "arg", "expected"), GETS, ids=[m[0] for m in GETS])
 def test_permission_matrix(client, world, name, method, arg, expected):
-    url = reverse(f"reviews:{name}", args=[world[arg].pk] if arg else [])
+    url = reverse(f"reviews:{name}", args=[getattr(world[arg], "pk", world[arg])] if arg else [])
     wrong = []
     for persona in PERSONAS:
         client.logout()
@@ -242,16 +265,6 @@ def test_permission_matrix(client, world, name, method, arg, expected):
 
 
 # --- The matrix of actions: valid bodies, so that only the permission check can refuse ----------
-
-
-@dataclass
-class Target:
-    """What one persona's POST acts on: the URL, a valid body, what it changes and to what."""
-
-    url: str
-    body: dict
-    observe: Callable[[], object]
-    wanted: object
 
 
 def _at(state: State, crew: Crew) -> Application:
@@ -464,7 +477,13 @@ POSTS = {
     "verification_detail": _decide_claim,
     "dossiers": _request_dossier,
     "lodge_objection": _object,
+    **STATISTICS_POSTS,
 }
+
+
+def _body(target: Target) -> dict:
+    """The body to post: a fresh one each time when it carries a file (read once when sent)."""
+    return target.body() if callable(target.body) else target.body
 
 
 def test_every_action_in_the_matrix_posts_a_valid_body():
@@ -489,7 +508,7 @@ def test_action_permission_matrix_with_valid_bodies(client, world, name, setting
         client.logout()
         if world["users"][persona] is not None:
             client.force_login(world["users"][persona])
-        response = client.post(first.url, first.body)
+        response = client.post(first.url, _body(first))
         if response.status_code != expected[persona]:
             wrong.append(f"{persona}: {response.status_code} (expected {expected[persona]})")
         if first.observe() != before:
@@ -498,7 +517,7 @@ def test_action_permission_matrix_with_valid_bodies(client, world, name, setting
         target = first if persona == allowed[0] else POSTS[name](world, crew, persona)
         client.logout()
         client.force_login(world["users"][persona])
-        response = client.post(target.url, target.body)
+        response = client.post(target.url, _body(target))
         if response.status_code != 302 or target.observe() != target.wanted:
             wrong.append(f"{persona}: {response.status_code}, {target.observe()!r}")
     assert not wrong, f"{name}: " + "; ".join(wrong)

@@ -495,6 +495,23 @@ def request_matching(keys: Iterable[tuple[str, int]] | None = None) -> bool:
     return publish(match_entitlements, payload)
 
 
+def matching_request(*, user, ip=None) -> bool:
+    """A commerce reviewer runs the matching on demand over every record in use: audited (the
+    object is the whole entitlement list), then started; False when the queue is not reachable."""
+    from hengyang_cbec.accounts.roles import Role
+
+    record(
+        action="entitlements.match_requested",
+        actor=user,
+        actor_role=Role.COMMERCE_REVIEWER,
+        ip=ip,
+        object_type="reviews.entitlement",
+        object_id="all",
+        data={"pairs": "all"},
+    )
+    return request_matching(None)
+
+
 def entitlements_for(enterprise: Enterprise):
     return (
         Entitlement.objects.filter(enterprise=enterprise)

@@ -79,3 +79,17 @@ def forecast(year: int | None = None) -> dict[str, list[dict[str, Any]]]:
             }
         )
     return {"by_measure": by_measure, "by_year": by_year}
+
+
+def audit_forecast_export(*, user, year: int | None, rows: int, ip=None) -> None:
+    """The forecast table exported as XLSX (SECURITY.md 27, 33): who, which year, how many rows."""
+    from hengyang_cbec.audit.services import record
+
+    record(
+        action="report.export",
+        actor=user,
+        ip=ip,
+        object_type="report",
+        object_id="forecast",
+        data={"table": "forecast", "year": year, "rows": rows, "format": "xlsx"},
+    )

@@ -581,3 +581,16 @@ def import_reject(
     statistics_import.save(update_fields=["state", "rejected_reason"])
     _audit("reject", user, statistics_import, {"reason": reason[:300]}, ip)
     return statistics_import
+
+
+def audit_download(*, user, statistics_import: StatisticsImport, ip=None) -> None:
+    """The stored file of an import leaves the portal: who, which import, its SHA-256."""
+    readers = (Role.COMMERCE_REVIEWER, Role.FINANCE_REVIEWER, Role.AUDITOR)
+    record(
+        action="statistics.download",
+        actor=user,
+        actor_role=next((role for role in readers if has_role(user, role)), ""),
+        ip=ip,
+        obj=statistics_import,
+        data={"source": statistics_import.source, "sha256": statistics_import.sha256},
+    )

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from applications.models import Application, Evidence
 from applications.workflow import State
 from hengyang_cbec.accounts.roles import Role
 from hengyang_cbec.audit.models import AuditEvent
-from reviews.models import Assignment, CoReviewRequest, Objection, PublicNoticeItem, Stage
-from reviews.services.assessment import current_verified_facts
+from reviews.models import CoReviewRequest, Objection, PublicNoticeItem
 from reviews.services.publicity import objection_lodge
 from reviews.services.review import coreview_request
 from tests.factories import make_user
@@ -23,13 +18,13 @@ from .factories import (
     Crew,
     add_evidence,
     advance,
-    make_allocation,
     make_application,
     make_enterprise,
     make_member,
     make_staff,
     publish,
 )
+from .matrix_targets import POSTS, Target
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +38,7 @@ PERSONAS = (
     "coreviewer_other_unit",
     "auditor",
     "supervisor",
+    "officer",
     "sysadmin",
     "secadmin",
     "auditadmin",
@@ -98,6 +94,7 @@ def world(catalogue):
         "coreviewer_other_unit": make_staff(Role.CO_REVIEWER, "m_hrss", unit="hrss_bureau"),
         "auditor": make_staff(Role.AUDITOR, "m_auditor"),
         "supervisor": make_staff(Role.FINANCE_SUPERVISOR, "m_supervisor"),
+        "officer": make_staff(Role.DISBURSEMENT_OFFICER, "m_officer"),
         "sysadmin": make_staff(Role.SYSTEM_ADMINISTRATOR, "m_sysadmin"),
         "secadmin": make_staff(Role.SECURITY_ADMINISTRATOR, "m_secadmin"),
         "auditadmin": make_staff(Role.AUDIT_ADMINISTRATOR, "m_auditadmin"),
@@ -109,7 +106,13 @@ def world(catalogue):
         user=users["auditor"], scope=DossierJob.Scope.APPLICATION, application=application
     )
     dossier_build(dossier.pk)
+    from tests.portal_walk import World
+
+    states = World()  # the walk's builder of 免申即享 states
     return {
+        "states": states,
+        "import": states.statistics_import(),
+        "customs": "customs",
         "application": application,
         "pdf": pdf,
         "png": png,
@@ -133,13 +136,14 @@ def codes(**by_persona):
 
 
 READ = {"commerce": 200, "finance": 200, "registrar": 200, "auditor": 200}
+STATISTICS_READ = {"commerce": 200, "finance": 200, "auditor": 200}
 # (name, method, args from the world, expected)
 MATRIX = [
     (
         "workspace",
         "get",
         None,
-        codes(**READ, coreviewer_other_unit=200),
+        codes(**READ, coreviewer_other_unit=200, officer=200),
     ),
     ("commerce_queue", "get", None, codes(commerce=200, auditor=200)),
     ("finance_queue", "get", None, codes(finance=200, auditor=200)),
@@ -148,7 +152,7 @@ MATRIX = [
     ("review_detail", "get", "application", codes(**READ, coreviewer_other_unit=404)),
     ("evidence_download", "get", "pdf", codes(**READ, coreviewer_other_unit=404)),
     ("evidence_inline", "get", "png", codes(**READ, coreviewer_other_unit=404)),
-    ("budgets", "get", None, codes(finance=200, registrar=200, auditor=200)),
+    ("budgets", "get", None, codes(finance=200, registrar=200, auditor=200, officer=200)),
     ("audit_log", "get", None, codes(auditor=200, auditadmin=200)),
     (
         "public_notices",
@@ -189,18 +193,32 @@ MATRIX = [
     ("dossiers", "post", None, codes(auditor=302, supervisor=302)),
     ("dossier_job", "get", "dossier", codes(auditor=200, supervisor=404)),
     ("dossier_download", "get", "dossier", codes(auditor=200, supervisor=404)),
+    # 免申即享: commerce, finance and the auditor read the imports and the entitlement list;
+    # commerce reviewers import, decide (a second one), match and dispute a source (the other
+    # readers posting an import are answered 404: their page has no form).
+    ("statistics", "get", None, codes(**STATISTICS_READ)),
+    ("statistics", "post", None, codes(commerce=302, finance=404, auditor=404)),
+    ("statistics_detail", "get", "import", codes(**STATISTICS_READ)),
+    ("statistics_file", "get", "import", codes(**STATISTICS_READ)),
+    ("statistics_template", "get", "customs", codes(**STATISTICS_READ)),
+    ("statistics_approve", "post", "import", codes(commerce=302)),
+    ("statistics_reject", "post", "import", codes(commerce=302)),
+    ("entitlements", "get", None, codes(**STATISTICS_READ)),
+    ("entitlement_match", "post", None, codes(commerce=302)),
+    ("dispute_source", "post", "application", codes(commerce=302)),
+    # Finance's forecast: also commerce, the disbursement officers and the auditor.
+    ("forecast", "get", None, codes(**STATISTICS_READ, officer=200)),
+    ("forecast_export", "get", None, codes(**STATISTICS_READ, officer=200)),
 ]
 
 
 def test_every_reviews_url_is_in_the_matrix():
     from reviews.urls import urlpatterns
-    from reviews.views import finance, forecast, statistics
+    from reviews.views import finance
 
-    # The finance, forecast and statistics pages have their own matrices (test_finance.py,
-    # test_entitlement_flow.py).
-    own = (finance.__name__, forecast.__name__, statistics.__name__)
+    # The finance pages have their own matrix (test_finance.py).
     names = {p.name for p in urlpatterns} - {
-        p.name for p in urlpatterns if p.callback.__module__ in own
+        p.name for p in urlpatterns if p.callback.__module__ == finance.__name__
     }
     assert names == {name for name, *_rest in MATRIX}
 
@@ -226,7 +244,7 @@ def test_every_route_of_the_matrix_takes_each_method_once():
 
 @pytest.mark.parametrize(("name", "method", "arg", "expected"), GETS, ids=[m[0] for m in GETS])
 def test_permission_matrix(client, world, name, method, arg, expected):
-    url = reverse(f"reviews:{name}", args=[world[arg].pk] if arg else [])
+    url = reverse(f"reviews:{name}", args=[getattr(world[arg], "pk", world[arg])] if arg else [])
     wrong = []
     for persona in PERSONAS:
         client.logout()
@@ -244,227 +262,9 @@ def test_permission_matrix(client, world, name, method, arg, expected):
 # --- The matrix of actions: valid bodies, so that only the permission check can refuse ----------
 
 
-@dataclass
-class Target:
-    """What one persona's POST acts on: the URL, a valid body, what it changes and to what."""
-
-    url: str
-    body: dict
-    observe: Callable[[], object]
-    wanted: object
-
-
-def _at(state: State, crew: Crew) -> Application:
-    application = make_application(enterprise=make_enterprise())
-    if state != State.SUBMITTED:
-        advance(application, state, crew=crew)
-    return Application.objects.get(pk=application.pk)
-
-
-def _state_of(application: Application) -> Callable[[], str]:
-    return lambda: Application.objects.values_list("state", flat=True).get(pk=application.pk)
-
-
-def _action(name: str, state: State, wanted: State, **body) -> Callable[..., Target]:
-    """An action on one application moving it from `state` to `wanted`."""
-
-    def prepare(world, crew, user) -> Target:
-        application = _at(state, crew)
-        return Target(
-            reverse(f"reviews:{name}", args=[application.pk]),
-            {"version": application.version, **body},
-            _state_of(application),
-            wanted,
-        )
-
-    return prepare
-
-
-_STAGE_BY_ROLE = {
-    "commerce": (State.COMMERCE_REVIEW, Stage.COMMERCE, Role.COMMERCE_REVIEWER),
-    "finance": (State.FINANCE_REVIEW, Stage.FINANCE, Role.FINANCE_REVIEWER),
-    "registrar": (State.GOVERNMENT_APPROVAL, Stage.REGISTRAR, Role.APPROVAL_REGISTRAR),
-}
-
-
-def _assign(world, crew, persona) -> Target:
-    """Each stage's reviewer hands an application of their stage to a colleague."""
-    state, stage, role = _STAGE_BY_ROLE.get(persona, _STAGE_BY_ROLE["commerce"])
-    application = _at(state, crew)
-    colleague = make_staff(role)
-    return Target(
-        reverse("reviews:assign", args=[application.pk]),
-        {"version": application.version, "assignee": colleague.pk},
-        lambda: (
-            Assignment.objects.filter(application=application, stage=stage)
-            .values_list("assignee_id", flat=True)
-            .first()
-        ),
-        colleague.pk,
-    )
-
-
-def _reject(world, crew, persona) -> Target:
-    state = State.FINANCE_REVIEW if persona == "finance" else State.COMMERCE_REVIEW
-    return _action("reject", state, State.REJECTED, reason="材料不实")(world, crew, persona)
-
-
-def _save_facts(world, crew, persona) -> Target:
-    application = _at(State.COMMERCE_REVIEW, crew)
-    return Target(
-        reverse("reviews:save_facts", args=[application.pk]),
-        {"version": application.version, "facts-cbec_export_volume_usd": "400000"},
-        lambda: current_verified_facts(application).get("cbec_export_volume_usd"),
-        "400000",
-    )
-
-
-def _request_coreview(world, crew, persona) -> Target:
-    application = _at(State.COMMERCE_REVIEW, crew)
-    unit = next(u for u in application.measure.responsible_units if u != "commerce_bureau")
-    return Target(
-        reverse("reviews:request_coreview", args=[application.pk]),
-        {"version": application.version, "units": [unit], "message": "请核对出口额"},
-        lambda: list(
-            CoReviewRequest.objects.filter(application=application).values_list("unit", flat=True)
-        ),
-        [unit],
-    )
-
-
-def _commit(world, crew, persona) -> Target:
-    allocation = make_allocation()
-    return _action("commit", State.FINANCE_REVIEW, State.PUBLIC_NOTICE, allocation=allocation.pk)(
-        world, crew, persona
-    )
-
-
-def _answer_coreview(world, crew, persona) -> Target:
-    """Only the routed unit answers (test_the_routed_unit_sees_and_answers_its_request)."""
-    coreview = world["coreview"]
-    return Target(
-        reverse("reviews:answer_coreview", args=[coreview.pk]),
-        {"decision": "agree", "text": "出口额与海关统计一致"},
-        lambda: CoReviewRequest.objects.values_list("status", flat=True).get(pk=coreview.pk),
-        "answered",
-    )
-
-
-def _resolve_objection(world, crew, persona) -> Target:
-    objection = world["objection"]
-    version = Application.objects.values_list("version", flat=True).get(pk=objection.application_id)
-    return Target(
-        reverse("reviews:resolve_objection", args=[objection.pk]),
-        {"version": version, "outcome": "dismissed", "resolution": "经核实，异议不成立"},
-        lambda: Objection.objects.values_list("status", flat=True).get(pk=objection.pk),
-        Objection.Status.DISMISSED,
-    )
-
-
-def _publish(world, crew, persona) -> Target:
-    application = _at(State.PUBLIC_NOTICE, crew)
-    return Target(
-        reverse("reviews:publish_notice"),
-        {"applications": [application.pk]},
-        lambda: PublicNoticeItem.objects.filter(application=application).count(),
-        1,
-    )
-
-
-def _close(world, crew, persona) -> Target:
-    application = _at(State.PUBLIC_NOTICE, crew)
-    publish(application, crew.registrar, over=True)
-    return Target(
-        reverse("reviews:close_notices"), {}, _state_of(application), State.GOVERNMENT_APPROVAL
-    )
-
-
-def _approve(world, crew, persona) -> Target:
-    application = _at(State.GOVERNMENT_APPROVAL, crew)
-    return Target(
-        reverse("reviews:record_approval"),
-        {
-            "applications": [application.pk],
-            "document_number": "衡政函〔2026〕901号",
-            "document_date": timezone.localdate().isoformat(),
-        },
-        _state_of(application),
-        State.APPROVED,
-    )
-
-
-def _decide_claim(world, crew, persona) -> Target:
-    from applications.models import EnterpriseClaim
-    from applications.tests.factories import register
-
-    claim = register(make_user(Role.APPLICANT))
-    return Target(
-        reverse("reviews:verification_detail", args=[claim.pk]),
-        {"decision": "verify"},
-        lambda: EnterpriseClaim.objects.values_list("status", flat=True).get(pk=claim.pk),
-        EnterpriseClaim.Status.VERIFIED,
-    )
-
-
-def _request_dossier(world, crew, persona) -> Target:
-    from reviews.models import DossierJob
-
-    application = _at(State.COMMERCE_REVIEW, crew)
-    return Target(
-        reverse("reviews:dossiers"),
-        {"scope": DossierJob.Scope.APPLICATION, "reference": application.reference},
-        lambda: list(
-            DossierJob.objects.filter(application=application).values_list(
-                "requested_by__username", flat=True
-            )
-        ),
-        [world["users"][persona].username] if persona else [],
-    )
-
-
-def _object(world, crew, persona) -> Target:
-    application = _at(State.PUBLIC_NOTICE, crew)
-    publish(application, crew.registrar)
-    item = PublicNoticeItem.objects.get(application=application)
-    user = world["users"][persona] if persona else None
-    return Target(
-        reverse("reviews:lodge_objection", args=[item.pk]),
-        {"real_name": "赵六", "contact": "13800000001", "text": "出口额存疑"},
-        lambda: Objection.objects.filter(item=item, author=user).count(),
-        1,
-    )
-
-
-POSTS = {
-    "take": _action("take", State.SUBMITTED, State.COMMERCE_REVIEW),
-    "assign": _assign,
-    "save_facts": _save_facts,
-    "request_coreview": _request_coreview,
-    "return": _action(
-        "return",
-        State.COMMERCE_REVIEW,
-        State.RETURNED,
-        fields_to_reopen=["cbec_export_volume_usd"],
-        message="请补充报关单",
-        working_days=10,
-    ),
-    "reject": _reject,
-    "recommend": _action(
-        "recommend", State.COMMERCE_REVIEW, State.FINANCE_REVIEW, amount="100000.00"
-    ),
-    "return_to_commerce": _action(
-        "return_to_commerce", State.FINANCE_REVIEW, State.COMMERCE_REVIEW, message="请复核金额"
-    ),
-    "commit": _commit,
-    "answer_coreview": _answer_coreview,
-    "resolve_objection": _resolve_objection,
-    "publish_notice": _publish,
-    "close_notices": _close,
-    "record_approval": _approve,
-    "verification_detail": _decide_claim,
-    "dossiers": _request_dossier,
-    "lodge_objection": _object,
-}
+def _body(target: Target) -> dict:
+    """The body to post: a fresh one each time when it carries a file (read once when sent)."""
+    return target.body() if callable(target.body) else target.body
 
 
 def test_every_action_in_the_matrix_posts_a_valid_body():
@@ -489,7 +289,7 @@ def test_action_permission_matrix_with_valid_bodies(client, world, name, setting
         client.logout()
         if world["users"][persona] is not None:
             client.force_login(world["users"][persona])
-        response = client.post(first.url, first.body)
+        response = client.post(first.url, _body(first))
         if response.status_code != expected[persona]:
             wrong.append(f"{persona}: {response.status_code} (expected {expected[persona]})")
         if first.observe() != before:
@@ -498,7 +298,7 @@ def test_action_permission_matrix_with_valid_bodies(client, world, name, setting
         target = first if persona == allowed[0] else POSTS[name](world, crew, persona)
         client.logout()
         client.force_login(world["users"][persona])
-        response = client.post(target.url, target.body)
+        response = client.post(target.url, _body(target))
         if response.status_code != 302 or target.observe() != target.wanted:
             wrong.append(f"{persona}: {response.status_code}, {target.observe()!r}")
     assert not wrong, f"{name}: " + "; ".join(wrong)
@@ -553,7 +353,6 @@ CHINESE_DISPOSITION = (
 def test_downloads_are_attachments_named_in_chinese_with_nosniff_and_audited(
     client, world, persona, url_of, action
 ):
-    from reviews.models import Objection
 
     Objection.objects.filter(pk=world["objection"].pk).update(file_name=CHINESE_NAME)
     user = world["users"][persona]

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from applications.uploads import content_disposition
 from hengyang_cbec.accounts.permissions import role_required
 from hengyang_cbec.accounts.roles import Role
-from hengyang_cbec.audit.services import client_ip, record
+from hengyang_cbec.audit.services import client_ip
+from hengyang_cbec.downloads import XLSX, file_download
 from hengyang_cbec.i18n import english_active
 from hengyang_cbec.params import optional_int
 from policies.services import policy_years
 
 from ..charts import bar_chart
 from ..exports import Column, xlsx_file
-from ..services.forecast import forecast
+from ..services.forecast import audit_forecast_export, forecast
 
 forecast_readers = role_required(
     Role.FINANCE_REVIEWER, Role.COMMERCE_REVIEWER, Role.DISBURSEMENT_OFFICER, Role.AUDITOR
@@ -96,17 +96,11 @@ def forecast_export(request: HttpRequest) -> HttpResponse:
                 row["committed"] or Decimal("0.00"),
             ]
 
-    handle = xlsx_file(columns, values(), totals_label=_("Total"), sheet_name="forecast")
-    record(
-        action="report.export",
-        actor=request.user,
-        ip=client_ip(request),
-        object_type="reviews.entitlement",
-        data={"table": "forecast", "year": year, "rows": len(rows)},
+    return file_download(
+        xlsx_file(columns, values(), totals_label=_("Total"), sheet_name="forecast"),
+        filename=f"forecast-{timezone.localdate()}.xlsx",
+        content_type=XLSX,
+        audit=lambda: audit_forecast_export(
+            user=request.user, year=year, rows=len(rows), ip=client_ip(request)
+        ),
     )
-    response = FileResponse(
-        handle, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = content_disposition(f"forecast-{timezone.localdate()}.xlsx")
-    response["X-Content-Type-Options"] = "nosniff"
-    return response

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -15,17 +15,19 @@ from django.views.decorators.http import require_POST
 from applications.uploads import content_disposition
 from hengyang_cbec.accounts.permissions import role_required
 from hengyang_cbec.accounts.roles import Role, has_role
-from hengyang_cbec.audit.services import client_ip, record
+from hengyang_cbec.audit.services import client_ip
+from hengyang_cbec.downloads import CSV, XLSX, file_download
 from hengyang_cbec.i18n import english_active
 
 from ..forms import ReasonForm, StatisticsImportForm
 from ..models import Entitlement, StatisticsImport, StatisticsSource
 from ..permissions import application_for_staff
-from ..services.entitlements import request_matching, source_dispute
+from ..services.entitlements import matching_request, source_dispute
 from ..services.statistics import (
     COLUMNS,
     StatisticsError,
     StatisticsInvalid,
+    audit_download,
     import_approve,
     import_create,
     import_reject,
@@ -35,7 +37,6 @@ from ..services.statistics import (
 from ..services.steps import ReviewError
 
 READERS = (Role.COMMERCE_REVIEWER, Role.FINANCE_REVIEWER, Role.AUDITOR)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _import(pk: int) -> StatisticsImport:
@@ -172,18 +173,15 @@ def statistics_file(request: HttpRequest, pk: int) -> HttpResponse:
     statistics_import = _import(pk)
     if not statistics_import.file:
         raise Http404
-    record(
-        action="statistics.download",
-        actor=request.user,
-        ip=client_ip(request),
-        obj=statistics_import,
-        data={"sha256": statistics_import.sha256},
+    return file_download(
+        statistics_import.file.open("rb"),
+        filename=statistics_import.original_name or statistics_import.file.name,
+        content_type=XLSX if statistics_import.file.name.endswith(".xlsx") else CSV,
+        audit=lambda: audit_download(
+            user=request.user, statistics_import=statistics_import, ip=client_ip(request)
+        ),
+        size=statistics_import.file.size,
     )
-    response = FileResponse(statistics_import.file.open("rb"))
-    response["Content-Disposition"] = content_disposition(
-        statistics_import.original_name or statistics_import.file.name
-    )
-    return response
 
 
 @role_required(*READERS)
@@ -193,6 +191,7 @@ def statistics_template(request: HttpRequest, source: str) -> HttpResponse:
     response = HttpResponse(template_workbook(source), content_type=XLSX)
     name = _("statistics-template-%(source)s.xlsx") % {"source": source}
     response["Content-Disposition"] = content_disposition(name)
+    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 
@@ -230,10 +229,7 @@ def entitlement_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def entitlement_match(request: HttpRequest) -> HttpResponse:
     """Run the matching on demand, over every record in use."""
-    record(
-        action="entitlements.match_requested", actor=request.user, ip=client_ip(request), data={}
-    )
-    if request_matching(None):
+    if matching_request(user=request.user, ip=client_ip(request)):
         messages.success(request, _("Matching started; the list shows its result when it ends."))
     else:
         messages.error(request, _("The task queue is not reachable; try again later."))

@@ -14,7 +14,7 @@ from .discovery import (
     post_routes,
     submitted_form,
 )
-from .downloads import DOWNLOADS
+from .downloads import DOWNLOADS, NOT_AUDITED_DOWNLOADS
 from .steps import Step
 from .table import NOT_AUDITED, STEPS
 from .world import World
@@ -22,6 +22,7 @@ from .world import World
 __all__ = [
     "DOWNLOADS",
     "NOT_AUDITED",
+    "NOT_AUDITED_DOWNLOADS",
     "STEPS",
     "FormFields",
     "Route",

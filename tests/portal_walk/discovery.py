@@ -160,6 +160,7 @@ _FILE_ANSWERS = (
     "FileResponse(",
     "StreamingHttpResponse(",
     "file_download(",  # hengyang_cbec.downloads: the one way a file leaves
+    "content_disposition(",  # any response named as an attachment
     "serve_evidence(",
     "_file_response(",
 )

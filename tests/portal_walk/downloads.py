@@ -116,4 +116,22 @@ DOWNLOADS: dict[str, Callable[[World], tuple]] = {
         reverse("reviews:dossier_download", args=[w.dossier().pk]),
         "dossier.download",
     ),
+    "reviews:statistics_file": lambda w: (
+        w.crew.finance,
+        reverse("reviews:statistics_file", args=[w.statistics_import().pk]),
+        "statistics.download",
+    ),
+    "reviews:forecast_export": lambda w: (
+        w.crew.finance,
+        reverse("reviews:forecast_export") + "?year=2026",
+        "report.export",
+    ),
+}
+
+# Files that carry nothing but what every reader is shown anyway: no audit event is expected (each
+# says why). They still leave as named attachments, never sniffed.
+NOT_AUDITED_DOWNLOADS = {
+    # The blank template of a statistics source: the documented column headers and their notes,
+    # the same for everybody, with no enterprise's data in it.
+    "reviews:statistics_template": "blank template: column headers and notes only",
 }

@@ -473,3 +473,45 @@ def _api_result(w: World) -> list[Step]:
             "api.bank_result_reject",
         ),
     ]
+
+
+# --- Official statistics and the entitlements found from them (免申即享) -----------------------
+
+
+def _statistics_upload(w: World) -> list[Step]:
+    """A commerce reviewer imports a customs file in the documented columns."""
+    data = {"source": "customs", "file": w.statistics_upload(), "note": "2026 年海关统计"}
+    return [Step(w.crew.commerce, reverse("reviews:statistics"), data, "statistics.import")]
+
+
+def _statistics_decisions(name: str, expect: str, **body) -> Callable[[World], list[Step]]:
+    """The second commerce reviewer decides a pending import (never its importer)."""
+
+    def steps(w: World) -> list[Step]:
+        pending = w.statistics_import()
+        return [Step(w.second_commerce, reverse(name, args=[pending.pk]), body, expect)]
+
+    return steps
+
+
+def _entitlement_answer(name: str, expect: str, **body) -> Callable[[World], list[Step]]:
+    """A member of the enterprise an entitlement is offered to confirms or declines it."""
+
+    def steps(w: World) -> list[Step]:
+        offered = w.entitlement()
+        member = Membership.objects.filter(enterprise_id=offered.enterprise_id).first().user
+        return [Step(member, reverse(name, args=[offered.pk]), body, expect)]
+
+    return steps
+
+
+def _dispute_source(w: World) -> list[Step]:
+    application = w.proactive_application()
+    return [
+        Step(
+            w.crew.commerce,
+            reverse("reviews:dispute_source", args=[application.pk]),
+            {"reason": "海关统计出口额与报关单汇总不符。"},
+            "entitlement.dispute_source",
+        )
+    ]

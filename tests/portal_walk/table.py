@@ -23,10 +23,12 @@ from .steps import (
     _api_tokens,
     _batch_actions,
     _decide_role,
+    _dispute_source,
     _dossiers,
     _draft_evidence,
     _end,
     _enterprise_create,
+    _entitlement_answer,
     _lift_lock,
     _login,
     _members,
@@ -37,6 +39,8 @@ from .steps import (
     _rendered_form,
     _review,
     _second_factor,
+    _statistics_decisions,
+    _statistics_upload,
     _units,
     _verification,
     _verification_decisions,
@@ -323,6 +327,27 @@ STEPS: dict[str, Callable[[World], list[Step]]] = {
     "api_tokens": _api_tokens,
     "api_token_revoke": _api_token_revoke,
     "api_result": _api_result,
+    "reviews:statistics": _statistics_upload,
+    "reviews:statistics_approve": _statistics_decisions(
+        "reviews:statistics_approve", "statistics.approve"
+    ),
+    "reviews:statistics_reject": _statistics_decisions(
+        "reviews:statistics_reject", "statistics.reject", reason="出口额单位有误，请海关重新导出。"
+    ),
+    "reviews:entitlement_match": lambda w: [
+        Step(
+            w.crew.commerce,
+            reverse("reviews:entitlement_match"),
+            expect="entitlements.match_requested",
+        )
+    ],
+    "reviews:dispute_source": _dispute_source,
+    "applications:entitlement_confirm": _entitlement_answer(
+        "applications:entitlement_confirm", "entitlement.confirm"
+    ),
+    "applications:entitlement_decline": _entitlement_answer(
+        "applications:entitlement_decline", "entitlement.decline", reason="本年度不申请该项扶持。"
+    ),
     "notices:retry": lambda w: [
         Step(
             w.crew.registrar,

@@ -241,3 +241,71 @@ class World:
                 }
             ],
         )
+
+    # Official statistics and the entitlements found from them (免申即享)
+    @cached_property
+    def second_commerce(self):
+        """The second commerce reviewer who approves what the first imported (four eyes)."""
+        return self.staff(Role.COMMERCE_REVIEWER, "commerce2")
+
+    def statistics_upload(self, *, uscc: str | None = None, name: str = "海关统计.csv"):
+        """A customs file in the documented columns, as a browser uploads it: one line for
+        `uscc` (a fresh credit code by default)."""
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from reviews.tests.factories import make_uscc
+
+        self._imports = getattr(self, "_imports", 0) + 1
+        text = (
+            "统一社会信用代码,企业名称,年度,跨境电商出口额（美元）,跨境电商进口额（美元）,海关\n"
+            f"{uscc or make_uscc(765_432_100 + self._imports)},衡阳巡检外贸有限公司,2026,"
+            "1250000.00,300000.00,衡阳海关\n"
+        )
+        return SimpleUploadedFile(name, text.encode(), content_type="text/csv")
+
+    def statistics_import(self, *, applied: bool = False, uscc: str | None = None):
+        """A customs file imported by the crew's commerce reviewer, pending or (`applied`)
+        approved by a second commerce reviewer."""
+        from reviews.services.statistics import import_approve, import_create
+
+        done = import_create(
+            user=self.crew.commerce, source="customs", upload=self.statistics_upload(uscc=uscc)
+        )
+        if applied:
+            done = import_approve(user=self.second_commerce, statistics_import=done)
+        return done
+
+    def entitlement(self):
+        """An M05 entitlement offered to a fresh enterprise (with its member) by matching an
+        applied customs import."""
+        from reviews.models import Entitlement
+        from reviews.services.entitlements import match
+        from reviews.tests.factories import make_enterprise, make_member
+
+        enterprise = make_enterprise()
+        make_member(enterprise)
+        self.statistics_import(applied=True, uscc=enterprise.uscc)
+        match([(enterprise.uscc, 2026)])
+        return Entitlement.objects.get(
+            uscc=enterprise.uscc, measure__code="M05", status=Entitlement.Status.OFFERED
+        )
+
+    def proactive_application(self) -> Application:
+        """A submitted 免申即享 application: an offered entitlement confirmed, the one open fact
+        answered, the two documents asked for added, declared and submitted."""
+        from applications import services
+        from applications.entitlements import entitlement_confirm
+        from reviews.tests.factories import add_evidence
+
+        entitlement = self.entitlement()
+        member = entitlement.enterprise.members.first().user
+        application = entitlement_confirm(user=member, entitlement=entitlement)
+        application = services.application_autosave(
+            user=member, application=application, values={"had_cbec_exports_before": "no"}
+        )
+        for document_type in ("credit_commitment_letter", "bank_account_proof"):
+            add_evidence(application, document_type=document_type, frozen=False, sha256="c1" * 32)
+        return services.application_submit(
+            user=member, application=application, signer_name="王芳", declared=True,
+            version=application.version,
+        )  # fmt: skip

@@ -230,6 +230,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
+@applicant_required
+@require_http_methods(["GET", "POST"])
 def enterprise_join(request: HttpRequest) -> HttpResponse:
     if _membership_or_none(request) is not None:
         return redirect("applications:enterprise")

@@ -272,8 +272,9 @@ def test_every_action_in_the_matrix_posts_a_valid_body():
 
 
 @pytest.mark.parametrize("name", POSTS)
-def test_action_permission_matrix_with_valid_bodies(client, world, name, settings):
-    """Each persona refused leaves the object as it was; each allowed one changes it."""
+def test_action_permission_matrix_with_valid_bodies(client, world, name, settings, eager_tasks):
+    """Each persona refused leaves the object as it was; each allowed one changes it (tasks the
+    action starts, such as matching, run in-process also with a real broker)."""
     # Every persona posts from the one test address; the per-address limits are tested apart.
     settings.RATE_LIMITS = {limit: {} for limit in settings.RATE_LIMITS}
     expected = next(row[3] for row in MATRIX if row[0] == name and row[1] == "post")

@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_auditor_asks_for_a_dossier_reads_it_in_chinese_and_it_verifies(
-    page, live_server, catalogue, login, password, tmp_path, look, settings
+    page, live_server, catalogue, login, password, tmp_path, look, settings, eager_tasks
 ):
     application = disbursed_application(
         Crew(), lambda execute: contextlib.nullcontext(), name="衡阳湘南跨境贸易有限公司"

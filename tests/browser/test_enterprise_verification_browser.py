@@ -90,7 +90,7 @@ def log_in(page, live_server, username: str, password: str) -> None:
 
 
 def test_an_enterprise_registers_waits_for_verification_and_then_submits(
-    page, live_server, catalogue, files, look, django_capture_on_commit_callbacks
+    page, live_server, catalogue, files, look, django_capture_on_commit_callbacks, eager_tasks
 ):
     uscc = sign_up_and_register(page, live_server, files, look)
     assert "企业已登记。商务局将核验企业材料" in page.locator(".messages").inner_text()

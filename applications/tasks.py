@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import transaction
 
 from hengyang_cbec.queueing import publish
 
@@ -20,25 +19,9 @@ from .models import EnterpriseDocument, Evidence
 )
 def scan_evidence(self, evidence_id: int) -> str:
     """Scan one file; a scanner that cannot be reached leaves it pending (fail closed)."""
-    from .scanning import ScanResult, get_scanner
+    from .scanning import scan_stored_file
 
-    evidence = Evidence.objects.filter(pk=evidence_id).first()
-    if evidence is None or evidence.scan_state != Evidence.ScanState.PENDING:
-        return "nothing to do"
-    with evidence.file.open("rb") as handle:
-        result, detail = get_scanner().scan(handle)
-    if result == ScanResult.PENDING:
-        return "pending"
-    with transaction.atomic():
-        updated = Evidence.objects.filter(
-            pk=evidence_id, scan_state=Evidence.ScanState.PENDING
-        ).update(
-            scan_state=Evidence.ScanState.CLEAN
-            if result == ScanResult.CLEAN
-            else Evidence.ScanState.INFECTED,
-            scan_detail=str(detail)[:200],
-        )
-    return str(result) if updated else "already scanned"
+    return scan_stored_file(Evidence.objects, evidence_id)
 
 
 @shared_task(
@@ -51,24 +34,9 @@ def scan_evidence(self, evidence_id: int) -> str:
 )
 def scan_enterprise_document(self, document_id: int) -> str:
     """Scan a business licence or authorisation letter like evidence (fail closed)."""
-    from .scanning import ScanResult, get_scanner
+    from .scanning import scan_stored_file
 
-    document = EnterpriseDocument.objects.filter(pk=document_id).first()
-    if document is None or document.scan_state != Evidence.ScanState.PENDING:
-        return "nothing to do"
-    with document.file.open("rb") as handle:
-        result, detail = get_scanner().scan(handle)
-    if result == ScanResult.PENDING:
-        return "pending"
-    updated = EnterpriseDocument.objects.filter(
-        pk=document_id, scan_state=Evidence.ScanState.PENDING
-    ).update(
-        scan_state=Evidence.ScanState.CLEAN
-        if result == ScanResult.CLEAN
-        else Evidence.ScanState.INFECTED,
-        scan_detail=str(detail)[:200],
-    )
-    return str(result) if updated else "already scanned"
+    return scan_stored_file(EnterpriseDocument.objects, document_id)
 
 
 @shared_task(soft_time_limit=300, time_limit=360)

@@ -41,26 +41,11 @@ def close_public_notices() -> int:
 )
 def scan_objection_file(self, objection_id: int) -> str:
     """Scan an objection's file like evidence; an unreachable scanner leaves it pending."""
-    from django.db import transaction
-
-    from applications.scanning import ScanResult, get_scanner
+    from applications.scanning import scan_stored_file
 
     from .models import Objection
-    from .models.publicity import ScanState
 
-    objection = Objection.objects.filter(pk=objection_id).first()
-    if objection is None or not objection.file or objection.scan_state != ScanState.PENDING:
-        return "nothing to do"
-    with objection.file.open("rb") as handle:
-        result, detail = get_scanner().scan(handle)
-    if result == ScanResult.PENDING:
-        return "pending"
-    with transaction.atomic():
-        updated = Objection.objects.filter(pk=objection_id, scan_state=ScanState.PENDING).update(
-            scan_state=ScanState.CLEAN if result == ScanResult.CLEAN else ScanState.INFECTED,
-            scan_detail=str(detail)[:200],
-        )
-    return str(result) if updated else "already scanned"
+    return scan_stored_file(Objection.objects, objection_id)
 
 
 @shared_task(soft_time_limit=300, time_limit=360)

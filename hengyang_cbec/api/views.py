@@ -132,7 +132,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     secret = None
     if request.method == "POST" and _sent_twice(request):
-        messages.info(request, _("This form was sent already; no second key was created."))
+        messages.info(request, _("This form was sent already; no second token was created."))
         return redirect("api_tokens")
     if request.method == "POST" and form.is_valid():
         try:

@@ -186,6 +186,18 @@ def test_an_applicant_creates_a_token_that_reads_only_their_enterprise(client, c
     assert gone.json()["code"] == "holder_inactive"
 
 
+def test_a_token_form_sent_twice_creates_one_token_and_says_so_in_chinese(client):
+    from reviews.tests.factories import make_enterprise, make_member
+
+    member = make_member(make_enterprise())
+    client.force_login(member)
+    form = {"days": "30", "once": _once(client, "/my/api-tokens/")}
+    client.post("/my/api-tokens/", form)
+    again = client.post("/my/api-tokens/", form, follow=True)
+    assert ApiKey.objects.filter(owner=member).count() == 1
+    assert "该表单已提交过，没有再次创建令牌。" in again.content.decode()
+
+
 def test_the_security_administrator_cannot_issue_an_applicants_scope(security_admin):
     with pytest.raises(keys.ApiKeyError):
         keys.key_create(

@@ -97,6 +97,9 @@ def walk_everything(page, live_server, look, demo) -> None:
     for path in ("/my/", "/my/enterprise/verification/", "/my/enterprise/"):
         visit(page, live_server, look, path, f"enterprise3 {path}")
 
+    sign_in(page, live_server, "enterprise")
+    visit(page, live_server, look, "/my/api-tokens/", "enterprise /my/api-tokens/")
+
     sign_in(page, live_server, "commerce")
     for path in (
         "/staff/",
@@ -109,6 +112,11 @@ def walk_everything(page, live_server, look, demo) -> None:
         "/staff/enterprises/?tab=disputes",
         f"/staff/enterprises/{pending_claim('dispute')}/",
         "/staff/enterprises/?tab=decided",
+        # 免申即享: the imports, one import's preview or record, the entitlement list.
+        "/staff/statistics/",
+        f"/staff/statistics/{statistics_import()}/",
+        "/staff/entitlements/",
+        "/staff/entitlements/?registered=no",
     ):
         visit(page, live_server, look, path, f"commerce {path}")
 
@@ -118,6 +126,8 @@ def walk_everything(page, live_server, look, demo) -> None:
         f"/staff/applications/{demo[State.FINANCE_REVIEW].pk}/",
         "/finance/disbursements/",
         "/finance/reports/",
+        "/finance/forecast/",
+        "/finance/api-results/",
         "/staff/budgets/",
     ):
         visit(page, live_server, look, path, f"finance {path}")
@@ -133,7 +143,22 @@ def walk_everything(page, live_server, look, demo) -> None:
 
     sign_in(page, live_server, "auditor")
     visit(page, live_server, look, "/staff/audit/", "auditor /staff/audit/")
+    for path in ("/staff/dossiers/", f"/staff/dossiers/{auditors_dossier()}/"):
+        visit(page, live_server, look, path, f"auditor {path}")
     walk_access_pages(page, live_server, look)
+
+
+def statistics_import() -> int:
+    from reviews.models.statistics import StatisticsImport
+
+    return StatisticsImport.objects.order_by("pk").values_list("pk", flat=True).first()
+
+
+def auditors_dossier() -> int:
+    from reviews.models import DossierJob
+
+    dossiers = DossierJob.objects.filter(requested_by__username="auditor")
+    return dossiers.values_list("pk", flat=True)[0]
 
 
 def pending_claim(kind: str = "registration") -> int:
@@ -171,6 +196,7 @@ def walk_access_pages(page, live_server, look, prefix: str = "") -> None:
     visit(page, live_server, look, "/accounts/two-factor/", f"{prefix}applicant two-factor")
     sign_in(page, live_server, "security")
     visit(page, live_server, look, "/staff/security/", f"{prefix}security /staff/security/")
+    visit(page, live_server, look, "/staff/security/api-keys/", f"{prefix}security api keys")
 
     limits = {**settings.RATE_LIMITS, "verify_notice": {"address": "1/m", "account": ""}}
     with override_settings(RATE_LIMITS=limits):
